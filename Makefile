@@ -1,0 +1,75 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test` (see README.md).
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+# Python 3.13 (the Lambda runtime) from PATH or pyenv; else the newest 3.11+ available.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 python3.12 python3.11 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+PYTHON_DIR := $(dir $(PYTHON))
+VENV := .venv
+MS_VENV := .venv-ministack
+BIN := $(VENV)/bin
+export PATH := $(CURDIR)/$(BIN):$(PYTHON_DIR):$(PATH)
+export SAM_CLI_TELEMETRY := 0
+export PYTHONDONTWRITEBYTECODE := 1
+
+.PHONY: help install run demo test lint unit component integration validate build deploy bench soak clean
+
+help:
+	@echo "make run    - start the local stack (ministack + sam deploy --config-env local), Ctrl-C stops it"
+	@echo "make test   - lint, sam validate --lint, sam build, and every test"
+	@echo "make demo   - an SMS conversation end to end against a running 'make run'"
+	@echo "make deploy - sam build + sam deploy (ENV=dev|prod)"
+	@echo "make bench  - the benchmarks in bench/"
+
+$(BIN)/.installed: requirements/dev.txt layers/core/requirements.txt
+	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 found"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements/dev.txt
+	touch $@
+
+$(MS_VENV)/.installed: requirements/ministack.txt
+	$(PYTHON) -m venv $(MS_VENV)
+	$(MS_VENV)/bin/pip install --quiet --upgrade pip
+	$(MS_VENV)/bin/pip install --quiet -r requirements/ministack.txt
+	touch $@
+
+install: $(BIN)/.installed $(MS_VENV)/.installed
+
+run: install
+	$(BIN)/python -m local.stack
+
+demo: install
+	$(BIN)/python -m local.demo
+
+lint: $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+
+validate: $(BIN)/.installed
+	$(BIN)/sam validate --lint
+
+build: $(BIN)/.installed
+	$(BIN)/sam build --parallel
+
+unit: $(BIN)/.installed
+	$(BIN)/pytest tests/unit tests/component -q
+
+integration: install build
+	$(BIN)/pytest tests/integration -q
+
+test: install lint validate build
+	$(BIN)/pytest tests -q -p no:cacheprovider
+
+deploy: build
+	$(BIN)/sam deploy --config-env $(or $(ENV),dev)
+
+bench: install build
+	$(BIN)/python bench/inbound_round_trips.py
+	$(BIN)/python bench/import_time.py
+	$(BIN)/python bench/local_throughput.py
+
+clean:
+	rm -rf .aws-sam .local $(VENV) $(MS_VENV)

@@ -1,0 +1,64 @@
+"""Provider webhooks: `POST /webhooks/{accountId}` (inbound SMS/MMS) and `.../status` (delivery status)."""
+
+from __future__ import annotations
+
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smschannel.archive import WebhookArchive
+from smschannel.directory import AccountDirectory
+from smschannel.http import register_error_handlers, webhook_request
+from smschannel.inbound import InboundService
+from smschannel.observability import logger, metrics, tracer
+from smschannel.repository import Repository
+from smschannel.settings import get_settings
+
+settings = get_settings()
+repository = Repository(
+    settings.table_name, session_cache_size=settings.session_cache_size, dedup_ttl_days=settings.dedup_ttl_days
+)
+accounts = AccountDirectory(repository, settings.account_cache_seconds)
+service = InboundService(repository, accounts, WebhookArchive(settings.archive_bucket))
+
+app = APIGatewayHttpResolver()
+register_error_handlers(app)
+
+
+def _url_override(account_id: str, suffix: str) -> str | None:
+    account = accounts.get(account_id)
+    base = account.options.get("webhookUrl")
+    return f"{str(base).rstrip('/')}{suffix}" if base else None
+
+
+@app.post("/webhooks/<account_id>")
+@app.get("/webhooks/<account_id>")
+@tracer.capture_method
+def receive_message(account_id: str) -> Response:
+    request = webhook_request(app.current_event, _url_override(account_id, ""))
+    result = service.receive_message(account_id, request)
+    for outcome in result.outcomes:
+        name = "DuplicateWebhook" if outcome.duplicate else "InboundMessage"
+        metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
+        if outcome.opened:
+            metrics.add_metric(name="InteractionOpened", unit=MetricUnit.Count, value=1)
+    answer = result.answer
+    return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
+
+
+@app.post("/webhooks/<account_id>/status")
+@app.get("/webhooks/<account_id>/status")
+@tracer.capture_method
+def receive_status(account_id: str) -> Response:
+    request = webhook_request(app.current_event, _url_override(account_id, "/status"))
+    answer = service.receive_status(account_id, request)
+    metrics.add_metric(name="StatusCallback", unit=MetricUnit.Count, value=1)
+    return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics(capture_cold_start_metric=True)
+def lambda_handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

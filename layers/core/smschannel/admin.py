@@ -1,0 +1,158 @@
+"""Use cases of the admin API: configuration with validation, interactions, tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smschannel import keys
+from smschannel.errors import InvalidConfiguration, NotFound
+from smschannel.models import (
+    Account,
+    AccountIn,
+    Agent,
+    AgentIn,
+    Contact,
+    ContactIn,
+    Interaction,
+    Queue,
+    QueueIn,
+    Trigger,
+    TriggerIn,
+)
+from smschannel.phone import normalize_phone
+from smschannel.providers import get_adapter
+from smschannel.repository import Repository
+from smschannel.tokens import issue_token
+
+
+class AdminService:
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+
+    # --- accounts ------------------------------------------------------------------------------------------
+
+    def put_account(self, account_id: str, body: AccountIn) -> tuple[Account, bool]:
+        adapter = get_adapter(body.provider)
+        missing = [name for name in adapter.required_credentials if not body.credentials.get(name)]
+        if missing:
+            raise InvalidConfiguration(
+                f"provider {adapter.name} needs credentials.{missing[0]}", field=f"credentials.{missing[0]}"
+            )
+        try:
+            phone_number = normalize_phone(body.phone_number, body.default_region)
+        except ValueError as exc:
+            raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
+        if body.queue_id and self.repository.get_queue(body.queue_id) is None:
+            raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
+        account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
+        created = self.repository.put_account(account)
+        stored = self.repository.get_account(account_id)
+        assert stored is not None
+        return stored, created
+
+    def get_account(self, account_id: str) -> Account:
+        return _found(self.repository.get_account(account_id), "account", account_id)
+
+    # --- queues and agents ---------------------------------------------------------------------------------
+
+    def put_queue(self, queue_id: str, body: QueueIn) -> tuple[Queue, bool]:
+        if body.overflow_queue_id == queue_id:
+            raise InvalidConfiguration("a queue cannot overflow into itself", field="overflowQueueId")
+        if body.overflow_queue_id and self.repository.get_queue(body.overflow_queue_id) is None:
+            raise InvalidConfiguration(f"queue {body.overflow_queue_id!r} does not exist", field="overflowQueueId")
+        created = self.repository.put_queue(Queue(id=queue_id, **body.model_dump()))
+        return _found(self.repository.get_queue(queue_id), "queue", queue_id), created
+
+    def put_agent(self, agent_id: str, body: AgentIn) -> tuple[Agent, bool]:
+        created = self.repository.put_agent(Agent(id=agent_id, **body.model_dump()))
+        return _found(self.repository.get_agent(agent_id), "agent", agent_id), created
+
+    # --- triggers ------------------------------------------------------------------------------------------
+
+    def put_trigger(self, account_id: str, trigger_id: str, body: TriggerIn) -> tuple[Trigger, bool]:
+        self.get_account(account_id)
+        trigger = Trigger(id=trigger_id, account_id=account_id, **body.model_dump())
+        created = self.repository.put_trigger(trigger)
+        return trigger, created
+
+    # --- contacts ------------------------------------------------------------------------------------------
+
+    def list_contacts(self, account_id: str, phone: str | None) -> list[Contact]:
+        account = self.get_account(account_id)
+        normalized = self._phone(phone, account) if phone else None
+        return self.repository.list_contacts(account_id, normalized)
+
+    def put_contact(
+        self, contact_id: str, body: ContactIn, account_id: str | None, phone: str | None
+    ) -> tuple[Contact, bool]:
+        existing = self.repository.get_contact(contact_id)
+        if existing is None:
+            if not account_id or not phone:
+                raise InvalidConfiguration("a new contact needs accountId and phone", field="phone")
+            account = self.get_account(account_id)
+            normalized = self._phone(phone, account)
+            expected_id = keys.contact_id(account_id, normalized)
+            if contact_id != expected_id:
+                raise InvalidConfiguration(
+                    f"the contact of {normalized} on account {account_id} has id {expected_id}", field="id"
+                )
+            contact = Contact(id=contact_id, account_id=account_id, phone=normalized, **body.model_dump())
+        else:
+            contact = existing.model_copy(update=body.model_dump())
+        created = self.repository.put_contact(contact)
+        return _found(self.repository.get_contact(contact_id), "contact", contact_id), created
+
+    # --- interactions --------------------------------------------------------------------------------------
+
+    def list_interactions(self, account_id: str | None, status: str | None, phone: str | None) -> list[Interaction]:
+        if status not in (None, "open", "closed"):
+            raise InvalidConfiguration("status must be open or closed", field="status")
+        account_ids = [account_id] if account_id else [account.id for account in self.repository.list_accounts()]
+        found: list[Interaction] = []
+        for each in account_ids:
+            account = self.get_account(each)
+            normalized = self._phone(phone, account) if phone else None
+            found += self.repository.list_interactions(each, status, normalized)
+        return found
+
+    def get_interaction(self, interaction_id: str) -> dict[str, Any]:
+        interaction = _found(self.repository.get_interaction(interaction_id), "interaction", interaction_id)
+        data = self._with_contact_name(interaction)
+        data["messages"] = [message.to_json_dict() for message in self.repository.list_messages(interaction_id)]
+        return data
+
+    def close_interaction(self, interaction_id: str, disposition: str | None) -> dict[str, Any]:
+        return self._with_contact_name(self.repository.close_interaction(interaction_id, disposition))
+
+    def interaction_json(self, interaction: Interaction) -> dict[str, Any]:
+        return self._with_contact_name(interaction)
+
+    def _with_contact_name(self, interaction: Interaction) -> dict[str, Any]:
+        data = interaction.to_json_dict()
+        if interaction.contact_id and not interaction.contact_name:
+            contact = self.repository.get_contact(interaction.contact_id)
+            data["contactName"] = contact.name if contact else None
+        return data
+
+    # --- tokens --------------------------------------------------------------------------------------------
+
+    def issue_token(self, signing_key: str, agent_id: str | None, role: str | None) -> str:
+        if agent_id:
+            _found(self.repository.get_agent(agent_id), "agent", agent_id)
+            return issue_token(signing_key, "agent", agent_id)
+        if role == "supervisor":
+            return issue_token(signing_key, "supervisor")
+        raise InvalidConfiguration('give "agentId" or "role": "supervisor"', field="agentId")
+
+    @staticmethod
+    def _phone(phone: str, account: Account) -> str:
+        try:
+            return normalize_phone(phone, account.default_region)
+        except ValueError as exc:
+            raise InvalidConfiguration(str(exc), field="phone") from exc
+
+
+def _found[T](value: T | None, kind: str, identifier: str) -> T:
+    if value is None:
+        raise NotFound(f"{kind} {identifier!r} not found")
+    return value

@@ -1,0 +1,61 @@
+"""Domain exceptions; the handler edge (smschannel.http) maps each to one HTTP status."""
+
+from __future__ import annotations
+
+
+class DomainError(Exception):
+    status_code = 400
+    code = "bad_request"
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
+
+class NotFound(DomainError):
+    status_code = 404
+    code = "not_found"
+
+
+class UnknownAccount(NotFound):
+    code = "unknown_account"
+
+
+class InvalidSignature(DomainError):
+    """The provider's signature is wrong: the request is refused and nothing is stored."""
+
+    status_code = 403
+    code = "invalid_signature"
+
+
+class MissingSignature(InvalidSignature):
+    status_code = 401
+    code = "missing_signature"
+
+
+class UnparsableWebhook(DomainError):
+    """Authentic but not understood: archived for replay, answered 400."""
+
+    status_code = 400
+    code = "unparsable_webhook"
+
+
+class InvalidConfiguration(DomainError):
+    status_code = 422
+    code = "invalid_configuration"
+
+
+class InteractionClosed(DomainError):
+    status_code = 409
+    code = "interaction_closed"
+
+
+class Conflict(DomainError):
+    status_code = 409
+    code = "conflict"
+
+
+class Unauthorized(DomainError):
+    status_code = 401
+    code = "unauthorized"

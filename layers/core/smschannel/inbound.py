@@ -1,0 +1,82 @@
+"""Inbound webhooks: verify the provider's signature, normalize, store in the phone's open interaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from pydantic import ValidationError
+
+from smschannel.archive import WebhookArchive
+from smschannel.directory import AccountDirectory
+from smschannel.errors import DomainError, UnparsableWebhook
+from smschannel.models import Account, InboundMessage
+from smschannel.observability import logger
+from smschannel.phone import mask_phone, normalize_phone
+from smschannel.providers import get_adapter
+from smschannel.providers.base import WebhookAnswer, WebhookRequest
+from smschannel.repository import InboundOutcome, Repository
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    answer: WebhookAnswer
+    outcomes: list[InboundOutcome]
+
+
+class InboundService:
+    def __init__(self, repository: Repository, accounts: AccountDirectory, archive: WebhookArchive) -> None:
+        self.repository = repository
+        self.accounts = accounts
+        self.archive = archive
+
+    def receive_message(self, account_id: str, request: WebhookRequest) -> InboundResult:
+        """`POST /webhooks/{accountId}`. Raises UnknownAccount, InvalidSignature, or UnparsableWebhook (archived)."""
+        account = self.accounts.get(account_id)
+        adapter = get_adapter(account.provider)
+        adapter.verify(request, account)  # nothing is stored or archived for a forged request
+        try:
+            messages = adapter.parse_inbound(request, account)
+            outcomes = [self._store(account, message) for message in messages]
+        except (UnparsableWebhook, ValidationError, ValueError) as exc:
+            raise self._archived(account_id, "inbound", request, exc) from exc
+        return InboundResult(adapter.inbound_answer(), outcomes)
+
+    def receive_status(self, account_id: str, request: WebhookRequest) -> WebhookAnswer:
+        """`POST /webhooks/{accountId}/status`: delivery status of an outbound message."""
+        account = self.accounts.get(account_id)
+        adapter = get_adapter(account.provider)
+        adapter.verify(request, account)
+        try:
+            updates = adapter.parse_status(request, account)
+        except (UnparsableWebhook, ValidationError, ValueError) as exc:
+            raise self._archived(account_id, "status", request, exc) from exc
+        for update in updates:
+            if self.repository.record_status(account.id, update) is None:
+                logger.info(
+                    "status callback not applied (unknown message or older status)",
+                    extra={"providerMessageId": update.provider_message_id, "status": update.status},
+                )
+        return adapter.status_answer()
+
+    def _store(self, account: Account, message: InboundMessage) -> InboundOutcome:
+        phone = normalize_phone(message.from_, account.default_region)
+        to = normalize_phone(message.to, account.default_region)
+        outcome = self.repository.record_inbound(account, message, phone, to)
+        logger.info(
+            "inbound stored",
+            extra={
+                "accountId": account.id,
+                "phone": mask_phone(phone),
+                "interactionId": outcome.interaction_id,
+                "opened": outcome.opened,
+                "duplicate": outcome.duplicate,
+                "roundTrips": outcome.round_trips,
+            },
+        )
+        return outcome
+
+    def _archived(self, account_id: str, kind: str, request: WebhookRequest, exc: Exception) -> DomainError:
+        reason = exc.message if isinstance(exc, DomainError) else str(exc).splitlines()[0]
+        key = self.archive.archive(account_id, kind, request, reason)
+        logger.warning("webhook archived for replay", extra={"archiveKey": key, "reason": reason})
+        return UnparsableWebhook(f"{reason} (archived as {key})")

@@ -1,0 +1,260 @@
+"""Pydantic v2 models of everything that crosses a boundary; JSON field names are SPEC.md's camelCase."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.alias_generators import to_camel
+
+
+def utc_now() -> str:
+    """ISO 8601 UTC with milliseconds: sorts as text, so it serves as a sort key too."""
+    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
+class CamelModel(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="ignore")
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True)
+
+
+class InteractionStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Direction(StrEnum):
+    IN = "in"
+    OUT = "out"
+
+
+class MessageStatus(StrEnum):
+    RECEIVED = "received"
+    QUEUED = "queued"
+    SENT = "sent"
+    DELIVERED = "delivered"
+    UNDELIVERED = "undelivered"
+    FAILED = "failed"
+    READ = "read"
+
+
+# A delivery status never moves backwards when callbacks arrive out of order.
+STATUS_RANK: dict[MessageStatus, int] = {
+    MessageStatus.RECEIVED: 0,
+    MessageStatus.QUEUED: 1,
+    MessageStatus.SENT: 2,
+    MessageStatus.UNDELIVERED: 3,
+    MessageStatus.FAILED: 3,
+    MessageStatus.DELIVERED: 4,
+    MessageStatus.READ: 5,
+}
+
+
+class AgentStatus(StrEnum):
+    READY = "ready"
+    PAUSED = "paused"
+    OFFLINE = "offline"
+
+
+STRATEGIES = ("ring-all", "round-robin", "least-busy", "longest-idle", "random")
+Strategy = Literal["ring-all", "round-robin", "least-busy", "longest-idle", "random"]
+
+
+class AccountIn(CamelModel):
+    """Body of `PUT /admin/accounts/{id}`."""
+
+    name: str = Field(min_length=1, max_length=200)
+    provider: str = Field(min_length=1)
+    phone_number: str = Field(min_length=1)
+    credentials: dict[str, str] = Field(default_factory=dict)
+    queue_id: str | None = None
+    default_region: str | None = Field(default=None, min_length=2, max_length=2)
+    api_base_url: str | None = None
+    options: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("provider")
+    @classmethod
+    def _lower(cls, value: str) -> str:
+        return value.strip().lower()
+
+    @field_validator("default_region")
+    @classmethod
+    def _upper(cls, value: str | None) -> str | None:
+        return value.upper() if value else value
+
+
+class Account(AccountIn):
+    id: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+    def public(self) -> dict[str, Any]:
+        """Credentials are never returned in full: each secret shows only its last four characters."""
+        data = self.to_json_dict()
+        data["credentials"] = {key: mask_secret(value) for key, value in self.credentials.items()}
+        return data
+
+
+def mask_secret(value: str) -> str:
+    return "****" + value[-4:] if len(value) > 8 else "****"
+
+
+class QueueIn(CamelModel):
+    name: str = Field(min_length=1, max_length=200)
+    strategy: Strategy = "round-robin"
+    agent_ids: list[str] = Field(default_factory=list)
+    timeout_seconds: int | None = Field(default=None, ge=1)
+    overflow_queue_id: str | None = None
+    sticky_agent: bool = False
+    requeue_on_unavailable: bool = False
+
+
+class Queue(QueueIn):
+    id: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class AgentIn(CamelModel):
+    name: str = Field(min_length=1, max_length=200)
+    capacity: int = Field(default=3, ge=0, le=100)
+    status: AgentStatus = AgentStatus.OFFLINE
+    pause_reason: str | None = None
+
+
+class Agent(AgentIn):
+    id: str
+    load: int = 0
+    last_assigned_at: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+TriggerEvent = Literal[
+    "interaction.created", "message.received", "interaction.assigned", "interaction.closed", "queue.timeout"
+]
+
+
+class ConditionRule(CamelModel):
+    field: str
+    op: Literal["equals", "notEquals", "contains", "startsWith", "regex", "in", "between"]
+    value: Any = None
+    case_sensitive: bool = False
+
+
+class Conditions(CamelModel):
+    match: Literal["all", "any"] = "all"
+    rules: list[ConditionRule] = Field(default_factory=list)
+
+
+class TriggerIn(CamelModel):
+    event: TriggerEvent
+    conditions: Conditions = Field(default_factory=Conditions)
+    actions: list[dict[str, Any]] = Field(default_factory=list)
+    enabled: bool = True
+
+    @field_validator("actions")
+    @classmethod
+    def _known_actions(cls, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
+        known = {"autoReply", "route", "close", "tag", "setAttributes", "callUrl", "optOut", "optIn"}
+        for index, action in enumerate(actions):
+            if action.get("type") not in known:
+                raise ValueError(f"actions[{index}].type must be one of {sorted(known)}")
+        return actions
+
+
+class Trigger(TriggerIn):
+    id: str
+    account_id: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class ContactIn(CamelModel):
+    name: str | None = None
+    email: str | None = None
+    notes: str | None = None
+    attributes: dict[str, Any] = Field(default_factory=dict)
+
+
+class Contact(ContactIn):
+    id: str
+    account_id: str
+    phone: str
+    last_agent_id: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class Media(CamelModel):
+    url: str
+    content_type: str | None = None
+
+
+class InboundMessage(CamelModel):
+    """One customer message as every provider adapter normalizes it."""
+
+    provider: str
+    provider_message_id: str = Field(min_length=1)
+    from_: str = Field(alias="from", min_length=1)
+    to: str = Field(min_length=1)
+    body: str = ""
+    media: list[Media] = Field(default_factory=list)
+    received_at: str = Field(default_factory=utc_now)
+    # Concatenated SMS delivered in parts: (reference, part number, total parts).
+    part: tuple[str, int, int] | None = None
+
+
+class StatusUpdate(CamelModel):
+    """A provider's delivery-status callback, mapped onto one status set."""
+
+    provider: str
+    provider_message_id: str
+    status: MessageStatus
+    error_code: str | None = None
+    provider_status: str | None = None
+    at: str = Field(default_factory=utc_now)
+
+
+class Message(CamelModel):
+    id: str
+    interaction_id: str
+    account_id: str
+    direction: Direction
+    body: str = ""
+    media: list[str] = Field(default_factory=list)
+    media_types: list[str | None] = Field(default_factory=list)
+    status: MessageStatus
+    provider_message_id: str | None = None
+    from_: str = Field(alias="from")
+    to: str
+    created_at: str = Field(default_factory=utc_now)
+    error_code: str | None = None
+    client_message_id: str | None = None
+    encoding: str | None = None
+    segments: int | None = None
+
+
+class Interaction(CamelModel):
+    id: str
+    account_id: str
+    phone: str
+    to: str | None = None
+    provider: str | None = None
+    status: InteractionStatus = InteractionStatus.OPEN
+    queue_id: str | None = None
+    agent_id: str | None = None
+    contact_id: str | None = None
+    contact_name: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+    closed_at: str | None = None
+    disposition: str | None = None
+    last_message_at: str | None = None
+    message_count: int = 0
+    assigned_at: str | None = None
+    tags: list[str] = Field(default_factory=list)
+    attributes: dict[str, Any] = Field(default_factory=dict)

@@ -1,0 +1,18 @@
+"""Provider adapters by the provider's lower-case name: a new provider is one module plus one line here."""
+
+from __future__ import annotations
+
+from smschannel.errors import InvalidConfiguration
+from smschannel.providers.base import ProviderAdapter
+from smschannel.providers.twilio import TwilioAdapter
+
+ADAPTERS: dict[str, ProviderAdapter] = {adapter.name: adapter for adapter in (TwilioAdapter(),)}
+
+
+def get_adapter(provider: str) -> ProviderAdapter:
+    try:
+        return ADAPTERS[provider]
+    except KeyError:
+        raise InvalidConfiguration(
+            f"unknown provider {provider!r}; one of {sorted(ADAPTERS)}", field="provider"
+        ) from None

@@ -1,0 +1,236 @@
+"""The one interface every SMS provider adapter implements, and the request/answer shapes it sees.
+
+An adapter knows its provider's wire formats and nothing of our table: it verifies a webhook, turns it into
+`InboundMessage`s or `StatusUpdate`s, says what the provider expects as the webhook's answer, and sends.
+The `simulate_*` and `sandbox_*` methods are the provider's side of the same wire format, used by the
+local stack's sandbox and by tests to produce payloads signed exactly as the provider signs them.
+"""
+
+from __future__ import annotations
+
+import hmac
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+from urllib.parse import parse_qsl
+
+import requests
+
+from smschannel.errors import MissingSignature, UnparsableWebhook
+from smschannel.models import Account, InboundMessage, StatusUpdate
+
+# (connect, read) seconds: a provider API that hangs must not hold the sender past its own timeout.
+HTTP_TIMEOUT = (3.05, 10.0)
+
+
+@dataclass(frozen=True)
+class WebhookRequest:
+    """An HTTP request as the provider sent it, independent of API Gateway's event shape."""
+
+    method: str
+    # Every URL the provider may have signed, most likely first (stage prefixes, custom domains, overrides).
+    urls: tuple[str, ...]
+    headers: dict[str, str]  # lower-case names
+    query: dict[str, str]
+    body: bytes
+    source_ip: str | None = None
+
+    def header(self, name: str) -> str | None:
+        return self.headers.get(name.lower())
+
+    @property
+    def content_type(self) -> str:
+        return (self.header("content-type") or "").split(";")[0].strip().lower()
+
+    def form(self) -> dict[str, str]:
+        """Form fields of a POST body, or the query string of a GET callback."""
+        if self.method == "GET":
+            return dict(self.query)
+        try:
+            text = self.body.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise UnparsableWebhook("body is not UTF-8") from exc
+        return dict(parse_qsl(text, keep_blank_values=True))
+
+    def form_pairs(self) -> list[tuple[str, str]]:
+        if self.method == "GET":
+            return list(self.query.items())
+        return parse_qsl(self.body.decode("utf-8", "replace"), keep_blank_values=True)
+
+    def json(self) -> Any:
+        import json
+
+        try:
+            return json.loads(self.body or b"null")
+        except ValueError as exc:
+            raise UnparsableWebhook(f"body is not JSON: {exc}") from exc
+
+
+@dataclass(frozen=True)
+class WebhookAnswer:
+    status_code: int = 200
+    body: str = ""
+    content_type: str = "text/plain"
+
+
+@dataclass(frozen=True)
+class OutboundSms:
+    to: str
+    from_: str
+    body: str
+    media: list[str] = field(default_factory=list)
+    # Our id, sent where the provider accepts a client reference (for its own dedup and for status callbacks).
+    client_reference: str | None = None
+    status_callback_url: str | None = None
+
+
+@dataclass(frozen=True)
+class SendResult:
+    provider_message_id: str
+    status: str = "sent"
+    raw: dict[str, Any] = field(default_factory=dict)
+
+
+class SendError(Exception):
+    """A send the provider refused. `retryable` says whether the same send may succeed later."""
+
+    def __init__(
+        self, message: str, *, retryable: bool, code: str | None = None, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.retryable = retryable
+        self.code = code
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True)
+class SimulatedWebhook:
+    """A provider-native webhook ready to post: the sandbox and tests send exactly this."""
+
+    method: str
+    path_suffix: str  # "" for inbound, "/status" for status callbacks
+    headers: dict[str, str]
+    body: bytes
+    query: dict[str, str] = field(default_factory=dict)
+
+
+class ProviderAdapter(ABC):
+    name: ClassVar[str]
+    # Credential fields the provider needs, in its own names (SPEC.md); the admin API refuses an account missing one.
+    required_credentials: ClassVar[tuple[str, ...]]
+    supports_mms: ClassVar[bool] = False
+    default_api_base_url: ClassVar[str]
+
+    @abstractmethod
+    def verify(self, request: WebhookRequest, account: Account) -> None:
+        """Raise MissingSignature / InvalidSignature unless the provider signed this request."""
+
+    @abstractmethod
+    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+        """The customer messages in an inbound webhook (an empty list for events we do not store)."""
+
+    @abstractmethod
+    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+        """The delivery-status updates in a status callback."""
+
+    def inbound_answer(self) -> WebhookAnswer:
+        return WebhookAnswer()
+
+    def status_answer(self) -> WebhookAnswer:
+        return WebhookAnswer()
+
+    @abstractmethod
+    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+        """Send through the provider's REST API; raise SendError (retryable or not) on refusal."""
+
+    # --- the provider's side, for the sandbox and tests ---------------------------------------------------
+
+    @abstractmethod
+    def simulate_inbound(
+        self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
+    ) -> SimulatedWebhook:
+        """The webhook this provider would post for a customer's SMS, signed for `url`."""
+
+    def simulate_status(
+        self, account: Account, *, url: str, provider_message_id: str, status: str
+    ) -> SimulatedWebhook | None:
+        """The status callback this provider would post (None where the sandbox does not emit one)."""
+        return None
+
+    @abstractmethod
+    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+        """The provider API's side of `send`: read the request `send` made and answer as the provider does.
+
+        Returns (status code, JSON body, the SMS as the provider understood it) so the sandbox can record it.
+        """
+
+    # --- helpers shared by adapters ----------------------------------------------------------------------
+
+    def api_base(self, account: Account) -> str:
+        return (account.api_base_url or self.default_api_base_url).rstrip("/")
+
+
+def constant_time_equals(expected: str, given: str | None) -> bool:
+    if given is None:
+        return False
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def require_header(request: WebhookRequest, name: str) -> str:
+    value = request.header(name)
+    if not value:
+        raise MissingSignature(f"missing {name} header")
+    return value
+
+
+# Given the HTTP status and the decoded error body, an adapter may override the default classification.
+ErrorClassifier = Callable[[int, Any], tuple[bool, str] | None]
+
+
+def raise_for_send_response(
+    response: requests.Response, provider: str, classify: ErrorClassifier | None = None
+) -> None:
+    """Map a provider API's HTTP error onto retryable (429, 5xx) or permanent (other 4xx)."""
+    if response.status_code < 400:
+        return
+    retry_after: float | None = None
+    header = response.headers.get("Retry-After")
+    if header:
+        try:
+            retry_after = float(header)
+        except ValueError:
+            retry_after = None
+    retryable = response.status_code == 429 or response.status_code >= 500
+    code = str(response.status_code)
+    try:
+        detail = response.json()
+    except ValueError:
+        detail = response.text[:500]
+    if classify is not None and (override := classify(response.status_code, detail)) is not None:
+        retryable, code = override
+    raise SendError(
+        f"{provider} answered {response.status_code}: {detail}",
+        retryable=retryable,
+        code=code,
+        retry_after=retry_after,
+    )
+
+
+def post_to_provider(
+    session: requests.Session,
+    provider: str,
+    method: str,
+    url: str,
+    classify: ErrorClassifier | None = None,
+    **kwargs: Any,
+) -> requests.Response:
+    """One call to a provider API: connection failures and timeouts are retryable send errors."""
+    try:
+        response = session.request(method, url, timeout=HTTP_TIMEOUT, **kwargs)
+    except requests.Timeout as exc:
+        raise SendError(f"{provider} timed out", retryable=True, code="timeout") from exc
+    except requests.ConnectionError as exc:
+        raise SendError(f"{provider} unreachable: {exc}", retryable=True, code="connection") from exc
+    raise_for_send_response(response, provider, classify)
+    return response

@@ -1,0 +1,37 @@
+"""Environment of every function, read once at cold start into one validated model."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Settings(BaseModel):
+    """Names are the environment variables template.yaml sets."""
+
+    model_config = ConfigDict(populate_by_name=True, frozen=True)
+
+    table_name: str = Field(default="sms-channel", alias="TABLE_NAME")
+    archive_bucket: str = Field(default="sms-channel-archive", alias="ARCHIVE_BUCKET")
+    # Local stack: the token itself; AWS: the SSM SecureString / Secrets Manager name holding it.
+    admin_token: str | None = Field(default=None, alias="ADMIN_TOKEN")
+    admin_token_parameter: str | None = Field(default=None, alias="ADMIN_TOKEN_PARAMETER")
+    account_cache_seconds: float = Field(default=10.0, alias="ACCOUNT_CACHE_SECONDS")
+    session_cache_size: int = Field(default=10_000, alias="SESSION_CACHE_SIZE")
+    dedup_ttl_days: int = Field(default=30, alias="DEDUP_TTL_DAYS")
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        values = {
+            field.alias: os.environ[field.alias]
+            for field in cls.model_fields.values()
+            if field.alias and os.environ.get(field.alias)
+        }
+        return cls.model_validate(values)
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings.from_env()

@@ -1,0 +1,1 @@
+"""The local stack: ministack orchestration and the provider sandbox."""
