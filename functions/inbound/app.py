@@ -36,7 +36,7 @@ def _url_override(account_id: str, suffix: str) -> str | None:
 @app.get("/webhooks/<account_id>")
 @tracer.capture_method
 def receive_message(account_id: str) -> Response:
-    request = webhook_request(app.current_event, _url_override(account_id, ""))
+    request = webhook_request(app.current_event, _url_override(account_id, ""), settings.public_base_url)
     result = service.receive_message(account_id, request)
     for outcome in result.outcomes:
         name = "DuplicateWebhook" if outcome.duplicate else "InboundMessage"
@@ -51,7 +51,7 @@ def receive_message(account_id: str) -> Response:
 @app.get("/webhooks/<account_id>/status")
 @tracer.capture_method
 def receive_status(account_id: str) -> Response:
-    request = webhook_request(app.current_event, _url_override(account_id, "/status"))
+    request = webhook_request(app.current_event, _url_override(account_id, "/status"), settings.public_base_url)
     answer = service.receive_status(account_id, request)
     metrics.add_metric(name="StatusCallback", unit=MetricUnit.Count, value=1)
     return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)

@@ -12,12 +12,15 @@ from smschannel.observability import logger
 from smschannel.providers.base import WebhookRequest
 
 
-def public_urls(event: APIGatewayProxyEventV2, override: str | None = None) -> tuple[str, ...]:
+def public_urls(
+    event: APIGatewayProxyEventV2, override: str | None = None, public_base_url: str | None = None
+) -> tuple[str, ...]:
     """Every URL the provider may have used for this request, most likely first.
 
     Behind API Gateway the function sees the Host and the path after any custom-domain base path; a named stage
     shows in the path as `/stage/...`. An account-level override (its `options.webhookUrl`) wins, since only the
-    operator knows the URL pasted into the provider's console when a CDN or proxy sits in front.
+    operator knows the URL pasted into the provider's console when a CDN or proxy sits in front; next the
+    stack's PublicBaseUrl joined with the route's path.
     """
     headers = {key.lower(): value for key, value in (event.headers or {}).items()}
     host = headers.get("x-forwarded-host") or headers.get("host") or event.request_context.domain_name
@@ -25,22 +28,31 @@ def public_urls(event: APIGatewayProxyEventV2, override: str | None = None) -> t
     raw_path = event.raw_path or event.path
     stage = event.request_context.stage
     query = f"?{event.raw_query_string}" if event.raw_query_string else ""
+    route_path = raw_path
     paths = [raw_path]
     if stage and stage != "$default":
         prefix = f"/{stage}"
-        paths.append(raw_path[len(prefix) :] if raw_path.startswith(prefix + "/") else prefix + raw_path)
+        if raw_path.startswith(prefix + "/"):
+            route_path = raw_path[len(prefix) :]
+            paths.append(route_path)
+        else:
+            paths.append(prefix + raw_path)
     urls: list[str] = []
     if override:
         urls.append(override + query)
+    if public_base_url:
+        urls.append(public_base_url.rstrip("/") + route_path + query)
     urls += [f"{proto}://{host}{path}{query}" for path in paths]
     return tuple(dict.fromkeys(urls))
 
 
-def webhook_request(event: APIGatewayProxyEventV2, url_override: str | None = None) -> WebhookRequest:
+def webhook_request(
+    event: APIGatewayProxyEventV2, url_override: str | None = None, public_base_url: str | None = None
+) -> WebhookRequest:
     body = event.decoded_body or ""
     return WebhookRequest(
         method=event.request_context.http.method.upper(),
-        urls=public_urls(event, url_override),
+        urls=public_urls(event, url_override, public_base_url),
         headers={key.lower(): value for key, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
         body=body.encode("utf-8") if isinstance(body, str) else body,

@@ -18,6 +18,7 @@ class Settings(BaseModel):
     # Local stack: the token itself; AWS: the SSM SecureString / Secrets Manager name holding it.
     admin_token: str | None = Field(default=None, alias="ADMIN_TOKEN")
     admin_token_parameter: str | None = Field(default=None, alias="ADMIN_TOKEN_PARAMETER")
+    public_base_url: str | None = Field(default=None, alias="PUBLIC_BASE_URL")
     account_cache_seconds: float = Field(default=10.0, alias="ACCOUNT_CACHE_SECONDS")
     session_cache_size: int = Field(default=10_000, alias="SESSION_CACHE_SIZE")
     dedup_ttl_days: int = Field(default=30, alias="DEDUP_TTL_DAYS")

@@ -165,6 +165,11 @@ class ProviderAdapter(ABC):
         Returns (status code, JSON body, the SMS as the provider understood it) so the sandbox can record it.
         """
 
+    def sandbox_credentials(self) -> dict[str, str]:
+        """Credentials for a demo account that talks to the sandbox (an adapter whose secrets have a format,
+        such as a key pair, overrides this)."""
+        return {name: f"sandbox-{name}-0123456789" for name in self.required_credentials}
+
     # --- helpers shared by adapters ----------------------------------------------------------------------
 
     def api_base(self, account: Account) -> str:

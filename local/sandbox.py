@@ -1,0 +1,250 @@
+"""The provider sandbox of the local stack: every provider's API as our outbound code calls it, and the
+provider's side of its webhooks (inbound SMS and status callbacks, signed the provider's way).
+
+Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, and each provider's API under
+`/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats come from the adapters.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections import deque
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+import requests
+
+from smschannel.models import utc_now
+from smschannel.providers import ADAPTERS, get_adapter
+from smschannel.providers.base import HTTP_TIMEOUT, WebhookRequest
+from smschannel.repository import Repository
+
+FAULT_MODES = {"500", "429", "timeout"}
+# Longer than the senders' read timeout, so a "timeout" fault really times the caller out.
+TIMEOUT_FAULT_SECONDS = HTTP_TIMEOUT[1] + 2
+
+
+@dataclass
+class SandboxState:
+    http_base: str  # our HTTP API, where the sandbox posts webhooks
+    repository: Repository  # reads an account's full credentials, to sign as its provider does
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+    faults: dict[str, deque[str]] = field(default_factory=dict)  # provider ("*" = any) -> pending fault modes
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, provider: str) -> str | None:
+        with self.lock:
+            for key in (provider, "*"):
+                pending = self.faults.get(key)
+                if pending:
+                    return pending.popleft()
+        return None
+
+
+class SandboxHandler(BaseHTTPRequestHandler):
+    state: SandboxState
+    protocol_version = "HTTP/1.1"
+
+    def log_message(self, format: str, *args: Any) -> None:
+        return
+
+    # --- plumbing --------------------------------------------------------------------------------------------
+
+    def _body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length else b""
+
+    def _send(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode() if payload is not None else b""
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _route(self, method: str) -> None:
+        path = urlsplit(self.path).path.rstrip("/")
+        try:
+            if path == "/sandbox/outbox" and method == "GET":
+                with self.state.lock:
+                    self._send(200, {"items": list(self.state.outbox)})
+            elif path == "/sandbox/outbox" and method == "DELETE":
+                with self.state.lock:
+                    self.state.outbox.clear()
+                self._send(204, None)
+            elif path == "/sandbox/inbound" and method == "POST":
+                self._inbound()
+            elif path == "/sandbox/status" and method == "POST":
+                self._status()
+            elif path == "/sandbox/faults" and method == "POST":
+                self._faults()
+            elif path.startswith("/sandbox/api/"):
+                self._provider_api(method, path)
+            else:
+                self._send(404, {"error": "not_found", "message": f"no sandbox route {method} {path}"})
+        except (ValueError, KeyError, TypeError) as exc:
+            self._send(400, {"error": "bad_request", "message": str(exc)})
+
+    def do_GET(self) -> None:
+        self._route("GET")
+
+    def do_POST(self) -> None:
+        self._route("POST")
+
+    def do_DELETE(self) -> None:
+        self._route("DELETE")
+
+    def do_PUT(self) -> None:
+        self._route("PUT")
+
+    # --- the customer's provider posting to our webhooks -----------------------------------------------------
+
+    def _inbound(self) -> None:
+        request = json.loads(self._body() or b"{}")
+        missing = [name for name in ("accountId", "from") if not request.get(name)]
+        if missing:
+            raise ValueError(f"missing {missing[0]}")
+        account = self.state.repository.get_account(str(request["accountId"]))
+        if account is None:
+            self._send(404, {"error": "unknown_account", "message": f"no account {request['accountId']!r}"})
+            return
+        adapter = get_adapter(account.provider)
+        url = f"{self.state.http_base}/webhooks/{account.id}"
+        message_id = request.get("messageId") or uuid.uuid4().hex
+        webhook = adapter.simulate_inbound(
+            account,
+            url=url,
+            from_=str(request["from"]),
+            body=str(request.get("body", "")),
+            media=list(request.get("media") or []),
+            message_id=message_id,
+        )
+        response = requests.request(
+            webhook.method,
+            url + webhook.path_suffix,
+            headers=webhook.headers,
+            data=webhook.body,
+            params=webhook.query or None,
+            timeout=30,
+        )
+        provider_message_id = _provider_message_id(adapter.parse_inbound, webhook, url, account)
+        self._send(
+            200,
+            {
+                "status": response.status_code,
+                "providerMessageId": provider_message_id,
+                "response": response.text[:2000],
+            },
+        )
+
+    def _status(self) -> None:
+        """`POST /sandbox/status {accountId, providerMessageId, status}`: the provider's delivery callback."""
+        request = json.loads(self._body() or b"{}")
+        account = self.state.repository.get_account(str(request.get("accountId")))
+        if account is None:
+            self._send(404, {"error": "unknown_account", "message": f"no account {request.get('accountId')!r}"})
+            return
+        adapter = get_adapter(account.provider)
+        url = f"{self.state.http_base}/webhooks/{account.id}/status"
+        webhook = adapter.simulate_status(
+            account, url=url, provider_message_id=str(request["providerMessageId"]), status=str(request["status"])
+        )
+        if webhook is None:
+            self._send(501, {"error": "not_supported", "message": f"{adapter.name} sends no status callbacks"})
+            return
+        response = requests.request(
+            webhook.method,
+            url,
+            headers=webhook.headers,
+            data=webhook.body,
+            params=webhook.query or None,
+            timeout=30,
+        )
+        self._send(200, {"status": response.status_code, "response": response.text[:2000]})
+
+    def _faults(self) -> None:
+        request = json.loads(self._body() or b"{}")
+        mode = str(request.get("mode"))
+        if mode not in FAULT_MODES:
+            raise ValueError(f"mode must be one of {sorted(FAULT_MODES)}")
+        provider = str(request.get("provider") or "*")
+        if provider != "*" and provider not in ADAPTERS:
+            raise ValueError(f"unknown provider {provider!r}")
+        count = int(request.get("count", 1))
+        with self.state.lock:
+            self.state.faults.setdefault(provider, deque()).extend([mode] * count)
+        self._send(200, {"provider": provider, "mode": mode, "count": count})
+
+    # --- the provider's send API ----------------------------------------------------------------------------
+
+    def _provider_api(self, method: str, path: str) -> None:
+        parts = path.split("/")  # ['', 'sandbox', 'api', provider, accountId, ...]
+        if len(parts) < 5:
+            raise ValueError("expected /sandbox/api/{provider}/{accountId}/...")
+        provider, account_id = parts[3], parts[4]
+        adapter = get_adapter(provider)
+        fault = self.state.take_fault(provider)
+        if fault == "timeout":
+            time.sleep(TIMEOUT_FAULT_SECONDS)
+            self._send(504, {"error": "timeout"})
+            return
+        if fault == "500":
+            self._send(500, {"error": "sandbox fault 500"})
+            return
+        if fault == "429":
+            self._send(429, {"error": "sandbox fault 429"}, {"Retry-After": "1"})
+            return
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        request = WebhookRequest(
+            method=method,
+            urls=(f"http://{self.headers.get('Host')}{self.path}",),
+            headers={key.lower(): value for key, value in self.headers.items()},
+            query=query,
+            body=self._body(),
+        )
+        message_id = uuid.uuid4().hex
+        status, payload, sms = adapter.sandbox_accept(request, message_id)
+        if status < 300:
+            record = {
+                "provider": provider,
+                "accountId": account_id,
+                "to": sms.to,
+                "from": sms.from_,
+                "body": sms.body,
+                "media": sms.media,
+                "at": utc_now(),
+                "messageId": message_id,
+                "path": path,
+                "response": payload,
+            }
+            with self.state.lock:
+                self.state.outbox.append(record)
+        self._send(status, payload)
+
+
+def _provider_message_id(parse: Any, webhook: Any, url: str, account: Any) -> str | None:
+    """The provider message id inside the webhook the sandbox just posted (read back with the adapter)."""
+    request = WebhookRequest(
+        method=webhook.method,
+        urls=(url,),
+        headers={key.lower(): value for key, value in webhook.headers.items()},
+        query=webhook.query,
+        body=webhook.body,
+    )
+    messages = parse(request, account)
+    return messages[0].provider_message_id if messages else None
+
+
+def start_sandbox(state: SandboxState, port: int) -> ThreadingHTTPServer:
+    handler = type("BoundSandboxHandler", (SandboxHandler,), {"state": state})
+    server = ThreadingHTTPServer(("127.0.0.1", port), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, name="sandbox", daemon=True).start()
+    return server

@@ -1,0 +1,233 @@
+"""`make run`: the real template.yaml deployed into ministack on this machine, plus the provider sandbox.
+
+Starts ministack on 127.0.0.1:$SMS_PORT, runs `sam build` and `sam deploy --config-env local` against it (the
+same commands ops run against AWS), starts the sandbox, loads the demo configuration, writes
+`$SMS_STATE_DIR/endpoints.json` and prints `ready`; SIGINT/SIGTERM stops everything it started.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import boto3
+import requests
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "layers" / "core"))
+
+from local.demo_config import load_demo_configuration  # noqa: E402
+from local.sandbox import SandboxState, start_sandbox  # noqa: E402
+from smschannel.repository import Repository  # noqa: E402
+
+STACK_NAME = "sms-channel"
+HTTP_API_ID = "5c5c0001"  # template.yaml's ms-custom-id tags
+WS_API_ID = "5c5c0002"
+REGION = "us-east-1"
+ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
+
+
+@dataclass(frozen=True)
+class LocalConfig:
+    port: int
+    sandbox_port: int
+    state_dir: Path
+    admin_token: str
+    load_demo: bool
+    build: bool
+
+    @classmethod
+    def from_env(cls) -> LocalConfig:
+        port = int(os.environ.get("SMS_PORT", "4566"))
+        return cls(
+            port=port,
+            sandbox_port=int(os.environ.get("SMS_SANDBOX_PORT", str(port + 1))),
+            state_dir=Path(os.environ.get("SMS_STATE_DIR", str(ROOT / ".local"))),
+            admin_token=os.environ.get("SMS_ADMIN_TOKEN", "local-admin-token"),
+            load_demo=os.environ.get("SMS_NO_DEMO", "") not in {"1", "true", "yes"},
+            build=os.environ.get("SMS_SKIP_BUILD", "") not in {"1", "true", "yes"},
+        )
+
+    @property
+    def endpoint(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def http_base(self) -> str:
+        return f"{self.endpoint}/_aws/execute-api/{HTTP_API_ID}/$default"
+
+    @property
+    def ws_url(self) -> str:
+        return f"ws://127.0.0.1:{self.port}/_aws/execute-api/{WS_API_ID}/local"
+
+    @property
+    def sandbox_base(self) -> str:
+        return f"http://127.0.0.1:{self.sandbox_port}/sandbox"
+
+
+def aws_env(config: LocalConfig) -> dict[str, str]:
+    """What botocore and sam see: the emulator's endpoint and dummy credentials, never real ones."""
+    env = {key: value for key, value in os.environ.items() if not key.startswith("AWS_")}
+    env.update(
+        {
+            "AWS_ENDPOINT_URL": config.endpoint,
+            "AWS_ACCESS_KEY_ID": "000000000000",
+            "AWS_SECRET_ACCESS_KEY": "local",
+            "AWS_DEFAULT_REGION": REGION,
+            "AWS_REGION": REGION,
+            "SAM_CLI_TELEMETRY": "0",
+        }
+    )
+    return env
+
+
+def log(message: str) -> None:
+    print(f"[local] {message}", flush=True)
+
+
+def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
+    binary = ROOT / ".venv-ministack" / "bin" / "ministack"
+    if not binary.exists():
+        raise SystemExit("ministack is not installed: run `make run` (it installs .venv-ministack)")
+    config.state_dir.mkdir(parents=True, exist_ok=True)
+    env = {
+        key: value
+        for key, value in os.environ.items()
+        # The emulator's environment leaks into every function it runs: keep secrets and our venv out of it.
+        if not key.startswith(("AWS_", "SMS_", "VIRTUAL_ENV")) and key != "PYTHONPATH"
+    }
+    env.update(
+        {
+            "BIND_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(config.port),
+            "MINISTACK_REGION": REGION,
+            "LAMBDA_EXECUTOR": "local",
+            "PERSIST_STATE": "0",
+        }
+    )
+    log_file = (config.state_dir / "ministack.log").open("wb")
+    process = subprocess.Popen(
+        [str(binary)], env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"ministack exited early; see {config.state_dir / 'ministack.log'}")
+        try:
+            if requests.get(f"{config.endpoint}/_ministack/health", timeout=1).ok:
+                return process
+        except requests.RequestException:
+            pass
+        time.sleep(0.2)
+    process.terminate()
+    raise SystemExit("ministack did not become healthy within 60 s")
+
+
+def sam(args: list[str], config: LocalConfig) -> None:
+    env = aws_env(config)
+    # sam build looks for the runtime's python3.13 on PATH: the project venv's interpreter is one.
+    base_python = Path(os.path.realpath(sys.executable)).parent
+    env["PATH"] = os.pathsep.join([str(ROOT / ".venv" / "bin"), str(base_python), env.get("PATH", "")])
+    command = [str(ROOT / ".venv" / "bin" / "sam"), *args]
+    log(" ".join(["sam", *args]))
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
+    (config.state_dir / f"sam-{args[0]}.log").write_text(result.stdout + result.stderr)
+    if result.returncode != 0:
+        sys.stderr.write(result.stdout[-4000:] + result.stderr[-4000:])
+        raise SystemExit(f"sam {args[0]} failed (exit {result.returncode})")
+
+
+def deploy(config: LocalConfig) -> dict[str, str]:
+    s3 = boto3.client("s3")
+    s3.create_bucket(Bucket=ARTIFACT_BUCKET)
+    if config.build or not (ROOT / ".aws-sam" / "build" / "template.yaml").exists():
+        sam(["build", "--parallel", "--cached"], config)
+    overrides = [
+        "Stage=local",
+        "LogLevel=INFO",
+        f"AdminToken={config.admin_token}",
+        f"PublicBaseUrl={config.http_base}",
+    ]
+    sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
+    cloudformation = boto3.client("cloudformation")
+    stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
+    return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
+
+
+def wait_for_health(config: LocalConfig) -> None:
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        try:
+            response = requests.get(f"{config.http_base}/health", timeout=30)
+            if response.status_code == 200 and response.json().get("status") == "ok":
+                return
+        except (requests.RequestException, ValueError):
+            pass
+        time.sleep(0.5)
+    raise SystemExit(f"{config.http_base}/health did not answer 200")
+
+
+def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, Any]:
+    endpoints = {
+        "http": config.http_base,
+        # The WebSocket API arrives with the realtime capability; until the stack has it there is no URL to give.
+        "ws": config.ws_url if "WebSocketUrl" in outputs else None,
+        "sandbox": config.sandbox_base,
+        "adminToken": config.admin_token,
+    }
+    path = config.state_dir / "endpoints.json"
+    path.write_text(json.dumps(endpoints, indent=2) + "\n")
+    return endpoints
+
+
+def main() -> None:
+    config = LocalConfig.from_env()
+    stop = threading.Event()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
+    (config.state_dir / "endpoints.json").unlink(missing_ok=True)
+    # Every boto3 client of this process (deploy, sandbox) talks to the emulator with dummy credentials.
+    os.environ.update({key: value for key, value in aws_env(config).items() if key.startswith("AWS_")})
+    log(f"starting ministack on {config.endpoint}")
+    ministack = start_ministack(config)
+    sandbox = None
+    try:
+        outputs = deploy(config)
+        repository = Repository(outputs["TableName"])
+        sandbox = start_sandbox(SandboxState(http_base=config.http_base, repository=repository), config.sandbox_port)
+        wait_for_health(config)
+        if config.load_demo:
+            load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
+        endpoints = write_endpoints(config, outputs)
+        log(f"HTTP API:    {endpoints['http']}")
+        log(f"WebSocket:   {endpoints['ws']}")
+        log(f"Sandbox:     {endpoints['sandbox']}")
+        log(f"Admin token: {endpoints['adminToken']}")
+        log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
+        print("ready", flush=True)
+        while not stop.wait(0.5):
+            if ministack.poll() is not None:
+                raise SystemExit("ministack stopped unexpectedly")
+    finally:
+        log("stopping")
+        if sandbox is not None:
+            sandbox.shutdown()
+        if ministack.poll() is None:
+            os.killpg(ministack.pid, signal.SIGTERM)
+            try:
+                ministack.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(ministack.pid, signal.SIGKILL)
+        (config.state_dir / "endpoints.json").unlink(missing_ok=True)
+
+
+if __name__ == "__main__":
+    main()
