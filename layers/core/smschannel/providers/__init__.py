@@ -5,8 +5,15 @@ from __future__ import annotations
 from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.twilio import TwilioAdapter
+from smschannel.providers.vonage import VonageAdapter
 
-ADAPTERS: dict[str, ProviderAdapter] = {adapter.name: adapter for adapter in (TwilioAdapter(),)}
+ADAPTERS: dict[str, ProviderAdapter] = {
+    adapter.name: adapter
+    for adapter in (
+        TwilioAdapter(),
+        VonageAdapter(),
+    )
+}
 
 
 def get_adapter(provider: str) -> ProviderAdapter:
