@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
+from smschannel.providers.plivo import PlivoAdapter
 from smschannel.providers.twilio import TwilioAdapter
 from smschannel.providers.vonage import VonageAdapter
 
@@ -12,6 +13,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
     for adapter in (
         TwilioAdapter(),
         VonageAdapter(),
+        PlivoAdapter(),
     )
 }
 
