@@ -1,0 +1,1 @@
+"""Queue assignment: strategies that order candidate agents, the store that assigns, the service that decides when."""
