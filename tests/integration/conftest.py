@@ -1,0 +1,145 @@
+"""The deployed local stack (ministack + sam deploy), started once per test session on free ports."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+from twilio.request_validator import RequestValidator
+
+ROOT = Path(__file__).resolve().parents[2]
+STARTUP_SECONDS = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@dataclass
+class Stack:
+    http: str
+    ws: str | None
+    sandbox: str
+    admin_token: str
+    endpoint: str
+    session: requests.Session
+
+    def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
+        return self.session.request(method, f"{self.http}{path}", headers=headers, timeout=60, **kwargs)
+
+    def twilio_account(self, account_id: str | None = None, **overrides: Any) -> dict[str, Any]:
+        account_id = account_id or f"tw-{uuid.uuid4().hex[:8]}"
+        body = {
+            "name": "Integration Twilio",
+            "provider": "twilio",
+            "phoneNumber": "+15005550006",
+            "credentials": {"accountSid": "AC" + uuid.uuid4().hex, "authToken": uuid.uuid4().hex},
+            "queueId": None,
+            "defaultRegion": "US",
+            "apiBaseUrl": f"{self.sandbox}/api/twilio/{account_id}",
+            **overrides,
+        }
+        response = self.admin("PUT", f"/admin/accounts/{account_id}", json=body)
+        assert response.status_code in (200, 201), response.text
+        return {"id": account_id, **body}
+
+    def post_twilio(
+        self, account: dict[str, Any], phone: str, body: str, sid: str | None = None, signature: str | None = None
+    ) -> requests.Response:
+        """An inbound SMS exactly as Twilio posts it, signed with Twilio's own SDK."""
+        sid = sid or "SM" + uuid.uuid4().hex
+        url = f"{self.http}/webhooks/{account['id']}"
+        form = {
+            "ToCountry": "US",
+            "SmsMessageSid": sid,
+            "NumMedia": "0",
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "Body": body,
+            "To": account["phoneNumber"],
+            "NumSegments": "1",
+            "MessageSid": sid,
+            "AccountSid": account["credentials"]["accountSid"],
+            "From": phone,
+            "ApiVersion": "2010-04-01",
+        }
+        if signature is None:
+            signature = RequestValidator(account["credentials"]["authToken"]).compute_signature(url, form)
+        headers = {"X-Twilio-Signature": signature} if signature else {}
+        return requests.post(url, data=form, headers=headers, timeout=120)
+
+    def interactions(
+        self, account_id: str, phone: str | None = None, status: str | None = None
+    ) -> list[dict[str, Any]]:
+        params = {
+            "accountId": account_id,
+            **({"phone": phone} if phone else {}),
+            **({"status": status} if status else {}),
+        }
+        response = self.admin("GET", "/admin/interactions", params=params)
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    def interaction(self, interaction_id: str) -> dict[str, Any]:
+        response = self.admin("GET", f"/admin/interactions/{interaction_id}")
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    port, sandbox_port = free_port(), free_port()
+    state_dir = Path(tempfile.mkdtemp(prefix="sms-stack-"))
+    env = {
+        **os.environ,
+        "SMS_PORT": str(port),
+        "SMS_SANDBOX_PORT": str(sandbox_port),
+        "SMS_STATE_DIR": str(state_dir),
+        "SMS_ADMIN_TOKEN": "it-" + uuid.uuid4().hex,
+        # `make test` has just run `sam build`; a bare `pytest` builds on its own.
+        "SMS_SKIP_BUILD": "1" if (ROOT / ".aws-sam" / "build" / "template.yaml").exists() else "0",
+    }
+    log = (state_dir / "stack.log").open("wb")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
+    )
+    endpoints_file = state_dir / "endpoints.json"
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while not endpoints_file.exists():
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            pytest.fail(f"local stack did not start:\n{(state_dir / 'stack.log').read_text()[-5000:]}")
+        time.sleep(0.5)
+    endpoints = json.loads(endpoints_file.read_text())
+    session = requests.Session()
+    try:
+        yield Stack(
+            http=endpoints["http"],
+            ws=endpoints["ws"],
+            sandbox=endpoints["sandbox"],
+            admin_token=endpoints["adminToken"],
+            endpoint=f"http://127.0.0.1:{port}",
+            session=session,
+        )
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
