@@ -5,6 +5,7 @@ from __future__ import annotations
 from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.plivo import PlivoAdapter
+from smschannel.providers.telnyx import TelnyxAdapter
 from smschannel.providers.twilio import TwilioAdapter
 from smschannel.providers.vonage import VonageAdapter
 
@@ -14,6 +15,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         TwilioAdapter(),
         VonageAdapter(),
         PlivoAdapter(),
+        TelnyxAdapter(),
     )
 }
 
