@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
+from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.plivo import PlivoAdapter
 from smschannel.providers.telnyx import TelnyxAdapter
 from smschannel.providers.twilio import TwilioAdapter
@@ -16,6 +17,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         VonageAdapter(),
         PlivoAdapter(),
         TelnyxAdapter(),
+        GenericAdapter(),
     )
 }
 
