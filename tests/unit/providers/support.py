@@ -113,3 +113,23 @@ def as_webhook_request(prepared: requests.PreparedRequest) -> WebhookRequest:
         query=dict(parse_qsl(urlsplit(url).query, keep_blank_values=True)),
         body=body.encode() if isinstance(body, str) else body,
     )
+
+
+class SandboxTransport(HTTPAdapter):
+    """A transport whose answers come from the adapter's own `sandbox_accept`: the provider's side of `send`."""
+
+    def __init__(self, accept: Any) -> None:
+        super().__init__()
+        self.accept = accept
+        self.understood: list[Any] = []
+
+    def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+        status, payload, sms = self.accept(as_webhook_request(request), "0123456789abcdef0123456789abcdef")
+        self.understood.append(sms)
+        response = requests.Response()
+        response.status_code = status
+        response._content = json.dumps(payload).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.url = request.url or ""
+        response.request = request
+        return response
