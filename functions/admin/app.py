@@ -192,7 +192,8 @@ def get_contact(contact_id: str) -> dict[str, Any]:
 
 @app.put("/admin/contacts/<contact_id>")
 def put_contact(contact_id: str, body: Annotated[ContactBody, Body()]) -> Response[Any]:
-    fields = ContactIn.model_validate(body.model_dump(exclude={"account_id", "phone"}))
+    # Only the fields given change: a PUT of {"notes": ...} keeps the contact's name and attributes.
+    fields = body.model_dump(exclude={"account_id", "phone"}, exclude_unset=True)
     contact, created = service.put_contact(contact_id, fields, body.account_id, body.phone)
     return saved(contact.to_json_dict(), created)
 

@@ -12,7 +12,6 @@ from smschannel.models import (
     Agent,
     AgentIn,
     Contact,
-    ContactIn,
     Interaction,
     Queue,
     QueueIn,
@@ -83,7 +82,7 @@ class AdminService:
         return self.repository.list_contacts(account_id, normalized)
 
     def put_contact(
-        self, contact_id: str, body: ContactIn, account_id: str | None, phone: str | None
+        self, contact_id: str, fields: dict[str, Any], account_id: str | None, phone: str | None
     ) -> tuple[Contact, bool]:
         existing = self.repository.get_contact(contact_id)
         if existing is None:
@@ -96,9 +95,9 @@ class AdminService:
                 raise InvalidConfiguration(
                     f"the contact of {normalized} on account {account_id} has id {expected_id}", field="id"
                 )
-            contact = Contact(id=contact_id, account_id=account_id, phone=normalized, **body.model_dump())
+            contact = Contact(id=contact_id, account_id=account_id, phone=normalized, **fields)
         else:
-            contact = existing.model_copy(update=body.model_dump())
+            contact = Contact.model_validate({**existing.model_dump(), **fields})
         created = self.repository.put_contact(contact)
         return _found(self.repository.get_contact(contact_id), "contact", contact_id), created
 

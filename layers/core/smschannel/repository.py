@@ -150,9 +150,9 @@ class Repository:
             UpdateExpression=expression,
             ExpressionAttributeNames=names,
             ExpressionAttributeValues=to_values(values),
-            ReturnValues="UPDATED_OLD",
+            ReturnValues="ALL_OLD",
         )
-        return "createdAt" not in (from_item(response.get("Attributes")) or {})
+        return not response.get("Attributes")
 
     def _delete(self, key: dict[str, str]) -> bool:
         response = self.client.delete_item(TableName=self.table_name, Key=to_item(key), ReturnValues="ALL_OLD")

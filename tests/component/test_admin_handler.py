@@ -1,0 +1,144 @@
+"""The admin API in-process under moto: auth, CRUD of every entity, validation errors naming the field."""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import pytest
+
+from tests.conftest import ADMIN_TOKEN, admin, call, http_event, load_function
+
+TWILIO = {
+    "name": "Acme",
+    "provider": "twilio",
+    "phoneNumber": "+15005550006",
+    "credentials": {"accountSid": "AC" + "1" * 32, "authToken": "secret-token-value"},
+}
+
+
+@pytest.fixture
+def fn(aws: dict[str, str]) -> ModuleType:
+    return load_function("admin")
+
+
+def test_health_needs_no_token(fn: ModuleType) -> None:
+    status, body, _ = call(fn, http_event("GET", "/health"))
+    assert (status, body) == (200, {"status": "ok"})
+
+
+@pytest.mark.parametrize("header", [None, "Bearer wrong", f"Basic {ADMIN_TOKEN}", ADMIN_TOKEN])
+def test_admin_routes_need_the_bearer_token(fn: ModuleType, header: str | None) -> None:
+    headers = {"authorization": header} if header else {}
+    status, body, _ = call(fn, http_event("GET", "/admin/accounts", headers=headers))
+    assert status == 401 and body["error"] == "unauthorized"
+
+
+def test_account_crud_never_returns_credentials_in_full(fn: ModuleType) -> None:
+    status, created = admin(fn, "PUT", "/admin/accounts/acme", TWILIO)
+    assert status == 201
+    assert created["credentials"] == {"accountSid": "****1111", "authToken": "****alue"}
+    status, updated = admin(fn, "PUT", "/admin/accounts/acme", {**TWILIO, "name": "Acme Inc"})
+    assert status == 200 and updated["name"] == "Acme Inc" and updated["createdAt"] == created["createdAt"]
+    assert admin(fn, "GET", "/admin/accounts/acme")[1]["name"] == "Acme Inc"
+    assert [item["id"] for item in admin(fn, "GET", "/admin/accounts")[1]["items"]] == ["acme"]
+    assert "secret-token-value" not in str(admin(fn, "GET", "/admin/accounts"))
+    assert admin(fn, "DELETE", "/admin/accounts/acme")[0] == 204
+    assert admin(fn, "GET", "/admin/accounts/acme")[0] == 404
+    assert admin(fn, "DELETE", "/admin/accounts/acme")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        ({"credentials": {"accountSid": "AC1"}}, "credentials.authToken"),
+        ({"provider": "carrier-pigeon"}, "provider"),
+        ({"phoneNumber": "not a number!"}, "phoneNumber"),
+        ({"queueId": "no-such-queue"}, "queueId"),
+    ],
+)
+def test_invalid_accounts_are_refused_naming_the_field(fn: ModuleType, change: dict[str, object], field: str) -> None:
+    status, body = admin(fn, "PUT", "/admin/accounts/bad", {**TWILIO, **change})
+    assert status == 422 and body["field"] == field, body
+
+
+def test_missing_required_body_fields_are_422_with_their_location(fn: ModuleType) -> None:
+    status, body = admin(fn, "PUT", "/admin/accounts/bad", {"provider": "twilio"})
+    assert status == 422
+    assert {tuple(error["loc"]) for error in body["detail"]} >= {("body", "name"), ("body", "phoneNumber")}
+
+
+def test_queue_and_agent_crud(fn: ModuleType) -> None:
+    assert admin(fn, "PUT", "/admin/agents/agent-1", {"name": "Ann", "capacity": 2, "status": "ready"})[0] == 201
+    status, queue = admin(
+        fn,
+        "PUT",
+        "/admin/queues/support",
+        {"name": "Support", "strategy": "least-busy", "agentIds": ["agent-1"], "timeoutSeconds": 60},
+    )
+    assert status == 201 and queue["strategy"] == "least-busy" and queue["agentIds"] == ["agent-1"]
+    assert admin(fn, "PUT", "/admin/queues/bad", {"name": "B", "strategy": "whoever"})[0] == 422
+    assert admin(fn, "PUT", "/admin/queues/loop", {"name": "L", "overflowQueueId": "loop"})[1]["field"] == (
+        "overflowQueueId"
+    )
+    agent = admin(fn, "GET", "/admin/agents/agent-1")[1]
+    assert (agent["capacity"], agent["status"], agent["load"]) == (2, "ready", 0)
+    assert admin(fn, "PUT", "/admin/agents/agent-2", {"name": "Bo", "status": "asleep"})[0] == 422
+    assert [item["id"] for item in admin(fn, "GET", "/admin/queues")[1]["items"]] == ["support"]
+    assert admin(fn, "DELETE", "/admin/queues/support")[0] == 204
+    assert admin(fn, "DELETE", "/admin/agents/agent-1")[0] == 204
+    assert admin(fn, "GET", "/admin/agents")[1] == {"items": []}
+
+
+def test_trigger_crud_validates_event_and_actions(fn: ModuleType) -> None:
+    assert admin(fn, "PUT", "/admin/accounts/acme", TWILIO)[0] == 201
+    trigger = {
+        "event": "message.received",
+        "conditions": {"match": "any", "rules": [{"field": "body", "op": "equals", "value": "STOP"}]},
+        "actions": [{"type": "optOut"}, {"type": "autoReply", "text": "Bye {{phone}}"}],
+        "enabled": True,
+    }
+    status, saved = admin(fn, "PUT", "/admin/accounts/acme/triggers/stop", trigger)
+    assert status == 201 and saved["id"] == "stop" and saved["accountId"] == "acme"
+    assert [item["id"] for item in admin(fn, "GET", "/admin/accounts/acme/triggers")[1]["items"]] == ["stop"]
+    assert admin(fn, "PUT", "/admin/accounts/acme/triggers/x", {**trigger, "event": "nope"})[0] == 422
+    assert admin(fn, "PUT", "/admin/accounts/acme/triggers/x", {**trigger, "actions": [{"type": "launch"}]})[0] == 422
+    assert admin(fn, "PUT", "/admin/accounts/ghost/triggers/x", trigger)[0] == 404
+    assert admin(fn, "DELETE", "/admin/accounts/acme/triggers/stop")[0] == 204
+    assert admin(fn, "GET", "/admin/accounts/acme/triggers")[1] == {"items": []}
+
+
+def test_contacts_can_be_created_and_edited(fn: ModuleType) -> None:
+    from smschannel import keys
+
+    assert admin(fn, "PUT", "/admin/accounts/acme", {**TWILIO, "defaultRegion": "US"})[0] == 201
+    contact_id = keys.contact_id("acme", "+14155552671")
+    body = {"accountId": "acme", "phone": "(415) 555-2671", "name": "Dana", "attributes": {"tier": "gold"}}
+    status, contact = admin(fn, "PUT", f"/admin/contacts/{contact_id}", body)
+    assert status == 201 and contact["phone"] == "+14155552671" and contact["name"] == "Dana"
+    status, contact = admin(fn, "PUT", f"/admin/contacts/{contact_id}", {"notes": "VIP"})
+    assert status == 200 and contact["notes"] == "VIP"
+    assert admin(fn, "GET", f"/admin/contacts/{contact_id}")[1]["attributes"] == {"tier": "gold"}
+    found = admin(fn, "GET", "/admin/contacts", query={"accountId": "acme", "phone": "+1 415 555 2671"})[1]
+    assert [item["id"] for item in found["items"]] == [contact_id]
+    assert admin(fn, "PUT", "/admin/contacts/ct-wrong", body)[1]["field"] == "id"
+
+
+def test_tokens_for_agents_and_supervisors(fn: ModuleType) -> None:
+    from smschannel.tokens import verify_token
+
+    assert admin(fn, "POST", "/admin/tokens", {"agentId": "agent-9"})[0] == 404
+    assert admin(fn, "PUT", "/admin/agents/agent-9", {"name": "Nine"})[0] == 201
+    status, body = admin(fn, "POST", "/admin/tokens", {"agentId": "agent-9"})
+    assert status == 201
+    principal = verify_token(fn.token_signing_key(), body["token"])
+    assert (principal.role, principal.agent_id) == ("agent", "agent-9")
+    status, body = admin(fn, "POST", "/admin/tokens", {"role": "supervisor"})
+    assert status == 201 and verify_token(fn.token_signing_key(), body["token"]).role == "supervisor"
+    assert admin(fn, "POST", "/admin/tokens", {"role": "king"})[0] == 422
+
+
+def test_interaction_queries_validate_status(fn: ModuleType) -> None:
+    assert admin(fn, "PUT", "/admin/accounts/acme", TWILIO)[0] == 201
+    assert admin(fn, "GET", "/admin/interactions", query={"accountId": "acme", "status": "pending"})[0] == 422
+    assert admin(fn, "GET", "/admin/interactions", query={"accountId": "ghost"})[0] == 404
+    assert admin(fn, "GET", "/admin/interactions/int-nope")[0] == 404

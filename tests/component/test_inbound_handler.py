@@ -1,0 +1,251 @@
+"""The inbound function in-process under moto, with API Gateway HTTP API events and Twilio-signed payloads."""
+
+from __future__ import annotations
+
+import json
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+from twilio.request_validator import RequestValidator
+
+from tests.conftest import admin, call, http_event, load_function
+
+HOST = "abc123.execute-api.us-east-1.amazonaws.com"
+TOKEN = "f" * 32
+SID = "AC" + "1" * 32
+
+
+@pytest.fixture
+def functions(aws: dict[str, str]) -> dict[str, ModuleType]:
+    fns = {"admin": load_function("admin"), "inbound": load_function("inbound")}
+    assert admin(fns["admin"], "PUT", "/admin/queues/support", {"name": "Support"})[0] == 201
+    status, _ = admin(
+        fns["admin"],
+        "PUT",
+        "/admin/accounts/acme",
+        {
+            "name": "Acme",
+            "provider": "twilio",
+            "phoneNumber": "+15005550006",
+            "credentials": {"accountSid": SID, "authToken": TOKEN},
+            "queueId": "support",
+            "defaultRegion": "US",
+        },
+    )
+    assert status == 201
+    return fns
+
+
+def twilio_form(phone: str, body: str, sid: str, **extra: str) -> dict[str, str]:
+    return {
+        "MessageSid": sid,
+        "SmsSid": sid,
+        "AccountSid": SID,
+        "From": phone,
+        "To": "+15005550006",
+        "Body": body,
+        "NumMedia": "0",
+        **extra,
+    }
+
+
+def post(
+    fn: ModuleType,
+    form: dict[str, str],
+    *,
+    path: str = "/webhooks/acme",
+    base64_body: bool = False,
+    signature: str | None = None,
+    stage: str = "$default",
+) -> tuple[int, Any, dict[str, str]]:
+    url = f"https://{HOST}{path}"
+    sig = RequestValidator(TOKEN).compute_signature(url, form) if signature is None else signature
+    headers = {"content-type": "application/x-www-form-urlencoded", **({"x-twilio-signature": sig} if sig else {})}
+    route = "POST /webhooks/{accountId}" + ("/status" if path.endswith("/status") else "")
+    event = http_event(
+        "POST", path, body=urlencode(form), headers=headers, base64_body=base64_body, route_key=route, stage=stage
+    )
+    return call(fn, event)
+
+
+def interactions(fns: dict[str, ModuleType], **query: str) -> list[dict[str, Any]]:
+    status, body = admin(fns["admin"], "GET", "/admin/interactions", query={"accountId": "acme", **query})
+    assert status == 200, body
+    return list(body["items"])
+
+
+def test_first_sms_opens_an_interaction_in_the_accounts_queue_with_a_contact(functions: dict[str, ModuleType]) -> None:
+    status, body, headers = post(functions["inbound"], twilio_form("(415) 555-2671", "Hi", "SM1"))
+    assert status == 200 and body == '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
+    assert headers["Content-Type"] == "text/xml"
+    [interaction] = interactions(functions)
+    assert interaction["phone"] == "+14155552671"  # national format normalized with the account's region
+    assert (interaction["status"], interaction["queueId"], interaction["agentId"]) == ("open", "support", None)
+    _, contacts = admin(
+        functions["admin"], "GET", "/admin/contacts", query={"accountId": "acme", "phone": "4155552671"}
+    )
+    assert [contact["phone"] for contact in contacts["items"]] == ["+14155552671"]
+    assert contacts["items"][0]["id"] == interaction["contactId"]
+
+
+def test_base64_encoded_form_bodies_are_verified_and_parsed(functions: dict[str, ModuleType]) -> None:
+    status, _, _ = post(functions["inbound"], twilio_form("+14155552671", "encoded", "SM2"), base64_body=True)
+    assert status == 200
+    assert len(interactions(functions)) == 1
+
+
+def test_following_messages_join_the_open_interaction_in_order(functions: dict[str, ModuleType]) -> None:
+    for index in range(5):
+        assert post(functions["inbound"], twilio_form("+14155552671", f"m{index}", f"SM{index}"))[0] == 200
+    [interaction] = interactions(functions)
+    assert interaction["messageCount"] == 5
+    _, detail = admin(functions["admin"], "GET", f"/admin/interactions/{interaction['id']}")
+    assert [message["body"] for message in detail["messages"]] == [f"m{index}" for index in range(5)]
+
+
+def test_a_retry_with_the_same_message_sid_is_stored_once(functions: dict[str, ModuleType]) -> None:
+    for _ in range(3):
+        assert post(functions["inbound"], twilio_form("+14155552671", "again", "SMdup"))[0] == 200
+    [interaction] = interactions(functions)
+    _, detail = admin(functions["admin"], "GET", f"/admin/interactions/{interaction['id']}")
+    assert len(detail["messages"]) == 1
+    assert detail["messageCount"] == 1
+
+
+def test_a_new_container_joins_the_open_interaction_it_did_not_open(functions: dict[str, ModuleType]) -> None:
+    assert post(functions["inbound"], twilio_form("+14155552671", "one", "SMa"))[0] == 200
+    other_container = load_function("inbound")  # a cold container: empty session cache
+    assert post(other_container, twilio_form("+14155552671", "two", "SMb"))[0] == 200
+    [interaction] = interactions(functions)
+    assert interaction["messageCount"] == 2
+
+
+def test_a_stale_cached_session_opens_the_next_interaction_after_close(functions: dict[str, ModuleType]) -> None:
+    assert post(functions["inbound"], twilio_form("+14155552671", "one", "SMa"))[0] == 200
+    [first] = interactions(functions)
+    # Closed through another container: this inbound container still remembers the old interaction.
+    closer = load_function("admin")
+    status, closed = admin(closer, "POST", f"/admin/interactions/{first['id']}/close", {"disposition": "done"})
+    assert status == 200 and closed["status"] == "closed" and closed["closedAt"]
+    assert post(functions["inbound"], twilio_form("+14155552671", "two", "SMb"))[0] == 200
+    found = interactions(functions)
+    assert [item["status"] for item in found] == ["closed", "open"]
+    assert interactions(functions, status="open")[0]["messageCount"] == 1
+
+
+def test_forged_and_missing_signatures_store_nothing(functions: dict[str, ModuleType]) -> None:
+    status, body, _ = post(functions["inbound"], twilio_form("+14155552671", "x", "SMf"), signature="bad")
+    assert status == 403 and body["error"] == "invalid_signature"
+    status, body, _ = post(functions["inbound"], twilio_form("+14155552671", "x", "SMf"), signature="")
+    assert status == 401 and body["error"] == "missing_signature"
+    assert interactions(functions) == []
+
+
+def test_unknown_account_is_404(functions: dict[str, ModuleType]) -> None:
+    status, body, _ = post(functions["inbound"], twilio_form("+14155552671", "x", "SMu"), path="/webhooks/nobody")
+    assert status == 404 and body["error"] == "unknown_account"
+
+
+def test_signed_but_unparsable_webhook_is_archived_with_the_reason(
+    functions: dict[str, ModuleType], aws: dict[str, str]
+) -> None:
+    status, body, _ = post(functions["inbound"], {"AccountSid": SID, "Body": "no sender"})
+    assert status == 400 and body["error"] == "unparsable_webhook"
+    [obj] = boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])["Contents"]
+    record = json.loads(boto3.client("s3").get_object(Bucket=aws["bucket"], Key=obj["Key"])["Body"].read())
+    assert record["reason"] == "Twilio inbound needs MessageSid, From and To"
+    assert obj["Key"] in body["message"]
+    assert interactions(functions) == []
+
+
+def test_a_garbage_sender_number_is_archived_not_lost(functions: dict[str, ModuleType], aws: dict[str, str]) -> None:
+    status, body, _ = post(functions["inbound"], twilio_form("not a phone!", "x", "SMg"))
+    assert status == 400
+    assert len(boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])["Contents"]) == 1
+
+
+def test_status_callbacks_never_move_a_message_backwards(functions: dict[str, ModuleType], aws: dict[str, str]) -> None:
+    # An outbound message as the outbound function will record it: known to the table by its provider id.
+    from smschannel import keys
+    from smschannel.dynamo import to_item
+
+    client = boto3.client("dynamodb")
+    assert post(functions["inbound"], twilio_form("+14155552671", "hi", "SMin"))[0] == 200
+    [interaction] = interactions(functions)
+    sk = f"{keys.MESSAGE_PREFIX}2026-01-01T00:00:00.000Z#out-1"
+    client.put_item(
+        TableName=aws["table"],
+        Item=to_item(
+            {
+                "pk": keys.interaction(interaction["id"])["pk"],
+                "sk": sk,
+                "id": "out-1",
+                "interactionId": interaction["id"],
+                "accountId": "acme",
+                "direction": "out",
+                "body": "reply",
+                "status": "sent",
+                "statusRank": 2,
+                "from": "+15005550006",
+                "to": "+14155552671",
+                "providerMessageId": "SMout",
+                "createdAt": "2026-01-01T00:00:00.000Z",
+            }
+        ),
+    )
+    client.put_item(
+        TableName=aws["table"],
+        Item=to_item(
+            {
+                **keys.provider_message("acme", "SMout"),
+                "interactionId": interaction["id"],
+                "messageId": "out-1",
+                "messageSk": sk,
+            }
+        ),
+    )
+    for raw in ("delivered", "sent", "queued"):
+        form = {"MessageSid": "SMout", "MessageStatus": raw, "AccountSid": SID}
+        assert post(functions["inbound"], form, path="/webhooks/acme/status")[0] == 200
+    _, detail = admin(functions["admin"], "GET", f"/admin/interactions/{interaction['id']}")
+    [reply] = [message for message in detail["messages"] if message["direction"] == "out"]
+    assert reply["status"] == "delivered"
+
+
+def test_round_trips_per_message_one_to_join_one_to_open(functions: dict[str, ModuleType]) -> None:
+    from smschannel.models import InboundMessage
+
+    repository = functions["inbound"].repository
+    account = repository.get_account("acme")
+    calls: list[str] = []
+    repository.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+
+    def store(sid: str) -> None:
+        message = InboundMessage(provider="twilio", provider_message_id=sid, **{"from": "+14155552671"}, to="+1500")
+        repository.record_inbound(account, message, "+14155552671", "+15005550006")
+
+    store("SMr1")
+    assert calls == ["TransactWriteItems"]  # opening: one round trip
+    calls.clear()
+    store("SMr2")
+    assert calls == ["TransactWriteItems"]  # joining, known to this container: one round trip
+
+
+def test_close_of_an_unknown_interaction_is_404(functions: dict[str, ModuleType]) -> None:
+    status, body = admin(functions["admin"], "POST", "/admin/interactions/int-missing/close", {})
+    assert status == 404
+
+
+def test_client_error_other_than_cancellation_is_raised(functions: dict[str, ModuleType]) -> None:
+    from smschannel.models import InboundMessage
+    from smschannel.repository import Repository
+
+    broken = Repository("no-such-table")
+    account = functions["inbound"].repository.get_account("acme")
+    message = InboundMessage(provider="twilio", provider_message_id="SMx", **{"from": "+14155552671"}, to="+1500")
+    with pytest.raises(ClientError):
+        broken.record_inbound(account, message, "+14155552671", "+15005550006")

@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+import pytest
+
+from smschannel.phone import mask_phone, normalize_phone
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "expected"),
+    [
+        ("+14155552671", None, "+14155552671"),
+        ("+1 (415) 555-2671", None, "+14155552671"),
+        ("0044 20 7946 0958", None, "+442079460958"),
+        ("14155552671", None, "+14155552671"),  # Vonage/Plivo send international numbers without '+'
+        ("447700900123", None, "+447700900123"),
+        ("(415) 555-2671", "US", "+14155552671"),
+        ("020 7946 0958", "GB", "+442079460958"),
+        ("06 12 34 56 78", "FR", "+33612345678"),
+    ],
+)
+def test_full_numbers_become_e164(raw: str, region: str | None, expected: str) -> None:
+    assert normalize_phone(raw, region) == expected
+
+
+@pytest.mark.parametrize("raw", ["12345", "898211", "72727"])
+def test_short_codes_are_kept_not_rejected(raw: str) -> None:
+    assert normalize_phone(raw, "US") == raw
+
+
+@pytest.mark.parametrize("raw", ["ACME", "MyBank", "Info-Line"])
+def test_alphanumeric_senders_are_kept(raw: str) -> None:
+    assert normalize_phone(raw) == raw
+
+
+@pytest.mark.parametrize("raw", ["", "   ", "+1", "not a number at all!"])
+def test_garbage_is_rejected(raw: str) -> None:
+    with pytest.raises(ValueError):
+        normalize_phone(raw)
+
+
+def test_masking_keeps_country_code_and_last_digits_only() -> None:
+    assert mask_phone("+14155552671") == "+14*******71"
+    assert "5555" not in mask_phone("+14155552671")
