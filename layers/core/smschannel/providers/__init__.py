@@ -6,6 +6,7 @@ from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.plivo import PlivoAdapter
+from smschannel.providers.sinch import SinchAdapter
 from smschannel.providers.telnyx import TelnyxAdapter
 from smschannel.providers.twilio import TwilioAdapter
 from smschannel.providers.vonage import VonageAdapter
@@ -18,6 +19,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         PlivoAdapter(),
         TelnyxAdapter(),
         GenericAdapter(),
+        SinchAdapter(),
     )
 }
 
