@@ -19,7 +19,14 @@ ARCHIVE_PREFIX = "webhooks/"
 class WebhookArchive:
     def __init__(self, bucket: str, client: Any | None = None) -> None:
         self.bucket = bucket
-        self.client = client or boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        # Created on first use: most invocations never archive, and an S3 client costs cold-start time.
+        if self._client is None:
+            self._client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+        return self._client
 
     def archive(self, account_id: str, kind: str, request: WebhookRequest, reason: str) -> str:
         """Store the request as received; returns the object key (quoted in logs and in the 400 answer)."""

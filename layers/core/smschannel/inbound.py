@@ -9,7 +9,7 @@ from pydantic import ValidationError
 from smschannel.archive import WebhookArchive
 from smschannel.directory import AccountDirectory
 from smschannel.errors import DomainError, UnparsableWebhook
-from smschannel.models import Account, InboundMessage
+from smschannel.models import Account, InboundMessage, StatusUpdate
 from smschannel.observability import logger
 from smschannel.phone import mask_phone, normalize_phone
 from smschannel.providers import get_adapter
@@ -36,9 +36,11 @@ class InboundService:
         adapter.verify(request, account)  # nothing is stored or archived for a forged request
         try:
             messages = adapter.parse_inbound(request, account)
-            outcomes = [self._store(account, message) for message in messages]
+            statuses = adapter.parse_inbound_statuses(request, account)
+            outcomes = [outcome for message in messages if (outcome := self._store(account, message))]
         except (UnparsableWebhook, ValidationError, ValueError) as exc:
             raise self._archived(account_id, "inbound", request, exc) from exc
+        self._apply_statuses(account, statuses)
         return InboundResult(adapter.inbound_answer(), outcomes)
 
     def receive_status(self, account_id: str, request: WebhookRequest) -> WebhookAnswer:
@@ -50,17 +52,27 @@ class InboundService:
             updates = adapter.parse_status(request, account)
         except (UnparsableWebhook, ValidationError, ValueError) as exc:
             raise self._archived(account_id, "status", request, exc) from exc
+        self._apply_statuses(account, updates)
+        return adapter.status_answer()
+
+    def _apply_statuses(self, account: Account, updates: list[StatusUpdate]) -> None:
         for update in updates:
             if self.repository.record_status(account.id, update) is None:
                 logger.info(
                     "status callback not applied (unknown message or older status)",
                     extra={"providerMessageId": update.provider_message_id, "status": update.status},
                 )
-        return adapter.status_answer()
 
-    def _store(self, account: Account, message: InboundMessage) -> InboundOutcome:
+    def _store(self, account: Account, message: InboundMessage) -> InboundOutcome | None:
         phone = normalize_phone(message.from_, account.default_region)
         to = normalize_phone(message.to, account.default_region)
+        if message.part is not None:
+            # One part of a concatenated SMS: stored until every part is here, then stored as one message.
+            joined = self.repository.join_parts(account.id, phone, message)
+            if joined is None:
+                logger.info("message part stored", extra={"accountId": account.id, "part": message.part[1:]})
+                return None
+            message = joined
         outcome = self.repository.record_inbound(account, message, phone, to)
         logger.info(
             "inbound stored",

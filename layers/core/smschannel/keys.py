@@ -13,6 +13,12 @@ Table `pk`/`sk`, stream NEW_AND_OLD_IMAGES, TTL attribute `expiresAt`.
 | interaction          | INTERACTION#{id}                | INTERACTION                 | INTERACTIONS#{accountId}#{status}#{shard} / {createdAt}#{id} | PHONE#{accountId}#{phone} / {createdAt} |
 | message              | INTERACTION#{interactionId}     | MESSAGE#{createdAt}#{id}    |                                                   |                               |
 | provider message id  | PROVIDERMSG#{accountId}#{pmid}  | PROVIDERMSG                 |                                                   |                               |
+| concatenated SMS part| PARTS#{accountId}#{phone}#{ref} | PART#{number:03d}           |                                                   |                               |
+| queue routing pointer| QUEUE#{id}                      | ROUTING                     |                                                   |                               |
+
+Routing index gsi3 (`queuePartition` / `queueSort`, sparse; see the routing section at the end of this file):
+an open interaction waiting in a queue is at `QUEUE#{queueId}#WAITING#{shard}` / `{createdAt}#{id}`, an assigned
+one at `AGENT#{agentId}#OPEN` / `{assignedAt}#{id}`; closing it removes both attributes.
 
 Why it scales for one busy account: the per-phone session item, the interaction and its messages are keyed by
 phone or interaction, so a burst spreads over as many partitions as there are conversations. The only
@@ -124,3 +130,58 @@ def inbound_message_id(account_id: str, provider_message_id: str) -> str:
 
 def provider_message(account_id: str, provider_message_id: str) -> dict[str, str]:
     return {"pk": f"PROVIDERMSG#{account_id}#{provider_message_id}", "sk": "PROVIDERMSG"}
+
+
+def message_parts(account_id: str, phone: str, reference: str) -> str:
+    return f"PARTS#{account_id}#{phone}#{reference}"
+
+
+def message_part_sort(number: int) -> str:
+    return f"PART#{number:03d}"
+
+
+# --- routing (queue assignment on the table stream: smschannel.routing) -------------------------------------------
+#
+# | item / index entry        | pk                          | sk               | gsi3pk = queuePartition / gsi3sk = queueSort      |
+# |---------------------------|-----------------------------|------------------|---------------------------------------------------|
+# | queue routing pointer     | QUEUE#{queueId}             | ROUTING          |                                                   |
+# | interaction, waiting      | (interaction)               | (interaction)    | QUEUE#{queueId}#WAITING#{shard} / {createdAt}#{id} |
+# | interaction, assigned     | (interaction)               | (interaction)    | AGENT#{agentId}#OPEN / {assignedAt}#{id}          |
+#
+# GSI3 is sparse (an interaction is in it only while open in the routing flow, as a waiter of one queue or as one of
+# its agent's open interactions) and projects only what assignment needs. `close_interaction` REMOVEs
+# queuePartition/queueSort, so a closed interaction leaves the index in the write that closes it. The waiting list
+# of one queue is spread over WAITING_SHARDS partitions by interaction id: a burst of new conversations enqueues
+# and dequeues each waiter once, and the shards keep every index partition far under ~1,000 writes/s (see
+# docs/routing.md). Readers merge the shards' heads by queueSort to serve the oldest first.
+
+WAITING_SHARDS = 32
+
+GSI3 = "gsi3"
+ROUTING_PARTITION = "queuePartition"
+ROUTING_SORT = "queueSort"
+
+
+def queue_pointer(queue_id: str) -> dict[str, str]:
+    """Round-robin memory of one queue, apart from its configuration item so admin writes never collide with it."""
+    return {"pk": f"QUEUE#{queue_id}", "sk": "ROUTING"}
+
+
+def waiting_partition(queue_id: str, shard: int) -> str:
+    return f"QUEUE#{queue_id}#WAITING#{shard}"
+
+
+def waiting_index(queue_id: str, interaction_id: str, created_at: str) -> dict[str, str]:
+    """Arrival order is the interaction's creation, so a waiter keeps its place when it overflows or is requeued."""
+    return {
+        ROUTING_PARTITION: waiting_partition(queue_id, shard_of(interaction_id, WAITING_SHARDS)),
+        ROUTING_SORT: f"{created_at}#{interaction_id}",
+    }
+
+
+def agent_open_partition(agent_id: str) -> str:
+    return f"AGENT#{agent_id}#OPEN"
+
+
+def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> dict[str, str]:
+    return {ROUTING_PARTITION: agent_open_partition(agent_id), ROUTING_SORT: f"{assigned_at}#{interaction_id}"}

@@ -504,6 +504,46 @@ class Repository:
             round_trips=round_trips + 1,
         )
 
+    # --- concatenated SMS ----------------------------------------------------------------------------------
+
+    def join_parts(self, account_id: str, phone: str, part: InboundMessage) -> InboundMessage | None:
+        """Store one part; once every part of its message is stored, the whole message (else None).
+
+        Each part is its own item (a retried part overwrites itself), so parts arriving concurrently and out of
+        order all land. Every webhook that sees the set complete returns the same joined message with a
+        provider id derived from the reference, so the open-session write stores it exactly once.
+        """
+        assert part.part is not None
+        reference, number, total = part.part
+        partition = keys.message_parts(account_id, phone, reference)
+        self.client.put_item(
+            TableName=self.table_name,
+            Item=to_item(
+                {
+                    "pk": partition,
+                    "sk": keys.message_part_sort(number),
+                    "entity": "messagePart",
+                    "total": total,
+                    "expiresAt": int(time.time()) + self.dedup_ttl_seconds,
+                    **part.to_json_dict(),
+                }
+            ),
+        )
+        parts = self._query(None, "pk", partition, ConsistentRead=True)
+        numbers = {int(item["part"][1]) for item in parts}
+        if numbers != set(range(1, total + 1)):
+            return None
+        ordered = sorted(parts, key=lambda item: int(item["part"][1]))
+        first = InboundMessage.model_validate(ordered[0])
+        return first.model_copy(
+            update={
+                "provider_message_id": f"{reference}:joined",
+                "body": "".join(str(item.get("body", "")) for item in ordered),
+                "media": [media for item in ordered for media in InboundMessage.model_validate(item).media],
+                "part": None,
+            }
+        )
+
     # --- interactions ------------------------------------------------------------------------------------------
 
     def get_interaction(self, interaction_id: str) -> Interaction | None:

@@ -134,6 +134,11 @@ class ProviderAdapter(ABC):
     def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
         """The delivery-status updates in a status callback."""
 
+    def parse_inbound_statuses(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+        """Status updates that arrive on the inbound URL, for providers that post every event to one callback
+        URL (e.g. Bandwidth). The inbound route applies them; most providers have none."""
+        return []
+
     def inbound_answer(self) -> WebhookAnswer:
         return WebhookAnswer()
 

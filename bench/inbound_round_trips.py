@@ -1,0 +1,123 @@
+"""DynamoDB round trips and write units per inbound message, by path (open, warm join, cold join, retry).
+
+In-process under moto, through the real Repository; round trips are counted with botocore's event hooks and
+write units computed from the item sizes the way DynamoDB bills them (a transactional write costs 2 WCU per
+started KB of each item). Run: `.venv/bin/python bench/inbound_round_trips.py`.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT / "layers" / "core"), str(ROOT)]
+os.environ.update({"AWS_ACCESS_KEY_ID": "x", "AWS_SECRET_ACCESS_KEY": "x", "AWS_DEFAULT_REGION": "us-east-1"})
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import boto3  # noqa: E402
+from moto import mock_aws  # noqa: E402
+
+from smschannel.models import Account, InboundMessage  # noqa: E402
+from smschannel.repository import Repository  # noqa: E402
+from tests.conftest import create_table_from_template  # noqa: E402
+
+
+def attribute_size(value: dict[str, Any]) -> int:
+    ((kind, data),) = value.items()
+    if kind == "S":
+        return len(data.encode())
+    if kind == "N":
+        return math.ceil(len(str(data).lstrip("-").replace(".", "")) / 2) + 1
+    if kind in ("BOOL", "NULL"):
+        return 1
+    if kind == "L":
+        return 3 + sum(1 + attribute_size(item) for item in data)
+    if kind == "M":
+        return 3 + sum(len(k.encode()) + 1 + attribute_size(v) for k, v in data.items())
+    return len(str(data))
+
+
+def item_kb(item: dict[str, Any]) -> int:
+    size = sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
+    return max(1, math.ceil(size / 1024))
+
+
+class Meter:
+    def __init__(self, client: Any) -> None:
+        self.calls: list[str] = []
+        self.wcu = 0.0
+        client.meta.events.register("before-parameter-build.dynamodb.*", self._count)
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        self.calls.append(model.name)
+        if model.name == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                # Update/Delete/ConditionCheck are billed on the item's size; keys-only items are ~1 KB.
+                self.wcu += 2 * (item_kb(body["Item"]) if kind == "Put" else 1)
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            self.wcu += item_kb(params.get("Item", {})) if model.name == "PutItem" else 1
+
+    def take(self) -> tuple[int, float]:
+        result = (len(self.calls), self.wcu)
+        self.calls, self.wcu = [], 0.0
+        return result
+
+
+def main() -> None:
+    with mock_aws():
+        client = boto3.client("dynamodb")
+        create_table_from_template(client, "bench")
+        repository = Repository("bench", client=client)
+        account = Account(id="acme", name="A", provider="twilio", phone_number="+15005550006", queue_id="support")
+        meter = Meter(client)
+
+        def send(phone: str, pmid: str | None = None, repo: Repository = repository) -> None:
+            body = "Hello, I would like to change the delivery address of my order 12345, please."
+            message = InboundMessage(
+                provider="twilio",
+                provider_message_id=pmid or uuid.uuid4().hex,
+                **{"from": phone},
+                to="+15005550006",
+                body=body,
+            )
+            repo.record_inbound(account, message, phone, "+15005550006")
+
+        rows = []
+        send("+14155550001")
+        rows.append(("open a new interaction", *meter.take()))
+        for _ in range(20):
+            send("+14155550001")
+        calls, wcu = meter.take()
+        rows.append(("join, interaction known to this container", calls / 20, wcu / 20))
+        cold = Repository("bench", client=client)
+        send("+14155550001", repo=cold)
+        rows.append(("join, cold container (first message it sees)", *meter.take()))
+        send("+14155550001", pmid="dup-1")
+        meter.take()
+        send("+14155550001", pmid="dup-1")
+        rows.append(("provider retry (duplicate id)", *meter.take()))
+        # A realistic mix: conversations of 6 inbound messages, every container warm after its first.
+        for conversation in range(50):
+            for _ in range(6):
+                send(f"+1415556{conversation:04d}")
+        calls, wcu = meter.take()
+        rows.append(("mix: 6-message conversations, warm", calls / 300, wcu / 300))
+
+    print(f"{'path':48} {'round trips':>12} {'write units':>12}")
+    for name, calls, wcu in rows:
+        print(f"{name:48} {calls:12.2f} {wcu:12.2f}")
+    print(
+        "\nA transaction costs 2 WCU per item-KB: the join writes 3 items (interaction counter, message,"
+        "\nprovider-id pointer) = 6 WCU in 1 round trip; the same writes without a transaction would be"
+        "\n3 WCU in 3 round trips, and would let a message join an interaction that closed in between."
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,50 @@
+"""Concatenated SMS delivered in parts: stored until complete, then one message, exactly once."""
+
+from __future__ import annotations
+
+from smschannel.archive import WebhookArchive
+from smschannel.directory import AccountDirectory
+from smschannel.inbound import InboundService
+from smschannel.models import Account, InboundMessage
+from smschannel.repository import Repository
+
+PHONE = "+447700900123"
+
+
+def part(reference: str, number: int, total: int, body: str) -> InboundMessage:
+    return InboundMessage(
+        provider="vonage",
+        provider_message_id=f"part-{reference}-{number}",
+        **{"from": PHONE},
+        to="+447700900000",
+        body=body,
+        part=(reference, number, total),
+    )
+
+
+def test_parts_out_of_order_become_one_message_once(aws: dict[str, str]) -> None:
+    repository = Repository(aws["table"])
+    account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
+    repository.put_account(account)
+    service = InboundService(repository, AccountDirectory(repository, 0), WebhookArchive(aws["bucket"]))
+
+    assert service._store(account, part("ref1", 3, 3, " three")) is None
+    assert service._store(account, part("ref1", 1, 3, "one")) is None
+    outcome = service._store(account, part("ref1", 2, 3, " two"))
+    assert outcome is not None and outcome.opened and not outcome.duplicate
+    # The provider retries a part after the message was joined: still one message.
+    retried = service._store(account, part("ref1", 2, 3, " two"))
+    assert retried is not None and retried.duplicate
+
+    [interaction] = repository.list_interactions("uk")
+    [message] = repository.list_messages(interaction.id)
+    assert message.body == "one two three"
+    assert message.provider_message_id == "ref1:joined"
+
+
+def test_an_incomplete_message_stores_nothing_in_the_interaction_yet(aws: dict[str, str]) -> None:
+    repository = Repository(aws["table"])
+    account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
+    repository.put_account(account)
+    assert repository.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
+    assert repository.list_interactions("uk") == []
