@@ -5,6 +5,7 @@ from __future__ import annotations
 from smschannel.errors import InvalidConfiguration
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.generic import GenericAdapter
+from smschannel.providers.infobip import InfobipAdapter
 from smschannel.providers.plivo import PlivoAdapter
 from smschannel.providers.sinch import SinchAdapter
 from smschannel.providers.telnyx import TelnyxAdapter
@@ -20,6 +21,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         TelnyxAdapter(),
         GenericAdapter(),
         SinchAdapter(),
+        InfobipAdapter(),
     )
 }
 

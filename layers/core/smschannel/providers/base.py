@@ -8,16 +8,18 @@ local stack's sandbox and by tests to produce payloads signed exactly as the pro
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
-from urllib.parse import parse_qsl
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
-from smschannel.errors import MissingSignature, UnparsableWebhook
+from smschannel.errors import InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, StatusUpdate
 
 # (connect, read) seconds: a provider API that hangs must not hold the sender past its own timeout.
@@ -121,6 +123,12 @@ class ProviderAdapter(ABC):
     required_credentials: ClassVar[tuple[str, ...]]
     supports_mms: ClassVar[bool] = False
     default_api_base_url: ClassVar[str]
+    # False where the webhook is authenticated by a shared secret (`verify_webhook_secret`) that does not cover
+    # the body: a tampered body then verifies, and only a wrong or missing secret is refused.
+    signs_body: ClassVar[bool] = True
+    # False where the provider posts delivery events to the one callback URL configured on its side (e.g.
+    # Bandwidth's application) rather than to a URL passed with each send.
+    status_url_per_message: ClassVar[bool] = True
 
     @abstractmethod
     def verify(self, request: WebhookRequest, account: Account) -> None:
@@ -192,6 +200,53 @@ def require_header(request: WebhookRequest, name: str) -> str:
     if not value:
         raise MissingSignature(f"missing {name} header")
     return value
+
+
+def verify_webhook_secret(request: WebhookRequest, secret: str, *, username: str | None = None) -> None:
+    """For providers that sign nothing: the account's shared secret must come back as the HTTP basic auth
+    password (any user name, unless `username` is given) or as a `secret` query parameter on the webhook URL
+    (basic auth only when `username` is given). Compared in constant time; absent → MissingSignature (401),
+    wrong → InvalidSignature (403)."""
+    if not secret:
+        raise InvalidSignature("the account has no webhook secret configured")
+    given_user: str | None = None
+    given: str | None = None
+    scheme, _, encoded = (request.header("authorization") or "").strip().partition(" ")
+    if scheme.lower() == "basic" and encoded.strip():
+        try:
+            decoded = base64.b64decode(encoded.strip(), validate=True).decode("utf-8")
+        except (binascii.Error, ValueError) as exc:
+            raise InvalidSignature("Authorization is not valid basic auth") from exc
+        given_user, separator, given = decoded.partition(":")
+        if not separator:
+            raise InvalidSignature("basic auth carries no password")
+    elif username is None and "secret" in request.query:
+        given = request.query["secret"]
+    if given is None:
+        raise MissingSignature("missing basic auth" + ("" if username is not None else " or secret query parameter"))
+    matches = constant_time_equals(secret, given)
+    if username is not None:
+        matches = constant_time_equals(username, given_user) & matches  # both compared, whatever the first gives
+    if not matches:
+        raise InvalidSignature("webhook credentials do not match the account's")
+
+
+def basic_auth_header(username: str, password: str) -> str:
+    return "Basic " + base64.b64encode(f"{username}:{password}".encode()).decode()
+
+
+def with_secret_query(url: str, secret: str) -> str:
+    """A callback URL passed with a send, carrying the `secret` query parameter `verify_webhook_secret` reads."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "secret"]
+    return urlunsplit(parts._replace(query=urlencode([*query, ("secret", secret)])))
+
+
+def without_secret_query(url: str) -> str:
+    """The same URL with no `secret` parameter: what the sandbox records (its outbox is readable)."""
+    parts = urlsplit(url)
+    query = [(key, value) for key, value in parse_qsl(parts.query, keep_blank_values=True) if key != "secret"]
+    return urlunsplit(parts._replace(query=urlencode(query)))
 
 
 # Given the HTTP status and the decoded error body, an adapter may override the default classification.
