@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smschannel.errors import InvalidConfiguration
+from smschannel.providers.bandwidth import BandwidthAdapter
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.infobip import InfobipAdapter
@@ -22,6 +23,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         GenericAdapter(),
         SinchAdapter(),
         InfobipAdapter(),
+        BandwidthAdapter(),
     )
 }
 
