@@ -7,6 +7,7 @@ from smschannel.providers.bandwidth import BandwidthAdapter
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.infobip import InfobipAdapter
+from smschannel.providers.messagebird import MessageBirdAdapter
 from smschannel.providers.plivo import PlivoAdapter
 from smschannel.providers.sinch import SinchAdapter
 from smschannel.providers.telnyx import TelnyxAdapter
@@ -24,6 +25,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         SinchAdapter(),
         InfobipAdapter(),
         BandwidthAdapter(),
+        MessageBirdAdapter(),
     )
 }
 
