@@ -216,8 +216,9 @@ def test_status_callbacks_never_move_a_message_backwards(functions: dict[str, Mo
     assert reply["status"] == "delivered"
 
 
-def test_round_trips_per_message_one_to_join_one_to_open(functions: dict[str, ModuleType]) -> None:
+def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict[str, ModuleType]) -> None:
     from smschannel.models import InboundMessage
+    from smschannel.repository import Repository
 
     repository = functions["inbound"].repository
     account = repository.get_account("acme")
@@ -229,10 +230,15 @@ def test_round_trips_per_message_one_to_join_one_to_open(functions: dict[str, Mo
         repository.record_inbound(account, message, "+14155552671", "+15005550006")
 
     store("SMr1")
-    assert calls == ["TransactWriteItems"]  # opening: one round trip
+    assert calls == ["GetItem", "TransactWriteItems"]  # opening: read the session, then one transaction
     calls.clear()
     store("SMr2")
     assert calls == ["TransactWriteItems"]  # joining, known to this container: one round trip
+    calls.clear()
+    cold = Repository(repository.table_name, client=repository.client)
+    message = InboundMessage(provider="twilio", provider_message_id="SMr3", **{"from": "+14155552671"}, to="+1500")
+    cold.record_inbound(account, message, "+14155552671", "+15005550006")
+    assert calls == ["GetItem", "TransactWriteItems"]  # joining from a container that never saw the phone
 
 
 def test_close_of_an_unknown_interaction_is_404(functions: dict[str, ModuleType]) -> None:
