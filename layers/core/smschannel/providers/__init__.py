@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from smschannel.errors import InvalidConfiguration
+from smschannel.providers.aws import AwsAdapter
 from smschannel.providers.bandwidth import BandwidthAdapter
 from smschannel.providers.base import ProviderAdapter
 from smschannel.providers.generic import GenericAdapter
@@ -26,6 +27,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         InfobipAdapter(),
         BandwidthAdapter(),
         MessageBirdAdapter(),
+        AwsAdapter(),
     )
 }
 
