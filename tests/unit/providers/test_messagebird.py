@@ -6,10 +6,12 @@ from __future__ import annotations
 import hashlib
 import json
 import time
+from datetime import datetime
 from typing import Any
 from urllib.parse import parse_qsl
 
 import jwt
+import jwt.api_jwt
 import pytest
 from messagebird.request_validator import RequestValidator
 
@@ -23,16 +25,26 @@ from .support import Canned, as_webhook_request, canned_session, fixture, fixtur
 
 URL = "https://abc123.execute-api.us-east-1.amazonaws.com/webhooks/acct-messagebird"
 SIGNING_KEY = "PlLrKaqvZNRR5zAjm42ZT6q1SQxgbbGd"
-NOW = int(time.time())  # real time, so MessageBird's own validator agrees with our frozen clock
+NOW = int(time.time()) - 3600  # an hour ago: only the frozen clocks make these tokens valid
 # MessageBird's signing keys are 32 characters: below PyJWT's advice for HS384/HS512, but what MessageBird issues.
 pytestmark = pytest.mark.filterwarnings("ignore:The HMAC key is")
 adapter = MessageBirdAdapter()
 account = make_account("messagebird", {"accessKey": "live_abc123", "signingKey": SIGNING_KEY}, phone="+31970102030")
 
 
+class _FrozenDatetime(datetime):
+    """PyJWT's clock (used by MessageBird's SDK validator), frozen at NOW like the adapter's."""
+
+    @classmethod
+    def now(cls, tz: Any = None) -> _FrozenDatetime:  # type: ignore[override]
+        return cls.fromtimestamp(NOW, tz)
+
+
 @pytest.fixture(autouse=True)
 def frozen_clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Both clocks frozen: the tokens' windows are relative to NOW however long the suite has been running.
     monkeypatch.setattr(messagebird, "_now", lambda: float(NOW))
+    monkeypatch.setattr(jwt.api_jwt, "datetime", _FrozenDatetime)
 
 
 def token(url: str, body: bytes, *, key: str = SIGNING_KEY, algorithm: str = "HS256", **overrides: Any) -> str:
