@@ -19,7 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import requests
 
-from smschannel.models import utc_now
+from smschannel.credentials import with_secret_credentials
+from smschannel.models import Account, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
 from smschannel.providers.base import HTTP_TIMEOUT, WebhookRequest
 from smschannel.repository import Repository
@@ -111,9 +112,8 @@ class SandboxHandler(BaseHTTPRequestHandler):
         missing = [name for name in ("accountId", "from") if not request.get(name)]
         if missing:
             raise ValueError(f"missing {missing[0]}")
-        account = self.state.repository.get_account(str(request["accountId"]))
+        account = self._account(str(request["accountId"]))
         if account is None:
-            self._send(404, {"error": "unknown_account", "message": f"no account {request['accountId']!r}"})
             return
         adapter = get_adapter(account.provider)
         url = f"{self.state.http_base}/webhooks/{account.id}"
@@ -144,12 +144,19 @@ class SandboxHandler(BaseHTTPRequestHandler):
             },
         )
 
+    def _account(self, account_id: str) -> Account | None:
+        """The account with its full credentials (secrets included), or None after answering 404."""
+        account = self.state.repository.get_account(account_id)
+        if account is None:
+            self._send(404, {"error": "unknown_account", "message": f"no account {account_id!r}"})
+            return None
+        return with_secret_credentials(account)
+
     def _status(self) -> None:
         """`POST /sandbox/status {accountId, providerMessageId, status}`: the provider's delivery callback."""
         request = json.loads(self._body() or b"{}")
-        account = self.state.repository.get_account(str(request.get("accountId")))
+        account = self._account(str(request.get("accountId")))
         if account is None:
-            self._send(404, {"error": "unknown_account", "message": f"no account {request.get('accountId')!r}"})
             return
         adapter = get_adapter(account.provider)
         url = f"{self.state.http_base}/webhooks/{account.id}/status"

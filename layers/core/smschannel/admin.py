@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from smschannel import keys
+from smschannel.credentials import load_secret_credentials
 from smschannel.errors import InvalidConfiguration, NotFound
 from smschannel.models import (
     Account,
@@ -32,7 +33,10 @@ class AdminService:
 
     def put_account(self, account_id: str, body: AccountIn) -> tuple[Account, bool]:
         adapter = get_adapter(body.provider)
-        missing = [name for name in adapter.required_credentials if not body.credentials.get(name)]
+        available = dict(body.credentials)
+        if body.credentials_secret:
+            available = {**load_secret_credentials(body.credentials_secret), **available}
+        missing = [name for name in adapter.required_credentials if not available.get(name)]
         if missing:
             raise InvalidConfiguration(
                 f"provider {adapter.name} needs credentials.{missing[0]}", field=f"credentials.{missing[0]}"

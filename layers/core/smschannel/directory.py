@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 
+from smschannel.credentials import with_secret_credentials
 from smschannel.errors import UnknownAccount
 from smschannel.models import Account
 from smschannel.repository import Repository
@@ -25,5 +26,6 @@ class AccountDirectory:
             # Unknown ids are not cached: an account created a moment ago must work at once.
             self._cache.pop(account_id, None)
             raise UnknownAccount(f"unknown account {account_id!r}")
+        account = with_secret_credentials(account)
         self._cache[account_id] = (now, account)
         return account

@@ -71,6 +71,9 @@ class AccountIn(CamelModel):
     provider: str = Field(min_length=1)
     phone_number: str = Field(min_length=1)
     credentials: dict[str, str] = Field(default_factory=dict)
+    # In AWS, the name or ARN of a Secrets Manager secret (a JSON object in the provider's own field names)
+    # holding the credentials instead of, or on top of, `credentials`.
+    credentials_secret: str | None = None
     queue_id: str | None = None
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     api_base_url: str | None = None
