@@ -6,6 +6,7 @@ from smschannel.errors import InvalidConfiguration
 from smschannel.providers.aws import AwsAdapter
 from smschannel.providers.bandwidth import BandwidthAdapter
 from smschannel.providers.base import ProviderAdapter
+from smschannel.providers.clicksend import ClickSendAdapter
 from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.infobip import InfobipAdapter
 from smschannel.providers.messagebird import MessageBirdAdapter
@@ -28,6 +29,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         BandwidthAdapter(),
         MessageBirdAdapter(),
         AwsAdapter(),
+        ClickSendAdapter(),
     )
 }
 
