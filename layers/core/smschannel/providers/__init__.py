@@ -6,6 +6,7 @@ from smschannel.errors import InvalidConfiguration
 from smschannel.providers.aws import AwsAdapter
 from smschannel.providers.bandwidth import BandwidthAdapter
 from smschannel.providers.base import ProviderAdapter
+from smschannel.providers.clickatell import ClickatellAdapter
 from smschannel.providers.clicksend import ClickSendAdapter
 from smschannel.providers.generic import GenericAdapter
 from smschannel.providers.infobip import InfobipAdapter
@@ -30,6 +31,7 @@ ADAPTERS: dict[str, ProviderAdapter] = {
         MessageBirdAdapter(),
         AwsAdapter(),
         ClickSendAdapter(),
+        ClickatellAdapter(),
     )
 }
 
