@@ -26,6 +26,7 @@ REGISTRY: dict[str, str] = {
     "aws": "aws:AwsAdapter",
     "clicksend": "clicksend:ClickSendAdapter",
     "clickatell": "clickatell:ClickatellAdapter",
+    "intelepeer": "intelepeer:IntelePeerAdapter",
 }
 
 
