@@ -27,6 +27,7 @@ REGISTRY: dict[str, str] = {
     "clicksend": "clicksend:ClickSendAdapter",
     "clickatell": "clickatell:ClickatellAdapter",
     "intelepeer": "intelepeer:IntelePeerAdapter",
+    "skebby": "skebby:SkebbyAdapter",
 }
 
 
