@@ -189,6 +189,13 @@ class ProviderAdapter(ABC):
         return (account.api_base_url or self.default_api_base_url).rstrip("/")
 
 
+def international_number(number: str) -> str:
+    """A number written without its leading '+' (as many providers do) in E.164; short codes (up to six digits)
+    and alphanumeric sender ids unchanged. The inbound path then validates it with `phonenumbers`."""
+    number = number.strip()
+    return "+" + number if number.isdigit() and len(number) > 6 else number
+
+
 def constant_time_equals(expected: str, given: str | None) -> bool:
     if given is None:
         return False

@@ -23,6 +23,7 @@ from smschannel.providers.base import (
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
+    international_number,
     post_to_provider,
     verify_webhook_secret,
 )
@@ -71,11 +72,6 @@ SIMULATED = {
     "undelivered": "DELIVERY_FAILURE",
     "failed": "STOPPED_BY_ADMIN",
 }
-
-
-def _e164(number: str) -> str:
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _clickatell_number(number: str) -> str:
@@ -158,8 +154,8 @@ class ClickatellAdapter(ProviderAdapter):
                 InboundMessage(
                     provider=self.name,
                     provider_message_id=str(item["messageId"]),
-                    **{"from": _e164(str(item["from"]))},
-                    to=_e164(str(item["to"])),
+                    **{"from": international_number(str(item["from"]))},
+                    to=international_number(str(item["to"])),
                     body=str(item.get("content") or ""),
                 )
             )
@@ -173,8 +169,8 @@ class ClickatellAdapter(ProviderAdapter):
         return InboundMessage(
             provider=self.name,
             provider_message_id=str(reply_id),
-            **{"from": _e164(str(fields["fromNumber"]))},
-            to=_e164(str(fields["toNumber"])),
+            **{"from": international_number(str(fields["fromNumber"]))},
+            to=international_number(str(fields["toNumber"])),
             body=str(fields.get("text") or ""),
             part=_part(str(fields.get("udh") or "")),
         )
@@ -290,8 +286,8 @@ class ClickatellAdapter(ProviderAdapter):
         messages = data.get("messages") if isinstance(data, dict) else None
         message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
         sms = OutboundSms(
-            to=_e164(str(message.get("to") or "")),
-            from_=_e164(str(message.get("from") or "")),
+            to=international_number(str(message.get("to") or "")),
+            from_=international_number(str(message.get("from") or "")),
             body=str(message.get("content") or ""),
             client_reference=message.get("clientMessageId"),
         )

@@ -24,6 +24,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookRequest,
     basic_auth_header,
+    international_number,
     post_to_provider,
     verify_webhook_secret,
 )
@@ -49,11 +50,6 @@ SIMULATED = {
     "undelivered": ("Failed", "301", "8", "Unknown subscriber. Number is inactive or invalid"),
     "failed": ("Cancelled", "301", "5", "Message is cancelled"),
 }
-
-
-def _e164(number: str) -> str:
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _fields(request: WebhookRequest) -> dict[str, str]:
@@ -95,8 +91,8 @@ class ClickSendAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=fields["message_id"],
-                **{"from": _e164(sender)},
-                to=_e164(fields["to"]),
+                **{"from": international_number(sender)},
+                to=international_number(fields["to"]),
                 body=fields.get("body", fields.get("message", "")),
             )
         ]

@@ -21,6 +21,7 @@ from smschannel.providers.base import (
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
+    international_number,
     post_to_provider,
     verify_webhook_secret,
     with_secret_query,
@@ -46,11 +47,6 @@ STATUS_NAMES = {
     "EXPIRED": (15, "EXPIRED_EXPIRED", "Message expired"),
     "REJECTED": (6, "REJECTED_NETWORK", "Network is forbidden"),
 }
-
-
-def _e164(number: str) -> str:
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _infobip_number(number: str) -> str:
@@ -103,8 +99,8 @@ class InfobipAdapter(ProviderAdapter):
                 InboundMessage(
                     provider=self.name,
                     provider_message_id=str(result["messageId"]),
-                    **{"from": _e164(str(result["from"]))},
-                    to=_e164(str(result["to"])),
+                    **{"from": international_number(str(result["from"]))},
+                    to=international_number(str(result["to"])),
                     body=str(result.get("text") or ""),
                 )
             )
@@ -244,8 +240,8 @@ class InfobipAdapter(ProviderAdapter):
         to = str(destinations[0].get("to") or "") if isinstance(destinations[0], dict) else ""
         notify_url = message.get("notifyUrl")
         sms = OutboundSms(
-            to=_e164(to),
-            from_=_e164(str(message.get("from") or "")),
+            to=international_number(to),
+            from_=international_number(str(message.get("from") or "")),
             body=str(message.get("text") or ""),
             client_reference=message.get("callbackData"),
             status_callback_url=without_secret_query(notify_url) if notify_url else None,

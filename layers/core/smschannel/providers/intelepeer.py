@@ -25,6 +25,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookRequest,
     constant_time_equals,
+    international_number,
     post_to_provider,
     verify_webhook_secret,
 )
@@ -56,12 +57,6 @@ MDR_STATUSES: dict[str, MessageStatus] = {
 UNAUTHORIZED = "unauthorized"
 # (auth URL, username) -> (token, monotonic expiry): a warm Lambda container reuses its token across sends.
 _tokens: dict[tuple[str, str], tuple[str, float]] = {}
-
-
-def _e164(number: str) -> str:
-    """E.164 as given; short codes (`1-12345`) and alphanumeric ids pass unchanged."""
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
@@ -130,8 +125,8 @@ class IntelePeerAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=refid,
-                **{"from": _e164(sender)},
-                to=_e164(to),
+                **{"from": international_number(sender)},
+                to=international_number(to),
                 body=str(document.get("message") or ""),
             )
         ]

@@ -31,6 +31,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookAnswer,
     WebhookRequest,
+    international_number,
     post_to_provider,
     require_header,
 )
@@ -122,11 +123,6 @@ def _rfc3339_now() -> str:
     return utc_now().split(".")[0] + "+00:00"
 
 
-def _e164(number: str) -> str:
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
-
-
 def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     """MessageBird errors are `{"errors": [{"code": 9, "description": ..., "parameter": "recipients"}]}`."""
     if isinstance(detail, dict):
@@ -181,8 +177,8 @@ class MessageBirdAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=message_id,
-                **{"from": _e164(fields["originator"])},
-                to=_e164(fields["recipient"]),
+                **{"from": international_number(fields["originator"])},
+                to=international_number(fields["recipient"]),
                 body=fields.get("body") or fields.get("message") or "",
             )
         ]
@@ -291,8 +287,8 @@ class MessageBirdAdapter(ProviderAdapter):
         if isinstance(recipients, str):
             recipients = recipients.split(",")
         sms = OutboundSms(
-            to=_e164(str(recipients[0])),
-            from_=_e164(str(data.get("originator") or "")),
+            to=international_number(str(recipients[0])),
+            from_=international_number(str(data.get("originator") or "")),
             body=str(data.get("body") or ""),
             client_reference=data.get("reference"),
             status_callback_url=data.get("reportUrl"),

@@ -28,6 +28,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookAnswer,
     WebhookRequest,
+    international_number,
     post_to_provider,
     require_header,
 )
@@ -78,12 +79,6 @@ def compute_signature(auth_token: str, method: str, url: str, fields: list[tuple
     return base64.b64encode(hmac.new(auth_token.encode(), payload, hashlib.sha256).digest()).decode()
 
 
-def _e164(number: str) -> str:
-    """Plivo writes numbers in E.164 without the leading '+'."""
-    number = number.strip()
-    return "+" + number if number.isdigit() else number
-
-
 def _national(number: str) -> str:
     return number.lstrip("+")
 
@@ -124,8 +119,8 @@ class PlivoAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=uuid_,
-                **{"from": _e164(sender)},
-                to=_e164(to),
+                **{"from": international_number(sender)},
+                to=international_number(to),
                 body=form.get("Text") or form.get("Body") or "",
                 media=media,
             )
@@ -249,8 +244,8 @@ class PlivoAdapter(ProviderAdapter):
         if not isinstance(data, dict):
             data = {}
         sms = OutboundSms(
-            to=_e164(str(data.get("dst", ""))),
-            from_=_e164(str(data.get("src", ""))),
+            to=international_number(str(data.get("dst", ""))),
+            from_=international_number(str(data.get("src", ""))),
             body=str(data.get("text", "")),
             media=[str(item) for item in data.get("media_urls") or []],
             status_callback_url=data.get("url"),

@@ -27,6 +27,7 @@ from smschannel.providers.base import (
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
+    international_number,
     post_to_provider,
     require_header,
 )
@@ -61,12 +62,6 @@ def signature(secret: str, body: bytes, nonce: str, timestamp: str, algorithm: s
         raise InvalidSignature(f"unsupported x-sinch-webhook-signature-algorithm {algorithm!r}")
     signed = body + f".{nonce}.{timestamp}".encode()
     return base64.b64encode(hmac.new(secret.encode(), signed, digest).digest()).decode()
-
-
-def _e164(number: str) -> str:
-    """Sinch writes MO numbers without the leading '+'."""
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
@@ -129,8 +124,8 @@ class SinchAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(data["id"]),
-                **{"from": _e164(str(data["from"]))},
-                to=_e164(str(data["to"])),
+                **{"from": international_number(str(data["from"]))},
+                to=international_number(str(data["to"])),
                 body=text,
                 media=media,
             )

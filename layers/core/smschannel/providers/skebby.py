@@ -25,6 +25,7 @@ from smschannel.providers.base import (
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
+    international_number,
     post_to_provider,
     verify_webhook_secret,
 )
@@ -57,11 +58,6 @@ ORDER_STATUSES: dict[str, MessageStatus] = {
 }
 # What each documented HTTP error means on Skebby's API (its bodies carry no documented error code).
 HTTP_ERRORS = {400: "BAD_REQUEST", 401: "UNAUTHORIZED", 404: "NOT_FOUND"}
-
-
-def _e164(number: str) -> str:
-    number = number.strip()
-    return "+" + number if number.isdigit() and len(number) > 6 else number
 
 
 def _digits(number: str) -> str:
@@ -136,8 +132,8 @@ class SkebbyAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=f"skebby-{digest}",
-                **{"from": _e164(sender)},
-                to=_e164(receiver),
+                **{"from": international_number(sender)},
+                to=international_number(receiver),
                 body=text,
             )
         ]

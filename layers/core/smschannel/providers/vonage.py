@@ -30,6 +30,7 @@ from smschannel.providers.base import (
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
+    international_number,
     post_to_provider,
 )
 
@@ -135,12 +136,6 @@ def _check_fresh(timestamp: Any, what: str) -> None:
         raise InvalidSignature(f"{what} is outside the {REPLAY_WINDOW_SECONDS} s window (replayed or stale)")
 
 
-def _e164(number: str) -> str:
-    """Vonage writes international numbers without the leading '+'."""
-    number = number.strip()
-    return "+" + number if number.isdigit() else number
-
-
 def _national(number: str) -> str:
     return number.lstrip("+")
 
@@ -229,8 +224,8 @@ class VonageAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(message_id),
-                **{"from": _e164(str(sender))},
-                to=_e164(str(to)),
+                **{"from": international_number(str(sender))},
+                to=international_number(str(to)),
                 body=str(data.get("text") or ""),
                 part=part,
             )
@@ -246,8 +241,8 @@ class VonageAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(data["message_uuid"]),
-                **{"from": _e164(sender)},
-                to=_e164(to),
+                **{"from": international_number(sender)},
+                to=international_number(to),
                 body=str(data.get("text") or ""),
             )
         ]
@@ -368,8 +363,8 @@ class VonageAdapter(ProviderAdapter):
     def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
         form = request.json() if request.content_type == "application/json" else request.form()
         sms = OutboundSms(
-            to=_e164(str(form.get("to", ""))),
-            from_=_e164(str(form.get("from", ""))),
+            to=international_number(str(form.get("to", ""))),
+            from_=international_number(str(form.get("from", ""))),
             body=str(form.get("text", "")),
             client_reference=form.get("client-ref"),
             status_callback_url=form.get("callback"),
