@@ -1,0 +1,336 @@
+"""Routing's data access: agent snapshots, the sharded waiting lists, and the conditional assignment transaction.
+
+Keys come from `keys` (routing section); configuration reads go through the repository.
+"""
+
+from __future__ import annotations
+
+import heapq
+from dataclasses import dataclass, replace
+from enum import StrEnum
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import (
+    cancellation_reasons,
+    error_code,
+    from_item,
+    is_conditional_failure,
+    is_conflict,
+    to_item,
+    to_values,
+)
+from smschannel.models import Agent, Contact, Interaction, Queue
+from smschannel.repository import Repository
+
+# Condition shared by every write that needs the interaction open and unassigned (agentId absent or NULL).
+_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
+
+
+@dataclass(frozen=True)
+class Routable:
+    """An open interaction as routing needs it: from a stream image or from the routing index's projection."""
+
+    id: str
+    account_id: str
+    queue_id: str
+    created_at: str
+    phone: str | None = None
+    contact_id: str | None = None
+    waiting_since: str | None = None
+    timed_out_at: str | None = None
+
+    def in_queue(self, queue_id: str) -> Routable:
+        """The index entry's partition names the queue it waits in, whatever its projected queueId says."""
+        return self if self.queue_id == queue_id else replace(self, queue_id=queue_id)
+
+    @property
+    def queue_sort(self) -> str:
+        return f"{self.created_at}#{self.id}"
+
+    @classmethod
+    def of(cls, interaction: Interaction) -> Routable:
+        assert interaction.queue_id is not None
+        return cls(
+            id=interaction.id,
+            account_id=interaction.account_id,
+            queue_id=interaction.queue_id,
+            created_at=interaction.created_at,
+            phone=interaction.phone,
+            contact_id=interaction.contact_id,
+        )
+
+    @classmethod
+    def from_index(cls, item: dict[str, Any]) -> Routable:
+        sort_time, _, interaction_id = str(item[keys.ROUTING_SORT]).rpartition("#")
+        return cls(
+            id=interaction_id,
+            account_id=str(item.get("accountId", "")),
+            queue_id=str(item.get("queueId", "")),
+            created_at=str(item.get("createdAt") or sort_time),
+            phone=item.get("phone"),
+            contact_id=item.get("contactId"),
+            waiting_since=item.get("waitingSince"),
+            timed_out_at=item.get("queueTimedOutAt"),
+        )
+
+
+class AssignOutcome(StrEnum):
+    ASSIGNED = "assigned"
+    AGENT_UNAVAILABLE = "agent-unavailable"  # not ready, at capacity, or gone: try the next agent
+    INTERACTION_TAKEN = "interaction-taken"  # closed, already assigned, or gone: stop
+    CONFLICT = "conflict"  # a concurrent transaction on the same items: retry
+
+
+class RoutingStore:
+    def __init__(self, repository: Repository) -> None:
+        self.repository = repository
+        self.client = repository.client
+        self.table_name = repository.table_name
+
+    # --- configuration and agents ----------------------------------------------------------------------------
+
+    def get_queue(self, queue_id: str) -> Queue | None:
+        return self.repository.get_queue(queue_id)
+
+    def list_queues(self) -> list[Queue]:
+        return self.repository.list_queues()
+
+    def get_contact(self, contact_id: str) -> Contact | None:
+        return self.repository.get_contact(contact_id)
+
+    def agents(self, agent_ids: list[str]) -> dict[str, Agent]:
+        """Strongly consistent snapshot of the agents (load, capacity, status); unknown ids are left out."""
+        found: dict[str, Agent] = {}
+        unique = list(dict.fromkeys(agent_ids))
+        for start in range(0, len(unique), 100):
+            pending: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": [to_item(keys.agent(agent_id)) for agent_id in unique[start : start + 100]],
+                    "ConsistentRead": True,
+                }
+            }
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                for raw in response["Responses"].get(self.table_name, []):
+                    item = from_item(raw)
+                    if item:
+                        agent = Agent.model_validate(item)
+                        found[agent.id] = agent
+                pending = response.get("UnprocessedKeys") or {}
+        return found
+
+    def pointer(self, queue_id: str) -> str | None:
+        response = self.client.get_item(TableName=self.table_name, Key=to_item(keys.queue_pointer(queue_id)))
+        item = from_item(response.get("Item")) or {}
+        return item.get("lastAgentId")
+
+    def save_pointer(self, queue_id: str, agent_id: str, at: str) -> None:
+        """Advisory: last writer wins, written once per queue per batch (not per assignment) to keep it cool."""
+        self.client.update_item(
+            TableName=self.table_name,
+            Key=to_item(keys.queue_pointer(queue_id)),
+            UpdateExpression="SET entity = :e, queueId = :q, lastAgentId = :a, updatedAt = :at",
+            ExpressionAttributeValues=to_values({":e": "queueRouting", ":q": queue_id, ":a": agent_id, ":at": at}),
+        )
+
+    # --- waiting lists ---------------------------------------------------------------------------------------
+
+    def _routing_query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": keys.GSI3,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
+            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
+            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
+        }
+        found: list[Routable] = []
+        while True:
+            if limit is not None:
+                params["Limit"] = limit - len(found)
+            response = self.client.query(**params)
+            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
+            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
+                return found
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
+        """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
+        heads = [
+            self._routing_query(keys.waiting_partition(queue_id, shard), limit) for shard in range(keys.WAITING_SHARDS)
+        ]
+        merged = heapq.merge(*heads, key=lambda waiting: waiting.queue_sort)
+        return [waiting for _, waiting in zip(range(limit), merged, strict=False)]
+
+    def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
+        """Waiters created before `cutoff` (a superset of those waiting in this queue since before it)."""
+        found: list[Routable] = []
+        for shard in range(keys.WAITING_SHARDS):
+            found += self._routing_query(keys.waiting_partition(queue_id, shard), before=cutoff)
+        return sorted(found, key=lambda waiting: waiting.queue_sort)
+
+    def open_of_agent(self, agent_id: str) -> list[Routable]:
+        return self._routing_query(keys.agent_open_partition(agent_id))
+
+    def enqueue(self, routable: Routable, now: str) -> bool:
+        """Put an open, unassigned interaction in its queue's waiting list; False when it is there already or taken."""
+        index = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
+        return self._conditional_update(
+            routable.id,
+            "SET queuePartition = :qp, queueSort = :qs, waitingSince = :now",
+            _UNASSIGNED + " AND (attribute_not_exists(queuePartition) OR queuePartition <> :qp)",
+            {":qp": index[keys.ROUTING_PARTITION], ":qs": index[keys.ROUTING_SORT], ":now": now},
+        )
+
+    def overflow(self, routable: Routable, to_queue_id: str, now: str) -> bool:
+        """Move a waiter to another queue; it keeps its arrival order and its wait there starts now."""
+        current = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
+        moved = keys.waiting_index(to_queue_id, routable.id, routable.created_at)
+        return self._conditional_update(
+            routable.id,
+            "SET queueId = :to, queuePartition = :qp, queueSort = :qs, waitingSince = :now, overflowedFrom = :from "
+            "REMOVE queueTimedOutAt",
+            _UNASSIGNED + " AND queuePartition = :current",
+            {
+                ":to": to_queue_id,
+                ":from": routable.queue_id,
+                ":qp": moved[keys.ROUTING_PARTITION],
+                ":qs": moved[keys.ROUTING_SORT],
+                ":now": now,
+                ":current": current[keys.ROUTING_PARTITION],
+            },
+        )
+
+    def mark_timed_out(self, routable: Routable, now: str) -> bool:
+        """Flag a waiter whose queue has no overflow: the trigger engine reacts to `queueTimedOutAt` appearing
+        (event `queue.timeout`); it stays waiting in its place."""
+        current = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
+        return self._conditional_update(
+            routable.id,
+            "SET queueTimedOutAt = :now, pendingEvent = :event",
+            _UNASSIGNED + " AND queuePartition = :current AND attribute_not_exists(queueTimedOutAt)",
+            {":now": now, ":event": "queue.timeout", ":current": current[keys.ROUTING_PARTITION]},
+        )
+
+    def _conditional_update(self, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.interaction(interaction_id)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_values({":open": "open", ":null": None, **values}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # --- assignment ------------------------------------------------------------------------------------------
+
+    def assign(self, routable: Routable, agent_id: str, now: str, contact: Contact | None) -> AssignOutcome:
+        """One TransactWriteItems: the agent takes one unit of load only if ready and below capacity, the
+        interaction takes the agent only if open and unassigned, and the contact remembers the agent. However
+        many handlers race, an agent never exceeds its capacity and an interaction never gets two agents."""
+        held = keys.agent_open_index(agent_id, routable.id, now)
+        interaction_sets = "agentId = :a, assignedAt = :now, queuePartition = :qp, queueSort = :qs"
+        values: dict[str, Any] = {
+            ":a": agent_id,
+            ":now": now,
+            ":qp": held[keys.ROUTING_PARTITION],
+            ":qs": held[keys.ROUTING_SORT],
+            ":open": "open",
+            ":null": None,
+        }
+        if contact is not None and contact.name:
+            interaction_sets += ", contactName = :cn"
+            values[":cn"] = contact.name
+        items: list[dict[str, Any]] = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": to_item(keys.agent(agent_id)),
+                    "UpdateExpression": "SET lastAssignedAt = :now ADD #l :one",
+                    "ConditionExpression": "attribute_exists(pk) AND #s = :ready AND #l < #c",
+                    "ExpressionAttributeNames": {"#l": "load", "#s": "status", "#c": "capacity"},
+                    "ExpressionAttributeValues": to_values({":now": now, ":one": 1, ":ready": "ready"}),
+                }
+            },
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": to_item(keys.interaction(routable.id)),
+                    "UpdateExpression": f"SET {interaction_sets} REMOVE waitingSince, queueTimedOutAt, pendingEvent",
+                    "ConditionExpression": _UNASSIGNED,
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_values(values),
+                }
+            },
+        ]
+        if contact is not None:
+            items.append(
+                {
+                    "Update": {
+                        "TableName": self.table_name,
+                        "Key": to_item(keys.contact(contact.id)),
+                        "UpdateExpression": "SET lastAgentId = :a, lastAssignedAt = :now",
+                        "ConditionExpression": "attribute_exists(pk)",
+                        "ExpressionAttributeValues": to_values({":a": agent_id, ":now": now}),
+                    }
+                }
+            )
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            reasons = cancellation_reasons(error)
+            if not reasons:
+                raise
+            if is_conditional_failure(reasons[1]):
+                return AssignOutcome.INTERACTION_TAKEN
+            if is_conditional_failure(reasons[0]):
+                return AssignOutcome.AGENT_UNAVAILABLE
+            if len(reasons) > 2 and is_conditional_failure(reasons[2]):
+                # The contact was deleted meanwhile: assign without remembering the agent.
+                return self.assign(routable, agent_id, now, None)
+            if any(is_conflict(reason) for reason in reasons):
+                return AssignOutcome.CONFLICT
+            raise
+        return AssignOutcome.ASSIGNED
+
+    def requeue(self, routable: Routable, agent_id: str, now: str) -> bool:
+        """Take an open interaction back from an agent who became unavailable, releasing one unit of their load;
+        it waits again in its queue at its original arrival position."""
+        waiting = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": to_item(keys.interaction(routable.id)),
+                    "UpdateExpression": "SET queuePartition = :qp, queueSort = :qs, waitingSince = :now, "
+                    "requeuedFrom = :a REMOVE agentId, assignedAt",
+                    "ConditionExpression": "#s = :open AND agentId = :a",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_values(
+                        {
+                            ":qp": waiting[keys.ROUTING_PARTITION],
+                            ":qs": waiting[keys.ROUTING_SORT],
+                            ":now": now,
+                            ":a": agent_id,
+                            ":open": "open",
+                        }
+                    ),
+                }
+            },
+            self.repository._release_agent_item(agent_id, now),
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if cancellation_reasons(error):
+                return False
+            raise
+        return True

@@ -1,0 +1,256 @@
+"""Queue assignment end to end under moto: real inbound writes, the table's real stream (moto dynamodbstreams)
+replayed into functions/triggers/app.py in the Lambda event shape, and assertions on the table."""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
+from types import ModuleType
+from typing import Any
+
+import boto3
+import pytest
+
+from smschannel.models import Account, InboundMessage
+from smschannel.repository import InboundOutcome, Repository
+from tests.conftest import FakeContext, admin, load_function
+
+TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "secret-auth-token"}
+ROUTED_ENTITIES = {"interaction", "agent"}
+
+
+class TableStream:
+    """Reads every change written to the table since the last read, in the Lambda event's record shape.
+
+    Each read starts from a fresh AFTER_SEQUENCE_NUMBER iterator (a Lambda poller's checkpoint): moto rebuilds
+    the table when it rolls back a cancelled transaction, which strands iterators taken before.
+    """
+
+    def __init__(self, table_name: str) -> None:
+        self.arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
+        self.streams = boto3.client("dynamodbstreams")
+        self.shard = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self.last_sequence: str | None = None
+        self.read()
+
+    def read(self) -> list[dict[str, Any]]:
+        position: dict[str, str] = (
+            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_sequence}
+            if self.last_sequence
+            else {"ShardIteratorType": "TRIM_HORIZON"}
+        )
+        iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=self.shard, **position)["ShardIterator"]
+        records: list[dict[str, Any]] = []
+        while True:
+            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
+            iterator = response["NextShardIterator"]
+            if not response["Records"]:
+                return records
+            records += [self._as_lambda_record(record) for record in response["Records"]]
+            self.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
+
+    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            change["ApproximateCreationDateTime"] = int(created.timestamp())
+        return {**record, "dynamodb": change, "eventSourceARN": self.arn}
+
+
+def passes_filter(record: dict[str, Any]) -> bool:
+    """What the event source mapping's FilterCriteria lets through (the entity of the new image)."""
+    return record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") in ROUTED_ENTITIES
+
+
+def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
+    return {"Records": records}
+
+
+class Routing:
+    """One test's world: configuration through the admin API, SMS through the repository's inbound path, and
+    the triggers function fed from the table stream until it goes quiet."""
+
+    def __init__(self, names: dict[str, str], batch_size: int = 100) -> None:
+        self.admin = load_function("admin")
+        self.triggers = load_function("triggers")
+        self.repository = Repository(names["table"])
+        self.stream = TableStream(names["table"])
+        self.batch_size = batch_size
+        self.account = Account(
+            id="acct-" + uuid.uuid4().hex[:6],
+            name="Routing test",
+            provider="twilio",
+            phone_number="+15005550006",
+            credentials=TWILIO,
+            queue_id=None,
+        )
+        self.responses: list[dict[str, Any]] = []
+
+    def queue(self, queue_id: str, **body: Any) -> None:
+        status, parsed = admin(self.admin, "PUT", f"/admin/queues/{queue_id}", {"name": queue_id, **body})
+        assert status in (200, 201), parsed
+
+    def agent(self, agent_id: str, capacity: int = 3, status: str = "ready") -> None:
+        body = {"name": agent_id, "capacity": capacity, "status": status}
+        code, parsed = admin(self.admin, "PUT", f"/admin/agents/{agent_id}", body)
+        assert code in (200, 201), parsed
+
+    def use_queue(self, queue_id: str) -> None:
+        self.account = self.account.model_copy(update={"queue_id": queue_id})
+        self.repository.put_account(self.account)
+
+    def sms(self, phone: str, body: str = "hello") -> InboundOutcome:
+        inbound = InboundMessage(
+            provider="twilio",
+            provider_message_id="SM" + uuid.uuid4().hex,
+            **{"from": phone},
+            to="+15005550006",
+            body=body,
+        )
+        return self.repository.record_inbound(self.account, inbound, phone, self.account.phone_number)
+
+    def pump(self, module: ModuleType | None = None) -> int:
+        """Deliver the stream to the handler in batches until no change is left; returns records delivered."""
+        delivered = 0
+        while records := [record for record in self.stream.read() if passes_filter(record)]:
+            for start in range(0, len(records), self.batch_size):
+                self.responses.append(self.invoke(stream_event(records[start : start + self.batch_size]), module))
+            delivered += len(records)
+        return delivered
+
+    def invoke(self, event: dict[str, Any], module: ModuleType | None = None) -> dict[str, Any]:
+        response: dict[str, Any] = (module or self.triggers).lambda_handler(event, FakeContext())
+        return response
+
+    def sweep(self, module: ModuleType | None = None) -> dict[str, Any]:
+        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
+        return self.invoke(event, module)
+
+    def interaction(self, interaction_id: str) -> dict[str, Any]:
+        found = self.repository._get({"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"})
+        assert found is not None
+        return found
+
+    def agent_item(self, agent_id: str) -> dict[str, Any]:
+        found = self.repository._get({"pk": f"AGENT#{agent_id}", "sk": "AGENT"})
+        assert found is not None
+        return found
+
+
+class LockedClient:
+    """Serializes calls into moto (not built for concurrent mutation) while handlers still interleave between
+    calls: each handler reads, decides and writes conditionally as separate steps, like concurrent Lambdas."""
+
+    def __init__(self, client: Any, lock: threading.Lock) -> None:
+        self._client = client
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        attribute = getattr(self._client, name)
+        if not callable(attribute):
+            return attribute
+
+        def locked(*args: Any, **kwargs: Any) -> Any:
+            with self._lock:
+                return attribute(*args, **kwargs)
+
+        return locked
+
+
+def isolated_container(client_lock: threading.Lock) -> ModuleType:
+    """A fresh import of the triggers function (its own caches, like a separate Lambda container)."""
+    module = load_function("triggers")
+    store = module.service.store
+    store.client = store.repository.client = LockedClient(store.client, client_lock)
+    return module
+
+
+def phone(n: int) -> str:
+    return f"+1555{n:07d}"
+
+
+@pytest.fixture
+def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Routing:
+    # moto backs up the whole table, stream log included, before every transaction item; sharing the append-only
+    # stream log between the backup and the table keeps that linear (and keeps stream iterators valid).
+    from moto.dynamodb.models.table import StreamShard
+
+    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
+    return Routing(aws)
+
+
+def assigned_agents(world: Routing, outcomes: list[InboundOutcome]) -> list[str | None]:
+    return [world.interaction(outcome.interaction_id).get("agentId") for outcome in outcomes]
+
+
+# --- the race: capacity is never exceeded -------------------------------------------------------------------------
+
+
+def test_200_arrivals_for_5_agents_of_capacity_3_racing_never_exceed_capacity_then_drain_in_arrival_order(
+    world: Routing,
+) -> None:
+    agents = [f"agent-{n}" for n in range(5)]
+    for agent_id in agents:
+        world.agent(agent_id, capacity=3)
+    world.queue("support", strategy="least-busy", agentIds=agents)
+    world.use_queue("support")
+    world.stream.read()  # configuration changes are not part of the race
+
+    outcomes = [world.sms(phone(n)) for n in range(200)]
+    arrivals = [record for record in world.stream.read() if passes_filter(record)]
+    assert len([r for r in arrivals if r["eventName"] == "INSERT"]) == 200 + 0
+
+    # Eight "containers" take interleaved slices of the arrivals concurrently: each reads agents, decides and
+    # writes conditionally, so their snapshots go stale under each other (as concurrent Lambdas' would).
+    lock = threading.Lock()
+    containers = [isolated_container(lock) for _ in range(8)]
+    slices = [arrivals[index::8] for index in range(8)]
+
+    def run_container(index: int) -> list[dict[str, Any]]:
+        # One container takes one invocation at a time (as Lambda does); the eight run side by side.
+        chunk = slices[index]
+        return [
+            world.invoke(stream_event(chunk[start : start + 5]), containers[index]) for start in range(0, len(chunk), 5)
+        ]
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        responses = [response for batch in pool.map(run_container, range(8)) for response in batch]
+    assert all(response == {"batchItemFailures": []} for response in responses)
+    world.pump()  # the changes the assignments made (agent load) wake nothing more
+
+    holders = assigned_agents(world, outcomes)
+    for agent_id in agents:
+        load = world.agent_item(agent_id)["load"]
+        assert load == 3 == holders.count(agent_id), agent_id
+    assert holders.count(None) == 185
+    waiting = [world.interaction(o.interaction_id) for o, held in zip(outcomes, holders, strict=True) if not held]
+    assert all(item["queuePartition"].startswith("QUEUE#support#WAITING#") for item in waiting)
+    assert all(item.get("waitingSince") for item in waiting)
+
+    # Agents close what they hold; each close frees one place, served oldest first.
+    served_order: list[str] = []
+    for _ in range(40):
+        open_now = [o.interaction_id for o, held in zip(outcomes, assigned_agents(world, outcomes), strict=True)]
+        held_now = [
+            i for i in open_now if world.interaction(i).get("agentId") and world.interaction(i)["status"] == "open"
+        ]
+        if not held_now:
+            break
+        before = {i for i in open_now if world.interaction(i).get("agentId")}
+        for interaction_id in held_now:
+            world.repository.close_interaction(interaction_id, "resolved")
+        world.pump()
+        newly = sorted(
+            (world.interaction(i) for i in open_now if world.interaction(i).get("agentId") and i not in before),
+            key=lambda item: item["assignedAt"],
+        )
+        served_order += [item["id"] for item in newly]
+        for agent_id in agents:
+            assert world.agent_item(agent_id)["load"] <= 3
+    arrival_order = [o.interaction_id for o, held in zip(outcomes, holders, strict=True) if not held]
+    assert sorted(served_order, key=arrival_order.index) == arrival_order
+    # Each round serves exactly the oldest waiters: the first 15 served are the first 15 that waited.
+    assert set(served_order[:15]) == set(arrival_order[:15])
+    assert all(world.agent_item(agent_id)["load"] == 0 for agent_id in agents)
