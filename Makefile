@@ -70,6 +70,7 @@ bench: install build
 	$(BIN)/python bench/inbound_round_trips.py
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/local_throughput.py
+	$(BIN)/python bench/routing_hot_keys.py
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(MS_VENV)

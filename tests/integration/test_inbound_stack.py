@@ -169,3 +169,4 @@ def test_sandbox_posts_signed_provider_webhooks_for_the_demo_account(stack: Stac
     assert response.json()["status"] == 200
     [interaction] = stack.interactions("demo-twilio", phone=phone)
     assert interaction["queueId"] == "support"
+    assert stack.admin("POST", f"/admin/interactions/{interaction['id']}/close", json={}).status_code == 200

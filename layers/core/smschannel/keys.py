@@ -30,8 +30,8 @@ from __future__ import annotations
 
 import hashlib
 
-INTERACTION_SHARDS = 16
-CONTACT_SHARDS = 8
+INTERACTION_SHARDS = 32
+CONTACT_SHARDS = 32
 
 GSI1 = "gsi1"
 GSI2 = "gsi2"

@@ -264,7 +264,8 @@ class RoutingService:
         return queues.get(queue_id) or self.store.get_queue(queue_id)
 
     def _queues_of(self, agent_id: str) -> list[Queue]:
-        return [queue for queue in self._all_queues() if agent_id in queue.agent_ids]
+        # Agent changes are rare and must see a queue created a moment ago: read the configuration afresh.
+        return [queue for queue in self._all_queues(refresh=True) if agent_id in queue.agent_ids]
 
     def _all_queues(self, refresh: bool = False) -> list[Queue]:
         """Queue configuration changes rarely: each container rereads it at most every few seconds."""
