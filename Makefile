@@ -71,6 +71,7 @@ bench: install build
 	$(BIN)/python bench/import_time.py
 	$(BIN)/python bench/local_throughput.py
 	$(BIN)/python bench/routing_hot_keys.py
+	$(BIN)/python bench/routing_local.py
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(MS_VENV)
