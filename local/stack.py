@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -104,8 +105,14 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
         # The emulator's environment leaks into every function it runs: keep secrets and our venv out of it.
         if not key.startswith(("AWS_", "SMS_", "VIRTUAL_ENV")) and key != "PYTHONPATH"
     }
+    # Every warm worker unpacks its function and the core layer (~100 MB) into a temporary directory that the
+    # emulator does not remove when it stops: keep them under the state directory, which `main` removes.
+    worker_tmp = config.state_dir / "tmp"
+    shutil.rmtree(worker_tmp, ignore_errors=True)  # what a killed run left behind
+    worker_tmp.mkdir(parents=True)
     env.update(
         {
+            "TMPDIR": str(worker_tmp),
             "BIND_HOST": "127.0.0.1",
             "GATEWAY_PORT": str(config.port),
             "MINISTACK_REGION": REGION,
@@ -227,6 +234,7 @@ def main() -> None:
             except subprocess.TimeoutExpired:
                 os.killpg(ministack.pid, signal.SIGKILL)
         (config.state_dir / "endpoints.json").unlink(missing_ok=True)
+        shutil.rmtree(config.state_dir / "tmp", ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -143,3 +144,4 @@ def stack() -> Iterator[Stack]:
             process.wait(timeout=30)
         except subprocess.TimeoutExpired:
             process.kill()
+        shutil.rmtree(state_dir, ignore_errors=True)
