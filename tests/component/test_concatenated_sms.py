@@ -6,6 +6,7 @@ from smschannel.archive import WebhookArchive
 from smschannel.directory import AccountDirectory
 from smschannel.inbound import InboundService
 from smschannel.models import Account, InboundMessage
+from smschannel.providers.base import WebhookRequest
 from smschannel.repository import Repository
 
 PHONE = "+447700900123"
@@ -48,3 +49,26 @@ def test_an_incomplete_message_stores_nothing_in_the_interaction_yet(aws: dict[s
     repository.put_account(account)
     assert repository.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
     assert repository.list_interactions("uk") == []
+
+
+def test_a_payload_our_model_refuses_is_archived_naming_the_field(aws: dict[str, str]) -> None:
+    import boto3
+    import pytest
+    from pydantic import ValidationError
+
+    from smschannel.errors import UnparsableWebhook
+    from smschannel.inbound import _reason
+
+    with pytest.raises(ValidationError) as caught:
+        InboundMessage(provider="x", provider_message_id="", **{"from": PHONE}, to="+1")
+    assert _reason(caught.value) == "provider_message_id: String should have at least 1 character"
+
+    repository = Repository(aws["table"])
+    service = InboundService(repository, AccountDirectory(repository, 0), WebhookArchive(aws["bucket"]))
+    error = service._archived("uk", "inbound", _request(), caught.value)
+    assert isinstance(error, UnparsableWebhook) and error.message.startswith("provider_message_id: String should")
+    assert len(boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])["Contents"]) == 1
+
+
+def _request() -> WebhookRequest:
+    return WebhookRequest("POST", ("https://example.com/webhooks/uk",), {}, {}, b"msisdn=1")

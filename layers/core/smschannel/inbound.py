@@ -88,7 +88,17 @@ class InboundService:
         return outcome
 
     def _archived(self, account_id: str, kind: str, request: WebhookRequest, exc: Exception) -> DomainError:
-        reason = exc.message if isinstance(exc, DomainError) else str(exc).splitlines()[0]
+        reason = _reason(exc)
         key = self.archive.archive(account_id, kind, request, reason)
         logger.warning("webhook archived for replay", extra={"archiveKey": key, "reason": reason})
         return UnparsableWebhook(f"{reason} (archived as {key})")
+
+
+def _reason(exc: Exception) -> str:
+    """What was wrong, in one line: the field at fault for a model that refused the provider's payload."""
+    if isinstance(exc, DomainError):
+        return exc.message
+    if isinstance(exc, ValidationError) and exc.errors():
+        error = exc.errors()[0]
+        return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+    return str(exc).splitlines()[0]
