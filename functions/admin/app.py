@@ -14,7 +14,7 @@ from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
-from smschannel.admin import AdminService
+from smschannel.admin import AdminService, require_found
 from smschannel.errors import NotFound
 from smschannel.http import error_body, json_response, register_error_handlers
 from smschannel.models import AccountIn, AgentIn, ContactIn, QueueIn, TriggerIn
@@ -116,7 +116,7 @@ def list_queues() -> dict[str, Any]:
 
 @app.get("/admin/queues/<queue_id>")
 def get_queue(queue_id: str) -> dict[str, Any]:
-    return _found(repository.get_queue(queue_id), "queue", queue_id)
+    return require_found(repository.get_queue(queue_id), "queue", queue_id).to_json_dict()
 
 
 @app.delete("/admin/queues/<queue_id>")
@@ -140,7 +140,7 @@ def list_agents() -> dict[str, Any]:
 
 @app.get("/admin/agents/<agent_id>")
 def get_agent(agent_id: str) -> dict[str, Any]:
-    return _found(repository.get_agent(agent_id), "agent", agent_id)
+    return require_found(repository.get_agent(agent_id), "agent", agent_id).to_json_dict()
 
 
 @app.delete("/admin/agents/<agent_id>")
@@ -187,7 +187,7 @@ def list_contacts(
 
 @app.get("/admin/contacts/<contact_id>")
 def get_contact(contact_id: str) -> dict[str, Any]:
-    return _found(repository.get_contact(contact_id), "contact", contact_id)
+    return require_found(repository.get_contact(contact_id), "contact", contact_id).to_json_dict()
 
 
 @app.put("/admin/contacts/<contact_id>")
@@ -241,12 +241,6 @@ class TokenBody(BaseModel):
 def create_token(body: Annotated[TokenBody, Body()]) -> Response[Any]:
     token = service.issue_token(token_signing_key(), body.agentId, body.role)
     return json_response(201, {"token": token})
-
-
-def _found(model: Any, kind: str, identifier: str) -> dict[str, Any]:
-    if model is None:
-        raise NotFound(f"{kind} {identifier!r} not found")
-    return dict(model.to_json_dict())
 
 
 def _deleted(existed: bool, kind: str, identifier: str) -> Response[Any]:

@@ -54,7 +54,7 @@ class AdminService:
         return stored, created
 
     def get_account(self, account_id: str) -> Account:
-        return _found(self.repository.get_account(account_id), "account", account_id)
+        return require_found(self.repository.get_account(account_id), "account", account_id)
 
     # --- queues and agents ---------------------------------------------------------------------------------
 
@@ -64,11 +64,11 @@ class AdminService:
         if body.overflow_queue_id and self.repository.get_queue(body.overflow_queue_id) is None:
             raise InvalidConfiguration(f"queue {body.overflow_queue_id!r} does not exist", field="overflowQueueId")
         created = self.repository.put_queue(Queue(id=queue_id, **body.model_dump()))
-        return _found(self.repository.get_queue(queue_id), "queue", queue_id), created
+        return require_found(self.repository.get_queue(queue_id), "queue", queue_id), created
 
     def put_agent(self, agent_id: str, body: AgentIn) -> tuple[Agent, bool]:
         created = self.repository.put_agent(Agent(id=agent_id, **body.model_dump()))
-        return _found(self.repository.get_agent(agent_id), "agent", agent_id), created
+        return require_found(self.repository.get_agent(agent_id), "agent", agent_id), created
 
     # --- triggers ------------------------------------------------------------------------------------------
 
@@ -103,7 +103,7 @@ class AdminService:
         else:
             contact = Contact.model_validate({**existing.model_dump(), **fields})
         created = self.repository.put_contact(contact)
-        return _found(self.repository.get_contact(contact_id), "contact", contact_id), created
+        return require_found(self.repository.get_contact(contact_id), "contact", contact_id), created
 
     # --- interactions --------------------------------------------------------------------------------------
 
@@ -119,7 +119,7 @@ class AdminService:
         return found
 
     def get_interaction(self, interaction_id: str) -> dict[str, Any]:
-        interaction = _found(self.repository.get_interaction(interaction_id), "interaction", interaction_id)
+        interaction = require_found(self.repository.get_interaction(interaction_id), "interaction", interaction_id)
         data = self._with_contact_name(interaction)
         data["messages"] = [message.to_json_dict() for message in self.repository.list_messages(interaction_id)]
         return data
@@ -141,7 +141,7 @@ class AdminService:
 
     def issue_token(self, signing_key: str, agent_id: str | None, role: str | None) -> str:
         if agent_id:
-            _found(self.repository.get_agent(agent_id), "agent", agent_id)
+            require_found(self.repository.get_agent(agent_id), "agent", agent_id)
             return issue_token(signing_key, "agent", agent_id)
         if role == "supervisor":
             return issue_token(signing_key, "supervisor")
@@ -155,7 +155,8 @@ class AdminService:
             raise InvalidConfiguration(str(exc), field="phone") from exc
 
 
-def _found[T](value: T | None, kind: str, identifier: str) -> T:
+def require_found[T](value: T | None, kind: str, identifier: str) -> T:
+    """The value, or NotFound naming what is missing (404 at the edge)."""
     if value is None:
         raise NotFound(f"{kind} {identifier!r} not found")
     return value

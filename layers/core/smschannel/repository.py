@@ -539,13 +539,12 @@ class Repository:
         numbers = {int(item["part"][1]) for item in parts}
         if numbers != set(range(1, total + 1)):
             return None
-        ordered = sorted(parts, key=lambda item: int(item["part"][1]))
-        first = InboundMessage.model_validate(ordered[0])
-        return first.model_copy(
+        ordered = sorted((InboundMessage.model_validate(item) for item in parts), key=lambda each: each.part or ())
+        return ordered[0].model_copy(
             update={
                 "provider_message_id": f"{reference}:joined",
-                "body": "".join(str(item.get("body", "")) for item in ordered),
-                "media": [media for item in ordered for media in InboundMessage.model_validate(item).media],
+                "body": "".join(each.body for each in ordered),
+                "media": [media for each in ordered for media in each.media],
                 "part": None,
             }
         )
@@ -640,7 +639,7 @@ class Repository:
                 },
             ]
             if current.agent_id:
-                items.append(self._release_agent_item(current.agent_id, now))
+                items.append(self.release_agent_item(current.agent_id, now))
             try:
                 self.client.transact_write_items(TransactItems=items)
             except ClientError as error:
@@ -655,7 +654,8 @@ class Repository:
             return closed
         raise Conflict(f"could not close interaction {interaction_id} (contention)")
 
-    def _release_agent_item(self, agent_id: str, now: str) -> dict[str, Any]:
+    def release_agent_item(self, agent_id: str, now: str) -> dict[str, Any]:
+        """The transaction item giving one unit of an agent's capacity back (close, requeue)."""
         return {
             "Update": {
                 "TableName": self.table_name,

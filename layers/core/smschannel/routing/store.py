@@ -325,7 +325,7 @@ class RoutingStore:
                     ),
                 }
             },
-            self.repository._release_agent_item(agent_id, now),
+            self.repository.release_agent_item(agent_id, now),
         ]
         try:
             self.client.transact_write_items(TransactItems=items)
