@@ -27,7 +27,8 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.demo_config import load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
-from smschannel.repository import Repository  # noqa: E402
+from smschannel.dynamo import Table  # noqa: E402
+from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
 
 STACK_NAME = "sms-channel"
 HTTP_API_ID = "5c5c0001"  # template.yaml's ms-custom-id tags
@@ -208,8 +209,9 @@ def main() -> None:
     sandbox = None
     try:
         outputs = deploy(config)
-        repository = Repository(outputs["TableName"])
-        sandbox = start_sandbox(SandboxState(http_base=config.http_base, repository=repository), config.sandbox_port)
+        configuration = ConfigurationStore(Table(outputs["TableName"]))
+        state = SandboxState(http_base=config.http_base, configuration=configuration)
+        sandbox = start_sandbox(state, config.sandbox_port)
         wait_for_health(config)
         if config.load_demo:
             load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
