@@ -13,7 +13,6 @@ from typing import Any
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from admin_routes.accounts import accounts_router
@@ -35,6 +34,7 @@ from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.conversations import ConversationStore
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
@@ -61,6 +61,8 @@ def admin_token() -> str:
         return str(_static_token())
     if not settings.admin_token_parameter:
         raise RuntimeError("neither ADMIN_TOKEN nor ADMIN_TOKEN_PARAMETER is set")
+    from aws_lambda_powertools.utilities import parameters  # AWS only: the local stack passes the token
+
     return str(parameters.get_parameter(settings.admin_token_parameter, decrypt=True, max_age=300))
 
 
@@ -100,6 +102,7 @@ for router in (
     app.include_router(router)
 
 
+@answers_warmup
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -20,6 +20,7 @@ from smschannel.settings import get_settings
 from smschannel.stores.arrivals import ArrivalStore
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.conversations import ConversationStore, SessionCache
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
@@ -64,6 +65,7 @@ def receive_status(account_id: str) -> Response:
     return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
 
 
+@answers_warmup
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -20,6 +20,7 @@ from smschannel.outbound.sender import OutboundSender, Verdict
 from smschannel.outbound.store import OutboundRef
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
@@ -88,6 +89,7 @@ def event_source(event: dict[str, Any]) -> str:
     return str(records[0].get("eventSource") or records[0].get("EventSource") or "")
 
 
+@answers_warmup
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

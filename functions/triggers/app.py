@@ -17,6 +17,7 @@ from smschannel.routing.wakeups import wakeups_of
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
@@ -40,6 +41,7 @@ def is_schedule(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
 
 
+@answers_warmup
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics
