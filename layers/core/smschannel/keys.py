@@ -185,3 +185,34 @@ def agent_open_partition(agent_id: str) -> str:
 
 def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> dict[str, str]:
     return {ROUTING_PARTITION: agent_open_partition(agent_id), ROUTING_SORT: f"{assigned_at}#{interaction_id}"}
+
+
+# --- triggers (smschannel.triggers) -------------------------------------------------------------------------------
+#
+# | item                         | pk                                      | sk                          |
+# |------------------------------|-----------------------------------------|-----------------------------|
+# | trigger (above)              | ACCOUNT#{accountId}                     | TRIGGER#{id}                |
+# | trigger run (TTL)            | TRIGGERRUNS#{accountId}#{triggerId}     | {eventAt}#{eventId}         |
+# | once-per-interaction marker  | INTERACTION#{interactionId}             | TRIGGERONCE#{triggerId}     |
+# | auto-reply rate window (TTL) | AUTOREPLY#{accountId}#{phone}           | WINDOW#{windowStart}        |
+#
+# A run is keyed by the stream record that fired it (its event id and write time, both stable when the stream
+# redelivers), so the run item doubles as the idempotency claim: a conditional put decides who fires. Runs of one
+# trigger share a partition, newest last; the once marker lives in the interaction's partition (queries of its
+# messages ask for MESSAGE# only); the rate window is per customer phone, so a burst spreads by phone.
+
+
+def trigger_runs_partition(account_id: str, trigger_id: str) -> str:
+    return f"TRIGGERRUNS#{account_id}#{trigger_id}"
+
+
+def trigger_run(account_id: str, trigger_id: str, event_at: str, event_id: str) -> dict[str, str]:
+    return {"pk": trigger_runs_partition(account_id, trigger_id), "sk": f"{event_at}#{event_id}"}
+
+
+def trigger_once(interaction_id: str, trigger_id: str) -> dict[str, str]:
+    return {"pk": f"INTERACTION#{interaction_id}", "sk": f"TRIGGERONCE#{trigger_id}"}
+
+
+def auto_reply_window(account_id: str, phone: str, window_start: int) -> dict[str, str]:
+    return {"pk": f"AUTOREPLY#{account_id}#{phone}", "sk": f"WINDOW#{window_start}"}

@@ -261,3 +261,7 @@ class Interaction(CamelModel):
     assigned_at: str | None = None
     tags: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
+    # While a bot has the conversation (trigger action `bot`): {triggerId, action, backend, since, turns}.
+    bot: dict[str, Any] | None = None
+    # Changes written by trigger actions so far: the loop guard stops evaluating triggers past a bound.
+    trigger_hops: int = 0
