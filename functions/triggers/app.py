@@ -1,4 +1,5 @@
-"""Queue assignment on the table stream (Powertools batch, partial failures) and the once-a-minute timeout sweep."""
+"""The table stream: triggers, then queue assignment, per record (Powertools batch, partial failures); and the
+once-a-minute queue timeout sweep."""
 
 from __future__ import annotations
 
@@ -13,12 +14,15 @@ from smschannel.observability import logger, metrics, tracer
 from smschannel.repository import Repository
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
-from smschannel.routing.wakeups import wakeups_of
 from smschannel.settings import get_settings
+from smschannel.stream import ChangeHandler
+from smschannel.triggers.wiring import build_engine
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-service = RoutingService(RoutingStore(Repository(settings.table_name)))
+repository = Repository(settings.table_name)
+service = RoutingService(RoutingStore(repository))
+changes = ChangeHandler(service, build_engine(settings, repository))
 # A batch whose every record failed is reported too, never raised: the local emulator ignores the partial-failure
 # settings and would redeliver a raising batch until MaximumRecordAgeInSeconds.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -30,8 +34,9 @@ def route_change(record: DynamoDBRecord) -> None:
     event_name = record.event_name.name if record.event_name else ""
     if change is None:
         return
-    for wakeup in wakeups_of(event_name, change.old_image, change.new_image):
-        service.handle(wakeup)
+    changes.handle(
+        record.event_id or "", event_name, change.old_image, change.new_image, change.approximate_creation_date_time
+    )
 
 
 def is_schedule(event: dict[str, Any]) -> bool:

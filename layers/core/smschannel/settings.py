@@ -22,6 +22,9 @@ class Settings(BaseModel):
     account_cache_seconds: float = Field(default=10.0, alias="ACCOUNT_CACHE_SECONDS")
     session_cache_size: int = Field(default=10_000, alias="SESSION_CACHE_SIZE")
     dedup_ttl_days: int = Field(default=30, alias="DEDUP_TTL_DAYS")
+    # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
+    call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
+    trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")
 
     @classmethod
     def from_env(cls) -> Settings:

@@ -1,0 +1,51 @@
+"""What one table change sets off, in order: the trigger engine first, then queue assignment.
+
+Running both in the same record handler is what guarantees that a trigger on `interaction.created` acts before
+the interaction can be assigned: one it closed or handed to a bot is never routed, one it moved to another queue
+is routed there, at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from smschannel.routing.service import RoutingService
+from smschannel.routing.store import Routable
+from smschannel.routing.wakeups import RouteInteraction, wakeups_of
+from smschannel.triggers.events import occurrences_of
+from smschannel.triggers.service import EngineOutcome, TriggerEngine
+
+
+class ChangeHandler:
+    def __init__(self, routing: RoutingService, engine: TriggerEngine | None) -> None:
+        self.routing = routing
+        self.engine = engine
+
+    def handle(
+        self,
+        event_id: str,
+        event_name: str,
+        old: Mapping[str, Any] | None,
+        new: Mapping[str, Any] | None,
+        written_at: float | None,
+    ) -> EngineOutcome:
+        outcome = EngineOutcome()
+        if self.engine is not None:
+            # The record's write time (epoch seconds) is the same on every redelivery: it keys the trigger's run.
+            moment = datetime.fromtimestamp(written_at, UTC) if written_at else datetime.now(UTC)
+            at = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+            for occurrence in occurrences_of(event_id, event_name, old, new, at):
+                outcome.merge(self.engine.handle(occurrence))
+        for wakeup in wakeups_of(event_name, old, new):
+            if isinstance(wakeup, RouteInteraction) and (outcome.skip_routing or outcome.route is not None):
+                continue
+            self.routing.handle(wakeup)
+        if outcome.route is not None and not outcome.skip_routing:
+            routable = Routable.of(outcome.route)
+            if outcome.prefer_agent:
+                self.routing.route_to_agent(routable, outcome.prefer_agent)
+            else:
+                self.routing.route_new(routable)
+        return outcome

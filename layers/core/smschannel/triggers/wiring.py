@@ -1,0 +1,30 @@
+"""The trigger engine as the stream function runs it, built from the settings and the table's stores."""
+
+from __future__ import annotations
+
+from smschannel.repository import Repository
+from smschannel.settings import Settings
+from smschannel.triggers.bots import BotBackend, LexBackend, WebhookBackend
+from smschannel.triggers.callurl import SqsDispatcher
+from smschannel.triggers.service import TriggerEngine
+from smschannel.triggers.store import TriggerStore
+
+
+def build_engine(settings: Settings, repository: Repository) -> TriggerEngine:
+    store = TriggerStore(repository.table_name, repository.client, run_ttl_days=settings.trigger_run_ttl_days)
+
+    def contact_name(contact_id: str) -> str | None:
+        contact = repository.get_contact(contact_id)
+        return contact.name if contact else None
+
+    bots: dict[str, BotBackend] = {"lex": LexBackend(), "webhook": WebhookBackend()}
+    return TriggerEngine(
+        store,
+        account_of=repository.get_account,
+        close=repository.close_interaction,
+        contact_name=contact_name,
+        replier=None,  # outbound's OutboundService.reply, once on main
+        optouts=None,  # outbound's smschannel.optouts, once on main
+        dispatcher=SqsDispatcher(settings.call_url_queue_url) if settings.call_url_queue_url else None,
+        bots=bots,
+    )
