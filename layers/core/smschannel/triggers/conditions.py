@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from smschannel.triggers.model import ConditionRule, Conditions
 
 MAX_REGEX_LENGTH = 200
-MAX_REGEX_SUBJECT = 1000
+MAX_REGEX_SUBJECT = 480  # three GSM-7 segments: where keywords are
 MAX_UNBOUNDED_REPEATS = 2
 # A bounded repeat this long backtracks like an unbounded one.
 _LONG_REPEAT = 10

@@ -22,7 +22,10 @@ def parse_trigger(body: Any) -> TriggerIn:
         return TriggerIn.model_validate(body if body is not None else {})
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise InvalidConfiguration(_message(error), field=field_path(error["loc"])) from exc
+        path = field_path(error["loc"])
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            path += ".type"  # an unknown or missing action type
+        raise InvalidConfiguration(_message(error), field=path) from exc
 
 
 def validate_trigger(
