@@ -10,7 +10,6 @@ from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
@@ -44,6 +43,8 @@ def admin_token() -> str:
         return str(_static_token())
     if not settings.admin_token_parameter:
         raise RuntimeError("neither ADMIN_TOKEN nor ADMIN_TOKEN_PARAMETER is set")
+    from aws_lambda_powertools.utilities import parameters  # AWS only: the local stack passes the token
+
     return str(parameters.get_parameter(settings.admin_token_parameter, decrypt=True, max_age=300))
 
 
