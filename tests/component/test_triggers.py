@@ -74,8 +74,7 @@ class World(Routing):
             found += [json.loads(message["Body"]) for message in response["Messages"]]
 
 
-@pytest.fixture
-def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
+def make_world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
     from moto.dynamodb.models.table import StreamShard
 
     from smschannel.settings import get_settings
@@ -85,6 +84,11 @@ def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
     monkeypatch.setenv("CALL_URL_QUEUE_URL", queue_url)
     get_settings.cache_clear()
     return World({**aws, "call_url_queue": queue_url})
+
+
+@pytest.fixture
+def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
+    return make_world(aws, monkeypatch)
 
 
 def ready_queue(world: World, queue_id: str = "support", agent_id: str = "agent-1") -> None:
