@@ -14,12 +14,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
 from smschannel.admin import AdminService, require_found
-from smschannel.errors import NotFound
+from smschannel.errors import InvalidConfiguration, NotFound
 from smschannel.http import error_body, json_response, register_error_handlers
-from smschannel.models import AccountIn, AgentIn, ContactIn, QueueIn, TriggerIn
+from smschannel.models import AccountIn, AgentIn, ContactIn, QueueIn
 from smschannel.observability import logger, tracer
 from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.triggers.admin import TriggerAdmin
+from smschannel.triggers.store import TriggerStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
@@ -153,21 +155,48 @@ def delete_agent(agent_id: str) -> Response[Any]:
 # --- triggers --------------------------------------------------------------------------------------------------
 
 
+@lru_cache(maxsize=1)
+def trigger_admin() -> TriggerAdmin:
+    return TriggerAdmin(
+        TriggerStore(settings.table_name, repository.client),
+        account_exists=lambda account_id: repository.get_account(account_id) is not None,
+        queue_exists=lambda queue_id: repository.get_queue(queue_id) is not None,
+        agent_exists=lambda agent_id: repository.get_agent(agent_id) is not None,
+    )
+
+
+def json_body() -> Any:
+    try:
+        return app.current_event.json_body if app.current_event.body else None
+    except ValueError as exc:
+        raise InvalidConfiguration("the body is not JSON", field="body") from exc
+
+
 @app.put("/admin/accounts/<account_id>/triggers/<trigger_id>")
-def put_trigger(account_id: str, trigger_id: str, body: Annotated[TriggerIn, Body()]) -> Response[Any]:
-    trigger, created = service.put_trigger(account_id, trigger_id, body)
-    return saved(trigger.to_json_dict(), created)
+def put_trigger(account_id: str, trigger_id: str) -> Response[Any]:
+    trigger, created = trigger_admin().put(account_id, trigger_id, json_body())
+    return saved(trigger.public(), created)
 
 
 @app.get("/admin/accounts/<account_id>/triggers")
 def list_triggers(account_id: str) -> dict[str, Any]:
-    service.get_account(account_id)
-    return items(repository.list_triggers(account_id))
+    return {"items": [trigger.public() for trigger in trigger_admin().list_all(account_id)]}
+
+
+@app.get("/admin/accounts/<account_id>/triggers/<trigger_id>")
+def get_trigger(account_id: str, trigger_id: str) -> dict[str, Any]:
+    return trigger_admin().get(account_id, trigger_id).public()
 
 
 @app.delete("/admin/accounts/<account_id>/triggers/<trigger_id>")
 def delete_trigger(account_id: str, trigger_id: str) -> Response[Any]:
-    return _deleted(repository.delete_trigger(account_id, trigger_id), "trigger", trigger_id)
+    trigger_admin().delete(account_id, trigger_id)
+    return Response(status_code=204)
+
+
+@app.get("/admin/accounts/<account_id>/triggers/<trigger_id>/runs")
+def list_trigger_runs(account_id: str, trigger_id: str) -> dict[str, Any]:
+    return items(trigger_admin().runs(account_id, trigger_id))
 
 
 # --- contacts --------------------------------------------------------------------------------------------------

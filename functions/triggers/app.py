@@ -16,6 +16,7 @@ from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
 from smschannel.settings import get_settings
 from smschannel.stream import ChangeHandler
+from smschannel.triggers.events import Change
 from smschannel.triggers.wiring import build_engine
 from smschannel.warmup import answers_warmup
 
@@ -35,7 +36,14 @@ def route_change(record: DynamoDBRecord) -> None:
     if change is None:
         return
     changes.handle(
-        record.event_id or "", event_name, change.old_image, change.new_image, change.approximate_creation_date_time
+        Change(
+            event_id=record.event_id or "",
+            event_name=event_name,
+            old=change.old_image,
+            new=change.new_image,
+            written_at=change.approximate_creation_date_time,
+            sequence_number=change.sequence_number or "",
+        )
     )
 
 

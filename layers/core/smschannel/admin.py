@@ -23,6 +23,7 @@ from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.repository import Repository
 from smschannel.tokens import issue_token
+from smschannel.triggers.validation import validate_account_options
 
 
 class AdminService:
@@ -47,6 +48,7 @@ class AdminService:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
         if body.queue_id and self.repository.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
+        validate_account_options(body.options)
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
         created = self.repository.put_account(account)
         stored = self.repository.get_account(account_id)

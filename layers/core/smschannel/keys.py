@@ -192,12 +192,12 @@ def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> di
 # | item                         | pk                                      | sk                          |
 # |------------------------------|-----------------------------------------|-----------------------------|
 # | trigger (above)              | ACCOUNT#{accountId}                     | TRIGGER#{id}                |
-# | trigger run (TTL)            | TRIGGERRUNS#{accountId}#{triggerId}     | {eventAt}#{eventId}         |
+# | trigger run (TTL)            | TRIGGERRUNS#{accountId}#{triggerId}     | {position}#{eventId}        |
 # | once-per-interaction marker  | INTERACTION#{interactionId}             | TRIGGERONCE#{triggerId}     |
 # | auto-reply rate window (TTL) | AUTOREPLY#{accountId}#{phone}           | WINDOW#{windowStart}        |
 #
-# A run is keyed by the stream record that fired it (its event id and write time, both stable when the stream
-# redelivers), so the run item doubles as the idempotency claim: a conditional put decides who fires. Runs of one
+# A run is keyed by the stream record that fired it (its write time and sequence number as `position`, so runs
+# list in order, and its event id: all stable when the stream redelivers), so the run item doubles as the idempotency claim: a conditional put decides who fires. Runs of one
 # trigger share a partition, newest last; the once marker lives in the interaction's partition (queries of its
 # messages ask for MESSAGE# only); the rate window is per customer phone, so a burst spreads by phone.
 
@@ -206,8 +206,13 @@ def trigger_runs_partition(account_id: str, trigger_id: str) -> str:
     return f"TRIGGERRUNS#{account_id}#{trigger_id}"
 
 
-def trigger_run(account_id: str, trigger_id: str, event_at: str, event_id: str) -> dict[str, str]:
-    return {"pk": trigger_runs_partition(account_id, trigger_id), "sk": f"{event_at}#{event_id}"}
+def trigger_run(account_id: str, trigger_id: str, position: str, event_id: str) -> dict[str, str]:
+    return {"pk": trigger_runs_partition(account_id, trigger_id), "sk": f"{position}#{event_id}"}
+
+
+def stream_position(written_at: str, sequence_number: str) -> str:
+    """Sorts as the stream wrote: the write time (seconds), then the shard's sequence number (digits, padded)."""
+    return f"{written_at}#{sequence_number.zfill(40)}"
 
 
 def trigger_once(interaction_id: str, trigger_id: str) -> dict[str, str]:

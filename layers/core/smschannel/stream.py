@@ -7,14 +7,10 @@ is routed there, at once.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from datetime import UTC, datetime
-from typing import Any
-
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import Routable
 from smschannel.routing.wakeups import RouteInteraction, wakeups_of
-from smschannel.triggers.events import occurrences_of
+from smschannel.triggers.events import Change, occurrences_of
 from smschannel.triggers.service import EngineOutcome, TriggerEngine
 
 
@@ -23,22 +19,12 @@ class ChangeHandler:
         self.routing = routing
         self.engine = engine
 
-    def handle(
-        self,
-        event_id: str,
-        event_name: str,
-        old: Mapping[str, Any] | None,
-        new: Mapping[str, Any] | None,
-        written_at: float | None,
-    ) -> EngineOutcome:
+    def handle(self, change: Change) -> EngineOutcome:
         outcome = EngineOutcome()
         if self.engine is not None:
-            # The record's write time (epoch seconds) is the same on every redelivery: it keys the trigger's run.
-            moment = datetime.fromtimestamp(written_at, UTC) if written_at else datetime.now(UTC)
-            at = moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-            for occurrence in occurrences_of(event_id, event_name, old, new, at):
+            for occurrence in occurrences_of(change):
                 outcome.merge(self.engine.handle(occurrence))
-        for wakeup in wakeups_of(event_name, old, new):
+        for wakeup in wakeups_of(change.event_name, change.old, change.new):
             if isinstance(wakeup, RouteInteraction) and (outcome.skip_routing or outcome.route is not None):
                 continue
             self.routing.handle(wakeup)

@@ -31,7 +31,7 @@ class CallUrlDelivery(CamelModel):
     account_id: str
     trigger_id: str
     action: int = Field(ge=0)
-    event_at: str
+    position: str  # the run's place (keys.trigger_run)
     event_id: str
     body: str
 
@@ -75,7 +75,7 @@ class CallUrlSender:
         """Post it; raises DeliveryFailed when it should be tried again later."""
         import requests
 
-        run_key = keys.trigger_run(delivery.account_id, delivery.trigger_id, delivery.event_at, delivery.event_id)
+        run_key = keys.trigger_run(delivery.account_id, delivery.trigger_id, delivery.position, delivery.event_id)
         trigger = self.store.get_trigger(delivery.account_id, delivery.trigger_id)
         actions = trigger.actions if trigger else []
         action = actions[delivery.action] if delivery.action < len(actions) else None

@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
+from smschannel import keys
 from smschannel.models import Direction, Interaction, InteractionStatus, Message
 
 _Image = Mapping[str, Any] | None
@@ -26,33 +28,67 @@ class Occurrence:
     account_id: str
     interaction_id: str
     at: str  # when the change was written (stable across redeliveries)
+    position: str  # where in the stream (keys.stream_position): orders the trigger's runs
     interaction: Interaction | None = None  # the interaction as the change left it (None: read it)
     message: Message | None = None
 
 
-def occurrences_of(event_id: str, event_name: str, old: _Image, new: _Image, at: str) -> list[Occurrence]:
-    if new is None or event_name not in ("INSERT", "MODIFY"):
+@dataclass(frozen=True)
+class Change:
+    """One stream record, as the domain sees it: ids, images, and when and where in the stream it was written."""
+
+    event_id: str
+    event_name: str
+    old: _Image
+    new: _Image
+    written_at: float | None = None  # epoch seconds (ApproximateCreationDateTime)
+    sequence_number: str = ""
+
+    @property
+    def at(self) -> str:
+        # The record's write time is the same on every redelivery: it keys the trigger's run.
+        moment = datetime.fromtimestamp(self.written_at, UTC) if self.written_at else datetime.now(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def position(self) -> str:
+        return keys.stream_position(self.at, self.sequence_number)
+
+
+def occurrences_of(change: Change) -> list[Occurrence]:
+    new = change.new
+    if new is None or change.event_name not in ("INSERT", "MODIFY"):
         return []
     entity = new.get("entity")
     if entity == "interaction":
-        return _interaction_events(event_id, event_name, old, new, at)
-    if entity == "message" and event_name == "INSERT" and new.get("direction") == Direction.IN:
+        return _interaction_events(change, new)
+    if entity == "message" and change.event_name == "INSERT" and new.get("direction") == Direction.IN:
         message = Message.model_validate(new)
-        return [Occurrence(event_id, "message.received", message.account_id, message.interaction_id, at, None, message)]
+        return [
+            Occurrence(
+                change.event_id,
+                "message.received",
+                message.account_id,
+                message.interaction_id,
+                change.at,
+                change.position,
+                None,
+                message,
+            )
+        ]
     return []
 
 
-def _interaction_events(
-    event_id: str, event_name: str, old: _Image, new: Mapping[str, Any], at: str
-) -> list[Occurrence]:
+def _interaction_events(change: Change, new: Mapping[str, Any]) -> list[Occurrence]:
     after = Interaction.model_validate(new)
+    at, position = change.at, change.position
 
     def occurrence(event: str) -> Occurrence:
-        return Occurrence(event_id, event, after.account_id, after.id, at, after)
+        return Occurrence(change.event_id, event, after.account_id, after.id, at, position, after)
 
-    if event_name == "INSERT":
+    if change.event_name == "INSERT":
         return [occurrence("interaction.created")] if after.status == InteractionStatus.OPEN else []
-    before = old or {}
+    before = change.old or {}
     found: list[Occurrence] = []
     if not before.get("agentId") and after.agent_id:
         found.append(occurrence("interaction.assigned"))

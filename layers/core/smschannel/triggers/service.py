@@ -184,7 +184,7 @@ class TriggerEngine:
             event=occurrence.event,
             interaction_id=firing.interaction.id,
         )
-        if not self.store.begin_run(run, occurrence.at):
+        if not self.store.begin_run(run, occurrence.position):
             logger.info("trigger already fired for this event", extra={"triggerId": trigger.id})
             return
         for index, action in enumerate(trigger.actions):
@@ -198,7 +198,7 @@ class TriggerEngine:
             run.actions.append(result)
         failed = sum(1 for each in run.actions if each.outcome == "failed")
         run.outcome = "ok" if not failed else ("failed" if failed == len(run.actions) else "partial")
-        self.store.finish_run(run, occurrence.at)
+        self.store.finish_run(run, occurrence.position)
         firing.outcome.fired.append(trigger.id)
         logger.info(
             "trigger fired",
@@ -316,7 +316,7 @@ class TriggerEngine:
                 "accountId": trigger.account_id,
                 "triggerId": trigger.id,
                 "action": index,
-                "eventAt": occurrence.at,
+                "position": occurrence.position,
                 "eventId": occurrence.event_id,
                 "body": json.dumps(payload, separators=(",", ":"), sort_keys=True),
             }

@@ -60,11 +60,11 @@ class TriggerStore:
 
     # --- runs --------------------------------------------------------------------------------------------------
 
-    def begin_run(self, run: TriggerRun, event_at: str) -> bool:
+    def begin_run(self, run: TriggerRun, position: str) -> bool:
         """Claim the firing of `run.trigger_id` for this stream record. False when a previous delivery of the
         same record finished it; a delivery that crashed half-way left it `running` and is run again (each
         action is idempotent per event)."""
-        key = keys.trigger_run(run.account_id, run.trigger_id, event_at, run.id)
+        key = keys.trigger_run(run.account_id, run.trigger_id, position, run.id)
         try:
             self.client.put_item(
                 TableName=self.table_name,
@@ -78,8 +78,8 @@ class TriggerStore:
             raise
         return True
 
-    def finish_run(self, run: TriggerRun, event_at: str) -> None:
-        key = keys.trigger_run(run.account_id, run.trigger_id, event_at, run.id)
+    def finish_run(self, run: TriggerRun, position: str) -> None:
+        key = keys.trigger_run(run.account_id, run.trigger_id, position, run.id)
         self.client.put_item(TableName=self.table_name, Item=to_item({**key, **self._run_item(run)}))
 
     def record_action_outcome(self, run_key: dict[str, str], index: int, outcome: ActionOutcome) -> None:
