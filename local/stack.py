@@ -211,7 +211,11 @@ def warm_function(name: str, width: int) -> None:
     failed = [answer for answer in answers if answer.get("FunctionError") or answer.get("StatusCode") != 200]
     if failed:
         detail = failed[0]["Payload"].read().decode(errors="replace")[:2000]
-        raise SystemExit(f"warming {name} failed ({len(failed)} of {width}): {detail}")
+        raise SystemExit(
+            f"warming {name} failed ({len(failed)} of {width}): {detail}\n"
+            "Every handler answers the warm-up event: decorate its lambda_handler with "
+            "@answers_warmup (smschannel.warmup), outermost."
+        )
     log(f"warmed {name}: {width} environments in {time.monotonic() - started:.1f} s")
 
 
