@@ -1,8 +1,9 @@
 """The provider sandbox of the local stack: every provider's API as our outbound code calls it, and the
 provider's side of its webhooks (inbound SMS and status callbacks, signed the provider's way).
 
-Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, and each provider's API under
-`/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats come from the adapters.
+Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, each provider's API under
+`/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`), and `POST|GET /bot`: a small webhook bot
+for the trigger `bot` action (signed like callUrl with BOT_SECRET). Provider wire formats come from the adapters.
 """
 
 from __future__ import annotations
@@ -24,8 +25,12 @@ from smschannel.models import Account, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
 from smschannel.providers.base import HTTP_TIMEOUT, WebhookRequest
 from smschannel.repository import Repository
+from smschannel.triggers.signing import SIGNATURE_HEADER, verify
 
 FAULT_MODES = {"500", "429", "timeout"}
+# The demo webhook bot's shared secret (the `secret` of a `bot` action with backend `webhook`).
+BOT_SECRET = "sandbox-bot-secret"  # noqa: S105 (a local demo secret, published on purpose)
+BOT_HANDOFF_WORDS = ("human", "person", "operator")
 # Longer than the senders' read timeout, so a "timeout" fault really times the caller out.
 TIMEOUT_FAULT_SECONDS = HTTP_TIMEOUT[1] + 2
 
@@ -37,6 +42,7 @@ class SandboxState:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[str, deque[str]] = field(default_factory=dict)  # provider ("*" = any) -> pending fault modes
     lock: threading.Lock = field(default_factory=threading.Lock)
+    bot_turns: list[dict[str, Any]] = field(default_factory=list)  # what the demo bot was told, in order
 
     def take_fault(self, provider: str) -> str | None:
         with self.lock:
@@ -86,6 +92,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._status()
             elif path == "/sandbox/faults" and method == "POST":
                 self._faults()
+            elif path == "/sandbox/bot" and method == "POST":
+                self._bot()
+            elif path == "/sandbox/bot" and method == "GET":
+                with self.state.lock:
+                    self._send(200, {"items": list(self.state.bot_turns)})
             elif path.startswith("/sandbox/api/"):
                 self._provider_api(method, path)
             else:
@@ -188,6 +199,27 @@ class SandboxHandler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.faults.setdefault(provider, deque()).extend([mode] * count)
         self._send(200, {"provider": provider, "mode": mode, "count": count})
+
+    # --- the demo webhook bot ------------------------------------------------------------------------------
+
+    def _bot(self) -> None:
+        """Answers each turn; hands off when the customer asks for a person. Refuses a wrong signature (401)."""
+        body = self._body()
+        if not verify(BOT_SECRET, body, self.headers.get(SIGNATURE_HEADER)):
+            self._send(401, {"error": "invalid_signature", "message": "X-Signature does not verify"})
+            return
+        turn = json.loads(body)
+        text = str(turn.get("body", ""))
+        with self.state.lock:
+            self.state.bot_turns.append({**turn, "at": utc_now()})
+            turns = sum(1 for each in self.state.bot_turns if each.get("interactionId") == turn.get("interactionId"))
+        if any(word in text.lower() for word in BOT_HANDOFF_WORDS):
+            self._send(
+                200, {"reply": "Connecting you to a person now.", "handoff": True, "attributes": {"botTurns": turns}}
+            )
+            return
+        reply = f"Demo bot here: you said {text!r}. Text 'human' (or 'agent') for a person."
+        self._send(200, {"reply": reply, "handoff": False, "attributes": {"botTurns": turns}})
 
     # --- the provider's send API ----------------------------------------------------------------------------
 
