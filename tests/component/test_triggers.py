@@ -448,3 +448,26 @@ def test_a_lex_bot_converses_with_the_interaction_as_session_and_hands_off_when_
     item = world.interaction(session)
     assert item["agentId"] == "agent-1" and item["botHandoff"] == "lex-intent-fulfilled"
     assert item["attributes"] == {"order": "1234"}
+
+
+def test_a_conversation_whose_bot_trigger_is_deleted_goes_to_a_person_on_the_next_message(
+    world: World, bot_server: BotServer
+) -> None:
+    ready_queue(world)
+    world.use_queue("support")
+    world.trigger(
+        "bot",
+        event="interaction.created",
+        actions=[{"type": "bot", "backend": "webhook", "url": bot_server.url, "secret": bot_server.secret}],
+    )
+    number = phone(15)
+    outcome = world.sms(number, "hello")
+    world.pump()
+    assert world.interaction(outcome.interaction_id)["bot"]
+    world.store.delete_trigger(world.account.id, "bot")
+    world.engine._triggers.clear()
+    world.sms(number, "anyone there?")
+    world.pump()
+    item = world.interaction(outcome.interaction_id)
+    assert (item["agentId"], item["botHandoff"]) == ("agent-1", "bot-removed") and "bot" not in item
+    assert len(bot_server.received) == 1

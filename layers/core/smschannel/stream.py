@@ -10,7 +10,7 @@ from __future__ import annotations
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import Routable
 from smschannel.routing.wakeups import RouteInteraction, wakeups_of
-from smschannel.triggers.events import Change, occurrences_of
+from smschannel.triggers.events import Change, bot_held_interaction, occurrences_of
 from smschannel.triggers.service import EngineOutcome, TriggerEngine
 
 
@@ -24,6 +24,9 @@ class ChangeHandler:
         if self.engine is not None:
             for occurrence in occurrences_of(change):
                 outcome.merge(self.engine.handle(occurrence))
+            held = bot_held_interaction(change)
+            if held is not None:
+                outcome.merge(self.engine.release_orphaned_bot(held))
         for wakeup in wakeups_of(change.event_name, change.old, change.new):
             if isinstance(wakeup, RouteInteraction) and (outcome.skip_routing or outcome.route is not None):
                 continue

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from decimal import Decimal
 from typing import Any
 
 from smschannel import keys
@@ -63,7 +64,7 @@ def occurrences_of(change: Change) -> list[Occurrence]:
     if entity == "interaction":
         return _interaction_events(change, new)
     if entity == "message" and change.event_name == "INSERT" and new.get("direction") == Direction.IN:
-        message = Message.model_validate(new)
+        message = Message.model_validate(plain(new))
         return [
             Occurrence(
                 change.event_id,
@@ -80,7 +81,7 @@ def occurrences_of(change: Change) -> list[Occurrence]:
 
 
 def _interaction_events(change: Change, new: Mapping[str, Any]) -> list[Occurrence]:
-    after = Interaction.model_validate(new)
+    after = Interaction.model_validate(plain(new))
     at, position = change.at, change.position
 
     def occurrence(event: str) -> Occurrence:
@@ -97,3 +98,23 @@ def _interaction_events(change: Change, new: Mapping[str, Any]) -> list[Occurren
     if before.get("status") == InteractionStatus.OPEN and after.status == InteractionStatus.CLOSED:
         found.append(occurrence("interaction.closed"))
     return found
+
+
+def bot_held_interaction(change: Change) -> Interaction | None:
+    """An open interaction a bot holds, as a change to it left it (None for anything else)."""
+    new = change.new
+    if change.event_name != "MODIFY" or new is None or new.get("entity") != "interaction" or not new.get("bot"):
+        return None
+    interaction = Interaction.model_validate(plain(new))
+    return interaction if interaction.status == InteractionStatus.OPEN else None
+
+
+def plain(value: Any) -> Any:
+    """A stream image's numbers as int/float (the images carry Decimal), so they read and serialize as numbers."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, Mapping):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set)):
+        return [plain(item) for item in value]
+    return value

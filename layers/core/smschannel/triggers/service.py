@@ -87,6 +87,10 @@ class _Compiled:
     trigger: Trigger
     matcher: Matcher
 
+    @property
+    def has_bot(self) -> bool:
+        return any(isinstance(action, Bot) for action in self.trigger.actions)
+
 
 @dataclass
 class _Firing:
@@ -132,10 +136,10 @@ class TriggerEngine:
 
     def handle(self, occurrence: Occurrence) -> EngineOutcome:
         outcome = EngineOutcome()
-        triggers = [
-            each for each in self._account_triggers(occurrence.account_id) if each.trigger.event == occurrence.event
-        ]
-        bot_turn = occurrence.event == "message.received"
+        account_triggers = self._account_triggers(occurrence.account_id)
+        triggers = [each for each in account_triggers if each.trigger.event == occurrence.event]
+        # A customer's message may be a bot's turn: only accounts with a bot trigger pay the interaction read.
+        bot_turn = occurrence.event == "message.received" and any(each.has_bot for each in account_triggers)
         if not triggers and not bot_turn:
             return outcome
         interaction = occurrence.interaction
@@ -163,6 +167,18 @@ class TriggerEngine:
                 break
         if bot_turn and not firing.bot_fed:
             self._bot_turn(firing)
+        return outcome
+
+    def release_orphaned_bot(self, interaction: Interaction) -> EngineOutcome:
+        """An interaction still with a bot whose trigger was deleted, disabled or edited: hand it to a person.
+        Checked on the interaction's own changes (each customer message updates it), at no extra read."""
+        outcome = EngineOutcome()
+        if interaction.bot and interaction.status == InteractionStatus.OPEN and self._bot_of(interaction) is None:
+            occurrence = Occurrence("", "bot.orphaned", interaction.account_id, interaction.id, "", "", interaction)
+            account = self.account_of(interaction.account_id)
+            if account is not None:
+                facts = Facts(values={}, now=self.clock(), zone=time_zone(None))
+                self._hand_off(_Firing(occurrence, account, interaction, facts, outcome), None, "bot-removed")
         return outcome
 
     def _matches(self, compiled: _Compiled, firing: _Firing) -> bool:
