@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.demo_config import load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
-from smschannel.repository import Repository  # noqa: E402
+from smschannel.dynamo import Table  # noqa: E402
+from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
 from smschannel.warmup import WARMUP_EVENT  # noqa: E402
 
 STACK_NAME = "sms-channel"
@@ -259,8 +260,9 @@ def main() -> None:
     sandbox = None
     try:
         outputs = deploy(config)
-        repository = Repository(outputs["TableName"])
-        sandbox = start_sandbox(SandboxState(http_base=config.http_base, repository=repository), config.sandbox_port)
+        configuration = ConfigurationStore(Table(outputs["TableName"]))
+        state = SandboxState(http_base=config.http_base, configuration=configuration)
+        sandbox = start_sandbox(state, config.sandbox_port)
         warm_functions(config)
         wait_for_health(config)
         if config.load_demo:

@@ -10,20 +10,23 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
-from smschannel.repository import Repository
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
 from smschannel.settings import get_settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.contacts import ContactStore
 from smschannel.stream import ChangeHandler
 from smschannel.triggers.events import Change
 from smschannel.triggers.wiring import build_engine
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-repository = Repository(settings.table_name)
-service = RoutingService(RoutingStore(repository))
-changes = ChangeHandler(service, build_engine(settings, repository))
+table = Table(settings.table_name)
+configuration = ConfigurationStore(table)
+service = RoutingService(RoutingStore(table, configuration, ContactStore(table)))
+changes = ChangeHandler(service, build_engine(settings, table))
 # A batch whose every record failed is reported too, never raised: the local emulator ignores the partial-failure
 # settings and would redeliver a raising batch until MaximumRecordAgeInSeconds.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

@@ -37,9 +37,9 @@ def passes_filter(record: dict[str, Any]) -> bool:
 class World(Routing):
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__(names)
-        self.store = TriggerStore(names["table"])
+        self.store = TriggerStore(self.table)
         self.queue_url = names["call_url_queue"]
-        self.repository.put_account(self.account)
+        self.configuration.put_account(self.account)
         self.delivered: list[dict[str, Any]] = []
 
     @property
@@ -270,7 +270,7 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
     assert world.sweep()["timedOut"] == 1
     world.pump()
     assert world.interaction(outcome.interaction_id)["tags"] == ["waited-too-long"]
-    world.repository.close_interaction(outcome.interaction_id, "resolved")
+    world.conversations.close_interaction(outcome.interaction_id, "resolved")
     world.pump()
     [call] = world.queued_calls()
     body = json.loads(call["body"])

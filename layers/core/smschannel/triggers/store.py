@@ -9,8 +9,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smschannel import keys
-from smschannel.dynamo import cancellation_reasons, error_code, from_item, make_client, to_item, to_values
+from smschannel.dynamo import Table, cancellation_reasons, error_code, from_item, to_item, to_values
 from smschannel.models import Interaction, Message, utc_now
+from smschannel.stores.configuration import release_agent_item
 from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
 
 RUN_TTL_DAYS = 14
@@ -23,9 +24,10 @@ _UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)
 
 
 class TriggerStore:
-    def __init__(self, table_name: str, client: Any | None = None, run_ttl_days: int = RUN_TTL_DAYS) -> None:
-        self.table_name = table_name
-        self.client = client or make_client()
+    def __init__(self, table: Table, run_ttl_days: int = RUN_TTL_DAYS) -> None:
+        self.table = table
+        self.table_name = table.name
+        self.client = table.client
         self.run_ttl_seconds = run_ttl_days * 86400
 
     # --- configuration -----------------------------------------------------------------------------------------
@@ -207,16 +209,7 @@ class TriggerStore:
                     ),
                 }
             },
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": to_item(keys.agent(interaction.agent_id)),
-                    "UpdateExpression": "SET #l = #l - :one, lastReleasedAt = :now",
-                    "ConditionExpression": "attribute_exists(pk) AND #l > :zero",
-                    "ExpressionAttributeNames": {"#l": "load"},
-                    "ExpressionAttributeValues": to_values({":one": 1, ":zero": 0, ":now": now}),
-                }
-            },
+            release_agent_item(self.table, interaction.agent_id, now),
         ]
         try:
             self.client.transact_write_items(TransactItems=items)
@@ -292,8 +285,7 @@ class TriggerStore:
         return True
 
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
-        response = self.client.get_item(TableName=self.table_name, Key=to_item(key), ConsistentRead=True)
-        return from_item(response.get("Item"))
+        return self.table.get(key)
 
     def _query(self, condition: str, values: dict[str, Any], **kwargs: Any) -> list[dict[str, Any]]:
         params: dict[str, Any] = {

@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
-from smschannel.repository import Repository
+from smschannel.dynamo import Table
 from smschannel.settings import Settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.contacts import ContactStore
+from smschannel.stores.conversations import ConversationStore
 from smschannel.triggers.bots import BotBackend, LexBackend, WebhookBackend
 from smschannel.triggers.callurl import SqsDispatcher
 from smschannel.triggers.service import TriggerEngine
 from smschannel.triggers.store import TriggerStore
 
 
-def build_engine(settings: Settings, repository: Repository) -> TriggerEngine:
-    store = TriggerStore(repository.table_name, repository.client, run_ttl_days=settings.trigger_run_ttl_days)
+def build_engine(settings: Settings, table: Table) -> TriggerEngine:
+    configuration = ConfigurationStore(table)
+    contacts = ContactStore(table)
+    conversations = ConversationStore(table)
 
     def contact_name(contact_id: str) -> str | None:
-        contact = repository.get_contact(contact_id)
+        contact = contacts.get_contact(contact_id)
         return contact.name if contact else None
 
     bots: dict[str, BotBackend] = {"lex": LexBackend(), "webhook": WebhookBackend()}
     return TriggerEngine(
-        store,
-        account_of=repository.get_account,
-        close=repository.close_interaction,
+        TriggerStore(table, run_ttl_days=settings.trigger_run_ttl_days),
+        account_of=configuration.get_account,
+        close=conversations.close_interaction,
         contact_name=contact_name,
         replier=None,  # outbound's OutboundService.reply, once on main
         optouts=None,  # outbound's smschannel.optouts, once on main
