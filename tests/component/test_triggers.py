@@ -471,3 +471,44 @@ def test_a_conversation_whose_bot_trigger_is_deleted_goes_to_a_person_on_the_nex
     item = world.interaction(outcome.interaction_id)
     assert (item["agentId"], item["botHandoff"]) == ("agent-1", "bot-removed") and "bot" not in item
     assert len(bot_server.received) == 1
+
+
+def test_a_redelivered_new_interaction_stays_where_its_triggers_put_it(world: World, bot_server: BotServer) -> None:
+    # support has no agent with room, billing has one: a stale image (queue support) must not be routed again.
+    world.agent("busy", capacity=0)
+    world.queue("support", agentIds=["busy"])
+    world.agent("agent-b", capacity=0)
+    world.queue("billing", agentIds=["agent-b"])
+    world.use_queue("support")
+    world.trigger(
+        "billing",
+        event="interaction.created",
+        conditions={"rules": [{"field": "body", "op": "contains", "value": "bill"}]},
+        actions=[{"type": "route", "queueId": "billing"}],
+    )
+    world.trigger(
+        "bot",
+        event="interaction.created",
+        conditions={"rules": [{"field": "body", "op": "startsWith", "value": "bot"}]},
+        actions=[{"type": "bot", "backend": "webhook", "url": bot_server.url, "secret": bot_server.secret}],
+    )
+    billing = world.sms(phone(16), "my bill")
+    with_bot = world.sms(phone(17), "bot please")
+    world.pump()
+    assert world.interaction(billing.interaction_id)["queuePartition"].startswith("QUEUE#billing#WAITING#")
+    created = [
+        r
+        for r in world.delivered
+        if r["eventName"] == "INSERT" and r["dynamodb"]["NewImage"]["entity"]["S"] == "interaction"
+    ]
+    world.agent("busy", capacity=3)  # support has room now: a replay trusting the image would assign both there
+    world.pump()
+    for _ in range(2):
+        assert world.invoke(stream_event(created)) == {"batchItemFailures": []}
+    world.pump()
+    moved = world.interaction(billing.interaction_id)
+    assert moved["queueId"] == "billing" and moved.get("agentId") is None
+    assert moved["queuePartition"].startswith("QUEUE#billing#WAITING#")
+    held = world.interaction(with_bot.interaction_id)
+    assert held["bot"] and held.get("agentId") is None and "queuePartition" not in held
+    assert world.agent_item("busy")["load"] == 0

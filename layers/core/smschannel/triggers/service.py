@@ -74,9 +74,13 @@ class EngineOutcome:
     route: Interaction | None = None  # moved to another queue or handed off by a bot: route it now
     prefer_agent: str | None = None  # a route action named an agent
     fired: list[str] = field(default_factory=list)
+    # A redelivered record whose triggers had fired already: the image may predate what they did, so routing
+    # reads the interaction afresh instead of trusting the image.
+    replayed: bool = False
 
     def merge(self, other: EngineOutcome) -> None:
         self.skip_routing = self.skip_routing or other.skip_routing
+        self.replayed = self.replayed or other.replayed
         self.route = other.route or self.route
         self.prefer_agent = other.prefer_agent or self.prefer_agent
         self.fired += other.fired
@@ -169,6 +173,9 @@ class TriggerEngine:
             self._bot_turn(firing)
         return outcome
 
+    def current(self, interaction_id: str) -> Interaction | None:
+        return self.store.get_interaction(interaction_id)
+
     def release_orphaned_bot(self, interaction: Interaction) -> EngineOutcome:
         """An interaction still with a bot whose trigger was deleted, disabled or edited: hand it to a person.
         Checked on the interaction's own changes (each customer message updates it), at no extra read."""
@@ -202,6 +209,7 @@ class TriggerEngine:
         )
         if not self.store.begin_run(run, occurrence.position):
             logger.info("trigger already fired for this event", extra={"triggerId": trigger.id})
+            firing.outcome.replayed = True
             return
         for index, action in enumerate(trigger.actions):
             try:
