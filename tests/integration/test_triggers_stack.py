@@ -181,3 +181,33 @@ def test_the_webhook_bot_answers_first_then_hands_off_to_a_person(stack: Stack) 
     bodies = [message["body"] for message in assigned["messages"] if message["direction"] == "in"]
     assert bodies == ["bot hello", "what are your hours?", "a human please"]  # the transcript stays
     close_quietly(stack, interaction["id"])
+
+
+def test_a_keyword_auto_reply_reaches_the_outbox_once_when_the_provider_retries_the_webhook(stack: Stack) -> None:
+    account = stack.twilio_account(queueId="support")
+    response = put_trigger(
+        stack,
+        account["id"],
+        "hours",
+        {
+            "event": "message.received",
+            "conditions": {"rules": [{"field": "body", "op": "contains", "value": "hours"}]},
+            "actions": [{"type": "autoReply", "text": "We are open 9-17, {{phone}}."}],
+        },
+    )
+    assert response.status_code == 201, response.text
+    phone = new_phone()
+    sid = "SM" + uuid.uuid4().hex
+    for _ in range(3):  # the provider retries the same webhook (same MessageSid) three times
+        assert stack.post_twilio(account, phone, "What are your hours?", sid=sid).status_code == 200
+
+    def sent() -> list[dict[str, Any]]:
+        items = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
+        return [item for item in items if item["to"] == phone]
+
+    assert wait_for(sent, timeout=20), "the auto-reply never reached the provider"
+    time.sleep(2)  # any duplicate would have been sent by now
+    [reply] = sent()
+    assert reply["body"] == f"We are open 9-17, {phone}." and reply["accountId"] == account["id"]
+    interaction = only_interaction(stack, account["id"], phone)
+    close_quietly(stack, interaction["id"])

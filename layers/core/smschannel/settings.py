@@ -22,6 +22,15 @@ class Settings(BaseModel):
     account_cache_seconds: float = Field(default=10.0, alias="ACCOUNT_CACHE_SECONDS")
     session_cache_size: int = Field(default=10_000, alias="SESSION_CACHE_SIZE")
     dedup_ttl_days: int = Field(default=30, alias="DEDUP_TTL_DAYS")
+    # Outbound: the FIFO queue the sender consumes, how often a send is tried before the dead-letter queue, how
+    # long a claimed send may be in flight before its outcome counts as unknown, and where status callbacks go.
+    outbound_queue_url: str | None = Field(default=None, alias="OUTBOUND_QUEUE_URL")
+    max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
+    send_claim_seconds: float = Field(default=60.0, alias="SEND_CLAIM_SECONDS")
+    status_callback_base: str | None = Field(default=None, alias="STATUS_CALLBACK_BASE")
+    max_body_length: int = Field(default=1600, alias="MAX_BODY_LENGTH")
+    retry_base_seconds: float = Field(default=2.0, alias="RETRY_BASE_SECONDS")
+    outbox_sweep_seconds: float = Field(default=60.0, alias="OUTBOX_SWEEP_SECONDS")
     # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
     call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")

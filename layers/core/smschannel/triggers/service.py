@@ -8,6 +8,7 @@ closed or handed to a bot is not routed; one a trigger moved to another queue (o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable
@@ -294,7 +295,7 @@ class TriggerEngine:
         message = self.replier.reply(
             interaction.id,
             text,
-            f"trigger-{trigger.id}-{occurrence.event_id}",
+            _client_message_id(trigger.id, occurrence.event_id),
             sender=f"trigger:{trigger.id}",
         )
         return ActionOutcome(type="autoReply", outcome="done", detail=getattr(message, "id", None))
@@ -516,3 +517,8 @@ class TriggerEngine:
 
 def _body_of(message: Message | None) -> str:
     return message.body if message else ""
+
+
+def _client_message_id(trigger_id: str, event_id: str) -> str:
+    """One per trigger and stream record (a redelivery replies once), short whatever the trigger id's length."""
+    return "trigger-" + hashlib.sha256(f"{trigger_id}|{event_id}".encode()).hexdigest()[:40]

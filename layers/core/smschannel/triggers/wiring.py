@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
+from smschannel.optouts import OptOutStore
+from smschannel.outbound.service import OutboundService
 from smschannel.settings import Settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
@@ -28,8 +31,10 @@ def build_engine(settings: Settings, table: Table) -> TriggerEngine:
         account_of=configuration.get_account,
         close=conversations.close_interaction,
         contact_name=contact_name,
-        replier=None,  # outbound's OutboundService.reply, once on main
-        optouts=None,  # outbound's smschannel.optouts, once on main
+        replier=OutboundService(
+            table, AccountDirectory(configuration, settings.account_cache_seconds), settings.max_body_length
+        ),
+        optouts=OptOutStore(table),
         dispatcher=SqsDispatcher(settings.call_url_queue_url) if settings.call_url_queue_url else None,
         bots=bots,
     )
