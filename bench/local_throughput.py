@@ -21,7 +21,7 @@ from twilio.request_validator import RequestValidator
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from tests.integration.conftest import stack as stack_fixture  # noqa: E402
+from tests.integration.conftest import local_stack  # noqa: E402
 
 REQUESTS = int(sys.argv[1]) if len(sys.argv) > 1 else 400
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -50,9 +50,7 @@ def run(label: str, call: object, count: int) -> tuple[float, float, float]:
 
 
 def main() -> None:
-    generator = stack_fixture.__wrapped__()  # type: ignore[attr-defined]
-    stack = next(generator)
-    try:
+    with local_stack() as stack:
         account = stack.twilio_account()
         session = requests.Session()
         validator = RequestValidator(account["credentials"]["authToken"])
@@ -80,8 +78,6 @@ def main() -> None:
         print(f"\nthroughput ratio inbound/no-op: {inbound[0] / base[0]:.2f}")
         print(f"p50 latency ratio inbound/no-op: {inbound[1] / base[1]:.2f}")
         print(f"p95 latency ratio inbound/no-op: {inbound[2] / base[2]:.2f}")
-    finally:
-        next(generator, None)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
-from tests.integration.conftest import stack as stack_fixture  # noqa: E402
+from tests.integration.conftest import local_stack  # noqa: E402
 
 MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 16
@@ -41,9 +41,7 @@ def epoch(iso: str) -> float:
 
 
 def main() -> None:
-    generator = stack_fixture.__wrapped__()  # type: ignore[attr-defined]
-    stack = next(generator)
-    try:
+    with local_stack() as stack:
         suffix = uuid.uuid4().hex[:6]
         agents = [f"bench-{suffix}-{index}" for index in range(AGENTS)]
         for agent_id in agents:
@@ -86,8 +84,6 @@ def main() -> None:
                 time.sleep(0.02)
             quiet.append(epoch(detail["assignedAt"]) - epoch(detail["createdAt"]))
         report("one at a time: interaction written -> assigned", sorted(quiet))
-    finally:
-        next(generator, None)
 
 
 if __name__ == "__main__":

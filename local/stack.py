@@ -15,11 +15,13 @@ import subprocess
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import boto3
+import botocore.config
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -28,12 +30,20 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 from local.demo_config import load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.repository import Repository  # noqa: E402
+from smschannel.warmup import WARMUP_EVENT  # noqa: E402
 
 STACK_NAME = "sms-channel"
 HTTP_API_ID = "5c5c0001"  # template.yaml's ms-custom-id tags
 WS_API_ID = "5c5c0002"
 REGION = "us-east-1"
 ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
+# Warm execution environments kept per function (by the name after `sms-channel-`), as provisioned concurrency
+# keeps them in AWS. The emulator starts one worker per concurrent invocation and each new worker unpacks the
+# code and the layer and imports the handler: on 2 cores a burst of 50 cold ones takes longer than a provider
+# waits. So every function is initialised before `ready`: the webhook function as wide as a provider's burst
+# (SMS_WARM_WEBHOOKS), the others as wide as their callers (a few browsers, one stream or queue poller).
+DEFAULT_WARM = 2
+WARM_WORKERS = {"inbound": 56, "admin": 8}
 
 
 @dataclass(frozen=True)
@@ -44,6 +54,7 @@ class LocalConfig:
     admin_token: str
     load_demo: bool
     build: bool
+    warm_webhooks: int
 
     @classmethod
     def from_env(cls) -> LocalConfig:
@@ -55,6 +66,7 @@ class LocalConfig:
             admin_token=os.environ.get("SMS_ADMIN_TOKEN", "local-admin-token"),
             load_demo=os.environ.get("SMS_NO_DEMO", "") not in {"1", "true", "yes"},
             build=os.environ.get("SMS_SKIP_BUILD", "") not in {"1", "true", "yes"},
+            warm_webhooks=int(os.environ.get("SMS_WARM_WEBHOOKS", str(WARM_WORKERS["inbound"]))),
         )
 
     @property
@@ -118,6 +130,9 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
             "MINISTACK_REGION": REGION,
             "LAMBDA_EXECUTOR": "local",
             "PERSIST_STATE": "0",
+            # Warm workers stay for the life of the stack (the emulator reaps idle extra ones after 300 s by
+            # default), as provisioned concurrency would: a burst at any time finds the pool `ready` promised.
+            "LAMBDA_WARM_TTL_SECONDS": str(7 * 24 * 3600),
         }
     )
     log_file = (config.state_dir / "ministack.log").open("wb")
@@ -169,6 +184,37 @@ def deploy(config: LocalConfig) -> dict[str, str]:
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
+def warm_functions(config: LocalConfig) -> None:
+    """Initialise each function's pool of execution environments: N warm-up invocations in flight at once get N
+    separate workers (a free one is reused, so they must overlap), each answered once the handler is imported."""
+    cloudformation = boto3.client("cloudformation")
+    names = [
+        resource["PhysicalResourceId"]
+        for page in cloudformation.get_paginator("list_stack_resources").paginate(StackName=STACK_NAME)
+        for resource in page["StackResourceSummaries"]
+        if resource["ResourceType"] == "AWS::Lambda::Function"
+    ]
+    sizes = {**WARM_WORKERS, "inbound": config.warm_webhooks}
+    for name in sorted(names, key=lambda name: -sizes.get(name.removeprefix(f"{STACK_NAME}-"), DEFAULT_WARM)):
+        warm_function(name, sizes.get(name.removeprefix(f"{STACK_NAME}-"), DEFAULT_WARM))
+
+
+def warm_function(name: str, width: int) -> None:
+    started = time.monotonic()
+    retries: Any = {"max_attempts": 1, "mode": "standard"}
+    client = boto3.client(
+        "lambda", config=botocore.config.Config(max_pool_connections=width, read_timeout=600, retries=retries)
+    )
+    payload = json.dumps(WARMUP_EVENT).encode()
+    with ThreadPoolExecutor(max_workers=width) as pool:
+        answers = list(pool.map(lambda _: client.invoke(FunctionName=name, Payload=payload), range(width)))
+    failed = [answer for answer in answers if answer.get("FunctionError") or answer.get("StatusCode") != 200]
+    if failed:
+        detail = failed[0]["Payload"].read().decode(errors="replace")[:2000]
+        raise SystemExit(f"warming {name} failed ({len(failed)} of {width}): {detail}")
+    log(f"warmed {name}: {width} environments in {time.monotonic() - started:.1f} s")
+
+
 def wait_for_health(config: LocalConfig) -> None:
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -196,6 +242,7 @@ def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, A
 
 
 def main() -> None:
+    started = time.monotonic()
     config = LocalConfig.from_env()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -210,6 +257,7 @@ def main() -> None:
         outputs = deploy(config)
         repository = Repository(outputs["TableName"])
         sandbox = start_sandbox(SandboxState(http_base=config.http_base, repository=repository), config.sandbox_port)
+        warm_functions(config)
         wait_for_health(config)
         if config.load_demo:
             load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
@@ -219,6 +267,7 @@ def main() -> None:
         log(f"Sandbox:     {endpoints['sandbox']}")
         log(f"Admin token: {endpoints['adminToken']}")
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
+        log(f"started in {time.monotonic() - started:.0f} s")
         print("ready", flush=True)
         while not stop.wait(0.5):
             if ministack.poll() is not None:

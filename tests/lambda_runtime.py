@@ -20,7 +20,9 @@ HANDLER_ENV = {
     "TABLE_NAME": "t",
     "ARCHIVE_BUCKET": "b",
     "ADMIN_TOKEN": "x",
-    "POWERTOOLS_TRACE_DISABLED": "true",
+    # Set by the Lambda runtime; the X-Ray SDK then samples locally instead of creating X-Ray clients at import.
+    "LAMBDA_TASK_ROOT": "/var/task",
+    "AWS_LAMBDA_FUNCTION_NAME": "handler",
     "PATH": "/usr/bin:/bin",
 }
 

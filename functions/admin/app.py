@@ -21,6 +21,7 @@ from smschannel.models import AccountIn, AgentIn, ContactIn, QueueIn, TriggerIn
 from smschannel.observability import logger, tracer
 from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 repository = Repository(settings.table_name)
@@ -249,6 +250,7 @@ def _deleted(existed: bool, kind: str, identifier: str) -> Response[Any]:
     return Response(status_code=204)
 
 
+@answers_warmup
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:

@@ -14,6 +14,7 @@ from smschannel.inbound import InboundService
 from smschannel.observability import logger, metrics, tracer
 from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 repository = Repository(
@@ -57,6 +58,7 @@ def receive_status(account_id: str) -> Response:
     return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
 
 
+@answers_warmup
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics(capture_cold_start_metric=True)

@@ -15,6 +15,7 @@ from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
 from smschannel.routing.wakeups import wakeups_of
 from smschannel.settings import get_settings
+from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 service = RoutingService(RoutingStore(Repository(settings.table_name)))
@@ -37,6 +38,7 @@ def is_schedule(event: dict[str, Any]) -> bool:
     return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
 
 
+@answers_warmup
 @logger.inject_lambda_context(log_event=False)
 @tracer.capture_lambda_handler
 @metrics.log_metrics

@@ -61,10 +61,34 @@ def test_invalid_accounts_are_refused_naming_the_field(fn: ModuleType, change: d
     assert status == 422 and body["field"] == field, body
 
 
-def test_missing_required_body_fields_are_422_with_their_location(fn: ModuleType) -> None:
+def test_missing_required_body_fields_are_422_in_the_one_error_shape(fn: ModuleType) -> None:
     status, body = admin(fn, "PUT", "/admin/accounts/bad", {"provider": "twilio"})
     assert status == 422
-    assert {tuple(error["loc"]) for error in body["detail"]} >= {("body", "name"), ("body", "phoneNumber")}
+    assert body == {"error": "validation_error", "message": "name: is required", "field": "name"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "payload", "field"),
+    [
+        ("PUT", "/admin/agents/a1", {"name": "A", "capacity": "lots"}, "capacity"),
+        ("PUT", "/admin/queues/q1", {"name": ["not", "text"]}, "name"),
+        ("POST", "/admin/tokens", {"agentId": 7}, "agentId"),
+    ],
+)
+def test_every_validation_error_has_one_shape_naming_the_field(
+    fn: ModuleType, method: str, path: str, payload: dict[str, object], field: str
+) -> None:
+    status, body = admin(fn, method, path, payload)
+    assert status == 422, body
+    assert set(body) == {"error", "message", "field"}
+    assert body["error"] == "validation_error" and body["field"] == field
+    assert body["message"].startswith(f"{field}: ")
+
+
+def test_a_body_that_is_not_json_is_a_422_naming_the_body(fn: ModuleType) -> None:
+    status, body = admin(fn, "PUT", "/admin/agents/a1", "{not json")
+    assert status == 422
+    assert body == {"error": "validation_error", "message": "the body is not valid JSON", "field": "body"}
 
 
 def test_queue_and_agent_crud(fn: ModuleType) -> None:

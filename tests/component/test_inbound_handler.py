@@ -255,3 +255,38 @@ def test_client_error_other_than_cancellation_is_raised(functions: dict[str, Mod
     message = InboundMessage(provider="twilio", provider_message_id="SMx", **{"from": "+14155552671"}, to="+1500")
     with pytest.raises(ClientError):
         broken.record_inbound(account, message, "+14155552671", "+15005550006")
+
+
+BINARY = bytes(range(256))
+
+
+def test_a_binary_body_is_a_clear_400_not_a_crash(functions: dict[str, ModuleType], aws: dict[str, str]) -> None:
+    """Twilio signs form fields: bytes that are not a form cannot carry its signature, so nothing is stored."""
+    headers = {"content-type": "application/octet-stream", "x-twilio-signature": "x" * 28}
+    event = http_event(
+        "POST", "/webhooks/acme", body=BINARY, headers=headers, base64_body=True, route_key="POST /webhooks/{accountId}"
+    )
+    status, body, _ = call(functions["inbound"], event)
+    assert status == 403, body
+    assert body["error"] == "invalid_signature" and set(body) == {"error", "message", "field"}
+    assert interactions(functions) == []
+    assert "Contents" not in boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])
+
+
+def test_a_signed_binary_body_is_archived_for_replay(functions: dict[str, ModuleType], aws: dict[str, str]) -> None:
+    """A gateway that signs the raw bytes (the generic adapter) proves the body authentic: it is kept whole."""
+    from smschannel.providers.generic import signed_headers
+
+    account = {"name": "Gateway", "provider": "generic", "phoneNumber": "+15005550007", "queueId": "support"}
+    account["credentials"] = {"secret": "s" * 32}
+    assert admin(functions["admin"], "PUT", "/admin/accounts/gw", account)[0] == 201
+    headers = {"content-type": "application/octet-stream", **signed_headers("s" * 32, BINARY)}
+    event = http_event(
+        "POST", "/webhooks/gw", body=BINARY, headers=headers, base64_body=True, route_key="POST /webhooks/{accountId}"
+    )
+    status, body, _ = call(functions["inbound"], event)
+    assert status == 400 and body["error"] == "unparsable_webhook", body
+    [obj] = boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])["Contents"]
+    assert obj["Key"] in body["message"]
+    record = json.loads(boto3.client("s3").get_object(Bucket=aws["bucket"], Key=obj["Key"])["Body"].read())
+    assert record["reason"].startswith("body is not JSON")

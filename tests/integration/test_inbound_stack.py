@@ -46,20 +46,6 @@ def test_inbound_sms_answers_empty_twiml_and_opens_an_interaction(stack: Stack) 
     assert detail["messages"][0]["status"] == "received"
 
 
-def test_fifty_concurrent_webhooks_from_one_phone_land_in_one_interaction(stack: Stack) -> None:
-    account = stack.twilio_account()
-    phone = new_phone()
-    bodies = [f"message {index}" for index in range(50)]
-    with ThreadPoolExecutor(max_workers=50) as pool:
-        statuses = list(pool.map(lambda body: stack.post_twilio(account, phone, body).status_code, bodies))
-    assert statuses == [200] * 50
-    interactions = stack.interactions(account["id"], phone=phone)
-    assert len(interactions) == 1, interactions
-    messages = stack.interaction(interactions[0]["id"])["messages"]
-    assert sorted(message["body"] for message in messages) == sorted(bodies)
-    assert interactions[0]["messageCount"] == 50
-
-
 def test_provider_retries_are_stored_once_and_answered_2xx(stack: Stack) -> None:
     account = stack.twilio_account()
     phone = new_phone()

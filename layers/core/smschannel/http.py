@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import base64
+import binascii
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
+from pydantic import ValidationError
 
-from smschannel.errors import DomainError
+from smschannel.errors import DomainError, UnparsableWebhook
 from smschannel.observability import logger
 from smschannel.providers.base import WebhookRequest
 
@@ -46,25 +50,58 @@ def public_urls(
     return tuple(dict.fromkeys(urls))
 
 
+def raw_body(event: APIGatewayProxyEventV2) -> bytes:
+    """The request body as the client sent it, bytes of any kind: API Gateway base64-encodes what is not text, and
+    decoding that to str (Powertools' `decoded_body`) would raise on a binary body before any error handling."""
+    body = event.body or ""
+    if event.is_base64_encoded:
+        try:
+            return base64.b64decode(body)
+        except (binascii.Error, ValueError) as exc:
+            raise UnparsableWebhook("body is not valid base64", field="body") from exc
+    return body.encode("utf-8")
+
+
 def webhook_request(
     event: APIGatewayProxyEventV2, url_override: str | None = None, public_base_url: str | None = None
 ) -> WebhookRequest:
-    body = event.decoded_body or ""
     return WebhookRequest(
         method=event.request_context.http.method.upper(),
         urls=public_urls(event, url_override, public_base_url),
         headers={key.lower(): value for key, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
-        body=body.encode("utf-8") if isinstance(body, str) else body,
+        body=raw_body(event),
         source_ip=event.request_context.http.source_ip,
     )
 
 
 def error_body(code: str, message: str, field: str | None = None) -> dict[str, Any]:
-    body: dict[str, Any] = {"error": code, "message": message}
-    if field:
-        body["field"] = field
-    return body
+    """The one shape of every 4xx/5xx body: a stable code, a readable message, and the field at fault (or null)."""
+    return {"error": code, "message": message, "field": field}
+
+
+# Where a validation error's location starts: Powertools prefixes the part of the request it validated.
+_REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
+
+
+def validation_error_body(errors: list[Any]) -> dict[str, Any]:
+    """Pydantic's (or Powertools' request validation's) first error as our shape, naming the field in SPEC.md's
+    camelCase as the client sent it (`loc` carries the aliases), e.g. `phoneNumber` or `credentials.authToken`."""
+    if not errors:
+        return error_body("validation_error", "the request is not valid")
+    first = dict(errors[0])
+    location = [str(part) for part in first.get("loc", ())]
+    if location and location[0] in _REQUEST_PARTS:
+        location = location[1:]
+    field = ".".join(location) or None
+    kind = first.get("type", "")
+    text = str(first.get("msg") or kind or "is not valid")
+    if kind == "missing":
+        text = "is required"
+    elif kind == "json_invalid":
+        return error_body("validation_error", "the body is not valid JSON", "body")
+    message = f"{field}: {text}" if field else text
+    return error_body("validation_error", message, field)
 
 
 def json_response(status_code: int, body: Any) -> Response:
@@ -81,3 +118,13 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
         else:
             logger.info("request refused", extra={"code": error.code, "status": error.status_code})
         return json_response(error.status_code, error_body(error.code, error.message, error.field))
+
+    @app.exception_handler(RequestValidationError)
+    def _request_validation_error(error: RequestValidationError) -> Response:
+        logger.info("request refused", extra={"code": "validation_error", "status": 422})
+        return json_response(422, validation_error_body(list(error.errors())))
+
+    @app.exception_handler(ValidationError)
+    def _model_validation_error(error: ValidationError) -> Response:
+        logger.info("request refused", extra={"code": "validation_error", "status": 422})
+        return json_response(422, validation_error_body(list(error.errors())))
