@@ -3,17 +3,16 @@
 from __future__ import annotations
 
 import hmac
-from functools import lru_cache
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
 from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.params import Body, Query
 from aws_lambda_powertools.logging import correlation_paths
-from aws_lambda_powertools.utilities import parameters
 from aws_lambda_powertools.utilities.typing import LambdaContext
 from pydantic import BaseModel, ConfigDict
 
+from smschannel import secrets
 from smschannel.admin import AdminService, require_found
 from smschannel.errors import NotFound
 from smschannel.http import error_body, json_response, register_error_handlers
@@ -33,22 +32,12 @@ register_error_handlers(app)
 PUBLIC_PATHS = {"/health"}
 
 
-@lru_cache(maxsize=1)
-def _static_token() -> str | None:
-    return settings.admin_token
-
-
 def admin_token() -> str:
-    """The local stack passes the token in the environment; in AWS it is an SSM SecureString (cached 5 min)."""
-    if _static_token():
-        return str(_static_token())
-    if not settings.admin_token_parameter:
-        raise RuntimeError("neither ADMIN_TOKEN nor ADMIN_TOKEN_PARAMETER is set")
-    return str(parameters.get_parameter(settings.admin_token_parameter, decrypt=True, max_age=300))
+    return secrets.admin_token(settings)
 
 
 def token_signing_key() -> str:
-    return "ws-tokens:" + admin_token()
+    return secrets.token_signing_key(settings)
 
 
 def require_admin_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
