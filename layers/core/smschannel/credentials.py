@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools.utilities import parameters
-
 from smschannel.errors import InvalidConfiguration
 from smschannel.models import Account
 
@@ -13,6 +11,9 @@ SECRET_MAX_AGE_SECONDS = 300
 
 
 def load_secret_credentials(secret: str) -> dict[str, str]:
+    # Only accounts that keep credentials in Secrets Manager need the parameters utility (and its clients).
+    from aws_lambda_powertools.utilities import parameters
+
     try:
         value: Any = parameters.get_secret(secret, transform="json", max_age=SECRET_MAX_AGE_SECONDS)
     except (parameters.exceptions.GetParameterError, parameters.exceptions.TransformParameterError) as exc:

@@ -14,13 +14,14 @@ import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import requests
 
 from smschannel.errors import InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, StatusUpdate
+
+if TYPE_CHECKING:
+    import requests
 
 # (connect, read) seconds: a provider API that hangs must not hold the sender past its own timeout.
 HTTP_TIMEOUT = (3.05, 10.0)
@@ -298,6 +299,11 @@ def post_to_provider(
     **kwargs: Any,
 ) -> requests.Response:
     """One call to a provider API: connection failures and timeouts are retryable send errors."""
+    import requests  # what receives webhooks never sends: it does not pay for requests at import
+
+    from smschannel.observability import trace_requests
+
+    trace_requests()
     try:
         response = session.request(method, url, timeout=HTTP_TIMEOUT, **kwargs)
     except requests.Timeout as exc:
