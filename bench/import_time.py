@@ -60,9 +60,16 @@ def measure(paths: list[Path], module: str) -> float:
     return statistics.median(times)
 
 
+def layer_size() -> tuple[float, int]:
+    files = [path for path in LAYER.parent.rglob("*") if path.is_file()]
+    return sum(path.stat().st_size for path in files) / 1e6, len(files)
+
+
 def main() -> None:
     if not (BUILD / "template.yaml").exists():
         raise SystemExit("run `make build` first")
+    megabytes, files = layer_size()
+    print(f"core layer: {megabytes:.1f} MB unzipped in {files} files (was 92 MB in 4,163 before the lean build)")
     with tempfile.TemporaryDirectory() as tmp:
         (Path(tmp) / "runtime").mkdir()
         runtime = link_runtime_packages(Path(tmp) / "runtime")

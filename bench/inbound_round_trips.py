@@ -1,6 +1,6 @@
 """DynamoDB round trips and write units per inbound message, by path (open, warm join, cold join, retry).
 
-In-process under moto, through the real Repository; round trips are counted with botocore's event hooks and
+In-process under moto, through the real ArrivalStore; round trips are counted with botocore's event hooks and
 write units computed from the item sizes the way DynamoDB bills them (a transactional write costs 2 WCU per
 started KB of each item). Run: `.venv/bin/python bench/inbound_round_trips.py`.
 """
@@ -22,8 +22,10 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from smschannel.dynamo import Table  # noqa: E402
 from smschannel.models import Account, InboundMessage  # noqa: E402
-from smschannel.repository import Repository  # noqa: E402
+from smschannel.stores.arrivals import ArrivalStore  # noqa: E402
+from smschannel.stores.conversations import ConversationStore  # noqa: E402
 from tests.conftest import create_table_from_template  # noqa: E402
 
 
@@ -73,11 +75,17 @@ def main() -> None:
     with mock_aws():
         client = boto3.client("dynamodb")
         create_table_from_template(client, "bench")
-        repository = Repository("bench", client=client)
+        table = Table("bench", client=client)
+
+        def container() -> ArrivalStore:
+            """A fresh container's stores: nothing cached."""
+            return ArrivalStore(table, ConversationStore(table))
+
+        arrivals = container()
         account = Account(id="acme", name="A", provider="twilio", phone_number="+15005550006", queue_id="support")
         meter = Meter(client)
 
-        def send(phone: str, pmid: str | None = None, repo: Repository = repository) -> None:
+        def send(phone: str, pmid: str | None = None, repo: ArrivalStore = arrivals) -> None:
             body = "Hello, I would like to change the delivery address of my order 12345, please."
             message = InboundMessage(
                 provider="twilio",
@@ -95,7 +103,7 @@ def main() -> None:
             send("+14155550001")
         calls, wcu = meter.take()
         rows.append(("join, interaction known to this container", calls / 20, wcu / 20))
-        cold = Repository("bench", client=client)
+        cold = container()
         send("+14155550001", repo=cold)
         rows.append(("join, cold container (first message it sees)", *meter.take()))
         send("+14155550001", pmid="dup-1")
@@ -111,7 +119,7 @@ def main() -> None:
         # At scale most messages land on a container that has not seen their phone.
         for conversation in range(50):
             for _ in range(6):
-                send(f"+1415557{conversation:04d}", repo=Repository("bench", client=client))
+                send(f"+1415557{conversation:04d}", repo=container())
         calls, wcu = meter.take()
         rows.append(("mix: 6-message conversations, all cold", calls / 300, wcu / 300))
 

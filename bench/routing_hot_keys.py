@@ -1,6 +1,6 @@
 """Writes per DynamoDB key while one account takes a burst of inbound SMS and their queue assignment.
 
-In-process under moto: the real Repository.record_inbound, then the table stream replayed into the triggers
+In-process under moto: the real ArrivalStore.record_inbound, then the table stream replayed into the triggers
 handler in batches of 100 (as the event source mapping delivers them), then every assigned agent closes once.
 Table writes are counted per item from the requests (botocore `before-parameter-build.dynamodb.*`, so a cancelled
 conditional write counts too); index writes per partition are derived from the stream's old/new images the way
@@ -39,8 +39,11 @@ from moto import mock_aws  # noqa: E402
 from moto.dynamodb.models.table import StreamShard  # noqa: E402
 
 from smschannel import keys  # noqa: E402
+from smschannel.dynamo import Table  # noqa: E402
 from smschannel.models import Account, Agent, AgentStatus, InboundMessage, Queue  # noqa: E402
-from smschannel.repository import Repository  # noqa: E402
+from smschannel.stores.arrivals import ArrivalStore  # noqa: E402
+from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
+from smschannel.stores.conversations import ConversationStore  # noqa: E402
 from tests.conftest import FakeContext, create_table_from_template, load_function  # noqa: E402
 
 TABLE = "bench-routing"
@@ -127,11 +130,13 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
         client = boto3.client("dynamodb")
         create_table_from_template(client, TABLE)
         counter = WriteCounter(client)
-        repository = Repository(TABLE, client=client)
+        table = Table(TABLE, client=client)
+        configuration, conversations = ConfigurationStore(table), ConversationStore(table)
+        arrivals = ArrivalStore(table, conversations)
         agent_ids = [f"agent-{n}" for n in range(agents)]
         for agent_id in agent_ids:
-            repository.put_agent(Agent(id=agent_id, name=agent_id, capacity=capacity, status=AgentStatus.READY))
-        repository.put_queue(Queue(id="support", name="support", strategy="round-robin", agent_ids=agent_ids))
+            configuration.put_agent(Agent(id=agent_id, name=agent_id, capacity=capacity, status=AgentStatus.READY))
+        configuration.put_queue(Queue(id="support", name="support", strategy="round-robin", agent_ids=agent_ids))
         account = Account(
             id="busy",
             name="Busy",
@@ -140,9 +145,9 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
             credentials={"accountSid": "AC" + "0" * 32, "authToken": "x" * 32},
             queue_id="support",
         )
-        repository.put_account(account)
+        configuration.put_account(account)
         triggers = load_function("triggers")
-        triggers.service.store.client = triggers.service.store.repository.client = client
+        triggers.service.store.table.client = client
         arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
         streams = boto3.client("dynamodbstreams")
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
@@ -172,13 +177,13 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
             inbound = InboundMessage(
                 provider="twilio", provider_message_id="SM" + uuid.uuid4().hex, **{"from": phone}, to="+15005550006"
             )
-            outcome = repository.record_inbound(account, inbound, phone, account.phone_number)
+            outcome = arrivals.record_inbound(account, inbound, phone, account.phone_number)
             interaction_ids.append(outcome.interaction_id)
         pump()
-        opened = [repository.get_interaction(i) for i in dict.fromkeys(interaction_ids)]
+        opened = [conversations.get_interaction(i) for i in dict.fromkeys(interaction_ids)]
         assigned = [each.id for each in opened if each is not None and each.agent_id]
         for interaction_id in assigned:
-            repository.close_interaction(interaction_id, "resolved")
+            conversations.close_interaction(interaction_id, "resolved")
         pump()
         elapsed = time.perf_counter() - started
         print(f"burst: {messages} inbound messages from {phones} phones, 1 account/queue, {agents} agents x {capacity}")

@@ -23,7 +23,7 @@ from smschannel.credentials import with_secret_credentials
 from smschannel.models import Account, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
 from smschannel.providers.base import HTTP_TIMEOUT, WebhookRequest
-from smschannel.repository import Repository
+from smschannel.stores.configuration import ConfigurationStore
 
 FAULT_MODES = {"500", "429", "timeout"}
 # Longer than the senders' read timeout, so a "timeout" fault really times the caller out.
@@ -33,7 +33,7 @@ TIMEOUT_FAULT_SECONDS = HTTP_TIMEOUT[1] + 2
 @dataclass
 class SandboxState:
     http_base: str  # our HTTP API, where the sandbox posts webhooks
-    repository: Repository  # reads an account's full credentials, to sign as its provider does
+    configuration: ConfigurationStore  # reads an account's full credentials, to sign as its provider does
     outbox: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[str, deque[str]] = field(default_factory=dict)  # provider ("*" = any) -> pending fault modes
     lock: threading.Lock = field(default_factory=threading.Lock)
@@ -146,7 +146,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
 
     def _account(self, account_id: str) -> Account | None:
         """The account with its full credentials (secrets included), or None after answering 404."""
-        account = self.state.repository.get_account(account_id)
+        account = self.state.configuration.get_account(account_id)
         if account is None:
             self._send(404, {"error": "unknown_account", "message": f"no account {account_id!r}"})
             return None

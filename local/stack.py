@@ -29,7 +29,8 @@ sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
-from smschannel.repository import Repository  # noqa: E402
+from smschannel.dynamo import Table  # noqa: E402
+from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
 from smschannel.warmup import WARMUP_EVENT  # noqa: E402
 
 STACK_NAME = "sms-channel"
@@ -218,7 +219,11 @@ def warm_function(name: str, width: int) -> None:
     failed = [answer for answer in answers if answer.get("FunctionError") or answer.get("StatusCode") != 200]
     if failed:
         detail = failed[0]["Payload"].read().decode(errors="replace")[:2000]
-        raise SystemExit(f"warming {name} failed ({len(failed)} of {width}): {detail}")
+        raise SystemExit(
+            f"warming {name} failed ({len(failed)} of {width}): {detail}\n"
+            "Every handler answers the warm-up event: decorate its lambda_handler with "
+            "@answers_warmup (smschannel.warmup), outermost."
+        )
     log(f"warmed {name}: {width} environments in {time.monotonic() - started:.1f} s")
 
 
@@ -280,8 +285,9 @@ def main() -> None:
     sandbox = None
     try:
         outputs = deploy(config)
-        repository = Repository(outputs["TableName"])
-        sandbox = start_sandbox(SandboxState(http_base=config.http_base, repository=repository), config.sandbox_port)
+        configuration = ConfigurationStore(Table(outputs["TableName"]))
+        state = SandboxState(http_base=config.http_base, configuration=configuration)
+        sandbox = start_sandbox(state, config.sandbox_port)
         warm_functions(config)
         wait_for_health(config)
         if config.load_demo:

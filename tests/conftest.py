@@ -97,6 +97,8 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
 def load_function(name: str) -> ModuleType:
     """Import functions/<name>/app.py afresh (its module-level clients bind to the active moto mock)."""
     path = ROOT / "functions" / name / "app.py"
+    if str(path.parent) not in sys.path:
+        sys.path.insert(0, str(path.parent))  # its own modules, as /var/task is on Lambda's path
     module_name = f"fn_{name}_{uuid.uuid4().hex[:6]}"
     spec = importlib.util.spec_from_file_location(module_name, path)
     assert spec and spec.loader

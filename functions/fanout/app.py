@@ -10,22 +10,24 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smschannel.dynamo import from_item
+from smschannel.dynamo import Table, from_item
 from smschannel.observability import logger, metrics, tracer
 from smschannel.realtime.connections import ConnectionStore
 from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.fanout import Batch, Change, FanOut
 from smschannel.realtime.push import Pusher
-from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-repository = Repository(settings.table_name)
+table = Table(settings.table_name)
 fanout = FanOut(
-    repository,
-    ConnectionStore(settings.table_name, repository.client),
-    DashboardStore(settings.table_name, repository.client),
+    ConfigurationStore(table),
+    ConversationStore(table),
+    ConnectionStore(table),
+    DashboardStore(table),
     Pusher(settings.connections_endpoint or ""),
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

@@ -9,19 +9,22 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel.archive import WebhookArchive
 from smschannel.directory import AccountDirectory
+from smschannel.dynamo import Table
 from smschannel.http import register_error_handlers, webhook_request
 from smschannel.inbound import InboundService
 from smschannel.observability import logger, metrics, tracer
-from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.stores.arrivals import ArrivalStore
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore, SessionCache
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-repository = Repository(
-    settings.table_name, session_cache_size=settings.session_cache_size, dedup_ttl_days=settings.dedup_ttl_days
-)
-accounts = AccountDirectory(repository, settings.account_cache_seconds)
-service = InboundService(repository, accounts, WebhookArchive(settings.archive_bucket))
+table = Table(settings.table_name)
+conversations = ConversationStore(table, SessionCache(settings.session_cache_size))
+arrivals = ArrivalStore(table, conversations, settings.dedup_ttl_days)
+accounts = AccountDirectory(ConfigurationStore(table), settings.account_cache_seconds)
+service = InboundService(arrivals, conversations, accounts, WebhookArchive(settings.archive_bucket))
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)

@@ -10,6 +10,7 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smschannel.dynamo import Table
 from smschannel.errors import DomainError
 from smschannel.observability import logger, tracer
 from smschannel.realtime.connections import ConnectionStore
@@ -17,14 +18,15 @@ from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.desk import Desk
 from smschannel.realtime.frames import error_frame, parse_action
 from smschannel.realtime.push import Pusher
-from smschannel.repository import Repository
 from smschannel.settings import get_settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import Principal
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-repository = Repository(settings.table_name)
-desk = Desk(repository, ConnectionStore(settings.table_name, repository.client), DashboardStore(settings.table_name))
+table = Table(settings.table_name)
+desk = Desk(table, ConfigurationStore(table), ConversationStore(table), ConnectionStore(table), DashboardStore(table))
 pusher = Pusher(settings.connections_endpoint or "")
 
 OK = {"statusCode": 200}

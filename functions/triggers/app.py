@@ -9,16 +9,19 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
-from smschannel.repository import Repository
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
 from smschannel.routing.wakeups import wakeups_of
 from smschannel.settings import get_settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.contacts import ContactStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-service = RoutingService(RoutingStore(Repository(settings.table_name)))
+table = Table(settings.table_name)
+service = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
 # A batch whose every record failed is reported too, never raised: the local emulator ignores the partial-failure
 # settings and would redeliver a raising batch until MaximumRecordAgeInSeconds.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)

@@ -166,3 +166,9 @@ def test_interaction_queries_validate_status(fn: ModuleType) -> None:
     assert admin(fn, "GET", "/admin/interactions", query={"accountId": "acme", "status": "pending"})[0] == 422
     assert admin(fn, "GET", "/admin/interactions", query={"accountId": "ghost"})[0] == 404
     assert admin(fn, "GET", "/admin/interactions/int-nope")[0] == 404
+
+
+def test_an_unknown_route_is_a_404_in_the_one_error_shape(fn: ModuleType) -> None:
+    status, body = admin(fn, "GET", "/admin/nothing-here")
+    assert status == 404
+    assert body == {"error": "not_found", "message": "no route for GET /admin/nothing-here", "field": None}

@@ -4,12 +4,23 @@ from __future__ import annotations
 
 from smschannel.archive import WebhookArchive
 from smschannel.directory import AccountDirectory
+from smschannel.dynamo import Table
 from smschannel.inbound import InboundService
 from smschannel.models import Account, InboundMessage
 from smschannel.providers.base import WebhookRequest
-from smschannel.repository import Repository
+from smschannel.stores.arrivals import ArrivalStore
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
 
 PHONE = "+447700900123"
+
+
+def services(table_name: str, bucket: str) -> tuple[ConfigurationStore, ArrivalStore, InboundService]:
+    table = Table(table_name)
+    configuration, conversations = ConfigurationStore(table), ConversationStore(table)
+    arrivals = ArrivalStore(table, conversations)
+    service = InboundService(arrivals, conversations, AccountDirectory(configuration, 0), WebhookArchive(bucket))
+    return configuration, arrivals, service
 
 
 def part(reference: str, number: int, total: int, body: str) -> InboundMessage:
@@ -24,10 +35,9 @@ def part(reference: str, number: int, total: int, body: str) -> InboundMessage:
 
 
 def test_parts_out_of_order_become_one_message_once(aws: dict[str, str]) -> None:
-    repository = Repository(aws["table"])
+    configuration, arrivals, service = services(aws["table"], aws["bucket"])
     account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
-    repository.put_account(account)
-    service = InboundService(repository, AccountDirectory(repository, 0), WebhookArchive(aws["bucket"]))
+    configuration.put_account(account)
 
     assert service._store(account, part("ref1", 3, 3, " three")) is None
     assert service._store(account, part("ref1", 1, 3, "one")) is None
@@ -37,18 +47,18 @@ def test_parts_out_of_order_become_one_message_once(aws: dict[str, str]) -> None
     retried = service._store(account, part("ref1", 2, 3, " two"))
     assert retried is not None and retried.duplicate
 
-    [interaction] = repository.list_interactions("uk")
-    [message] = repository.list_messages(interaction.id)
+    [interaction] = service.conversations.list_interactions("uk")
+    [message] = service.conversations.list_messages(interaction.id)
     assert message.body == "one two three"
     assert message.provider_message_id == "ref1:joined"
 
 
 def test_an_incomplete_message_stores_nothing_in_the_interaction_yet(aws: dict[str, str]) -> None:
-    repository = Repository(aws["table"])
+    configuration, arrivals, _ = services(aws["table"], aws["bucket"])
     account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
-    repository.put_account(account)
-    assert repository.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
-    assert repository.list_interactions("uk") == []
+    configuration.put_account(account)
+    assert arrivals.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
+    assert arrivals.conversations.list_interactions("uk") == []
 
 
 def test_a_payload_our_model_refuses_is_archived_naming_the_field(aws: dict[str, str]) -> None:
@@ -63,8 +73,7 @@ def test_a_payload_our_model_refuses_is_archived_naming_the_field(aws: dict[str,
         InboundMessage(provider="x", provider_message_id="", **{"from": PHONE}, to="+1")
     assert _reason(caught.value) == "provider_message_id: String should have at least 1 character"
 
-    repository = Repository(aws["table"])
-    service = InboundService(repository, AccountDirectory(repository, 0), WebhookArchive(aws["bucket"]))
+    _, _, service = services(aws["table"], aws["bucket"])
     error = service._archived("uk", "inbound", _request(), caught.value)
     assert isinstance(error, UnparsableWebhook) and error.message.startswith("provider_message_id: String should")
     assert len(boto3.client("s3").list_objects_v2(Bucket=aws["bucket"])["Contents"]) == 1

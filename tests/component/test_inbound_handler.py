@@ -218,16 +218,18 @@ def test_status_callbacks_never_move_a_message_backwards(functions: dict[str, Mo
 
 def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict[str, ModuleType]) -> None:
     from smschannel.models import InboundMessage
-    from smschannel.repository import Repository
+    from smschannel.stores.arrivals import ArrivalStore
+    from smschannel.stores.conversations import ConversationStore
 
-    repository = functions["inbound"].repository
-    account = repository.get_account("acme")
+    inbound = functions["inbound"]
+    arrivals, table = inbound.arrivals, inbound.table
+    account = inbound.accounts.get("acme")
     calls: list[str] = []
-    repository.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
+    table.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
 
     def store(sid: str) -> None:
         message = InboundMessage(provider="twilio", provider_message_id=sid, **{"from": "+14155552671"}, to="+1500")
-        repository.record_inbound(account, message, "+14155552671", "+15005550006")
+        arrivals.record_inbound(account, message, "+14155552671", "+15005550006")
 
     store("SMr1")
     assert calls == ["GetItem", "TransactWriteItems"]  # opening: read the session, then one transaction
@@ -235,7 +237,7 @@ def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict
     store("SMr2")
     assert calls == ["TransactWriteItems"]  # joining, known to this container: one round trip
     calls.clear()
-    cold = Repository(repository.table_name, client=repository.client)
+    cold = ArrivalStore(table, ConversationStore(table))
     message = InboundMessage(provider="twilio", provider_message_id="SMr3", **{"from": "+14155552671"}, to="+1500")
     cold.record_inbound(account, message, "+14155552671", "+15005550006")
     assert calls == ["GetItem", "TransactWriteItems"]  # joining from a container that never saw the phone
@@ -247,11 +249,14 @@ def test_close_of_an_unknown_interaction_is_404(functions: dict[str, ModuleType]
 
 
 def test_client_error_other_than_cancellation_is_raised(functions: dict[str, ModuleType]) -> None:
+    from smschannel.dynamo import Table
     from smschannel.models import InboundMessage
-    from smschannel.repository import Repository
+    from smschannel.stores.arrivals import ArrivalStore
+    from smschannel.stores.conversations import ConversationStore
 
-    broken = Repository("no-such-table")
-    account = functions["inbound"].repository.get_account("acme")
+    table = Table("no-such-table")
+    broken = ArrivalStore(table, ConversationStore(table))
+    account = functions["inbound"].accounts.get("acme")
     message = InboundMessage(provider="twilio", provider_message_id="SMx", **{"from": "+14155552671"}, to="+1500")
     with pytest.raises(ClientError):
         broken.record_inbound(account, message, "+14155552671", "+15005550006")

@@ -14,8 +14,12 @@ from typing import Any
 import boto3
 import pytest
 
+from smschannel.dynamo import Table
 from smschannel.models import Account, InboundMessage
-from smschannel.repository import InboundOutcome, Repository
+from smschannel.stores.arrivals import ArrivalStore, InboundOutcome
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.contacts import ContactStore
+from smschannel.stores.conversations import ConversationStore
 from tests.conftest import FakeContext, admin, load_function
 
 TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "secret-auth-token"}
@@ -70,13 +74,17 @@ def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 class Routing:
-    """One test's world: configuration through the admin API, SMS through the repository's inbound path, and
+    """One test's world: configuration through the admin API, SMS through the stores' inbound path, and
     the triggers function fed from the table stream until it goes quiet."""
 
     def __init__(self, names: dict[str, str], batch_size: int = 100) -> None:
         self.admin = load_function("admin")
         self.triggers = load_function("triggers")
-        self.repository = Repository(names["table"])
+        self.table = Table(names["table"])
+        self.configuration = ConfigurationStore(self.table)
+        self.contacts = ContactStore(self.table)
+        self.conversations = ConversationStore(self.table)
+        self.arrivals = ArrivalStore(self.table, self.conversations)
         self.stream = TableStream(names["table"])
         self.batch_size = batch_size
         self.account = Account(
@@ -100,7 +108,7 @@ class Routing:
 
     def use_queue(self, queue_id: str) -> None:
         self.account = self.account.model_copy(update={"queue_id": queue_id})
-        self.repository.put_account(self.account)
+        self.configuration.put_account(self.account)
 
     def sms(self, phone: str, body: str = "hello") -> InboundOutcome:
         inbound = InboundMessage(
@@ -110,7 +118,7 @@ class Routing:
             to="+15005550006",
             body=body,
         )
-        return self.repository.record_inbound(self.account, inbound, phone, self.account.phone_number)
+        return self.arrivals.record_inbound(self.account, inbound, phone, self.account.phone_number)
 
     def pump(self, module: ModuleType | None = None) -> int:
         """Deliver the stream to the handler in batches until no change is left; returns records delivered."""
@@ -130,12 +138,12 @@ class Routing:
         return self.invoke(event, module)
 
     def interaction(self, interaction_id: str) -> dict[str, Any]:
-        found = self.repository._get({"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"})
+        found = self.table.get({"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"})
         assert found is not None
         return found
 
     def agent_item(self, agent_id: str) -> dict[str, Any]:
-        found = self.repository._get({"pk": f"AGENT#{agent_id}", "sk": "AGENT"})
+        found = self.table.get({"pk": f"AGENT#{agent_id}", "sk": "AGENT"})
         assert found is not None
         return found
 
@@ -164,7 +172,7 @@ def isolated_container(client_lock: threading.Lock) -> ModuleType:
     """A fresh import of the triggers function (its own caches, like a separate Lambda container)."""
     module = load_function("triggers")
     store = module.service.store
-    store.client = store.repository.client = LockedClient(store.client, client_lock)
+    store.table.client = LockedClient(store.table.client, client_lock)
     return module
 
 
@@ -241,7 +249,7 @@ def test_200_arrivals_for_5_agents_of_capacity_3_racing_never_exceed_capacity_th
             break
         before = {i for i in open_now if world.interaction(i).get("agentId")}
         for interaction_id in held_now:
-            world.repository.close_interaction(interaction_id, "resolved")
+            world.conversations.close_interaction(interaction_id, "resolved")
         world.pump()
         newly = sorted(
             (world.interaction(i) for i in open_now if world.interaction(i).get("agentId") and i not in before),
@@ -277,10 +285,10 @@ def test_a_returning_customer_goes_to_their_last_agent_and_the_interaction_carri
     world.pump()
     assert world.interaction(first.interaction_id)["agentId"] == "agent-b"
     contact_id = world.interaction(first.interaction_id)["contactId"]
-    assert world.repository.get_contact(contact_id).last_agent_id == "agent-b"  # type: ignore[union-attr]
+    assert world.contacts.get_contact(contact_id).last_agent_id == "agent-b"  # type: ignore[union-attr]
     status, _ = admin(world.admin, "PUT", f"/admin/contacts/{contact_id}", {"name": "Ada Lovelace"})
     assert status == 200
-    world.repository.close_interaction(first.interaction_id, "resolved")
+    world.conversations.close_interaction(first.interaction_id, "resolved")
     world.pump()
 
     returning = world.sms(phone(2), "me again")

@@ -17,6 +17,7 @@ from tests.lambda_runtime import BUILD, LAYER, ROOT, link_runtime_packages, run_
 
 
 def functions() -> list[str]:
+    """Every function of template.yaml: a new one is checked without being listed here."""
     resources = load_template()["Resources"]
     return sorted(name for name, resource in resources.items() if resource["Type"] == "AWS::Serverless::Function")
 
@@ -34,5 +35,17 @@ def runtime_packages(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def test_handler_imports_from_its_build_artifact_alone(function: str, runtime_packages: Path) -> None:
     artifact = BUILD / function
     assert (artifact / "app.py").exists(), f"{function} has no app.py in its artifact"
-    result = run_isolated([artifact, LAYER, runtime_packages], "import app; assert callable(app.lambda_handler)")
+    # Importable, and it answers the warm-up event at once (the local stack warms every function with it).
+    code = (
+        "import app; from smschannel.warmup import WARMUP_EVENT; "
+        "assert app.lambda_handler(WARMUP_EVENT, None) == {'warm': True}"
+    )
+    result = run_isolated([artifact, LAYER, runtime_packages], code)
     assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_the_layer_ships_nothing_the_lambda_runtime_already_has(runtime_packages: Path) -> None:
+    shipped = {path.name for path in LAYER.iterdir()}
+    assert not shipped & {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
+    files = [path for path in LAYER.parent.rglob("*") if path.is_file()]
+    assert sum(path.stat().st_size for path in files) < 40_000_000, "the core layer grew past 40 MB unzipped"

@@ -1,1 +1,1 @@
-"""The SMS channel's shared domain: models, the table's repository, provider adapters, routing."""
+"""The SMS channel's shared domain: models, the table's stores, provider adapters, routing."""

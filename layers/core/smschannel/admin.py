@@ -21,13 +21,19 @@ from smschannel.models import (
 )
 from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
-from smschannel.repository import Repository
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.contacts import ContactStore
+from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import issue_token
 
 
 class AdminService:
-    def __init__(self, repository: Repository) -> None:
-        self.repository = repository
+    def __init__(
+        self, configuration: ConfigurationStore, contacts: ContactStore, conversations: ConversationStore
+    ) -> None:
+        self.configuration = configuration
+        self.contacts = contacts
+        self.conversations = conversations
 
     # --- accounts ------------------------------------------------------------------------------------------
 
@@ -45,50 +51,84 @@ class AdminService:
             phone_number = normalize_phone(body.phone_number, body.default_region)
         except ValueError as exc:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
-        if body.queue_id and self.repository.get_queue(body.queue_id) is None:
+        if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
-        created = self.repository.put_account(account)
-        stored = self.repository.get_account(account_id)
+        created = self.configuration.put_account(account)
+        stored = self.configuration.get_account(account_id)
         assert stored is not None
         return stored, created
 
     def get_account(self, account_id: str) -> Account:
-        return require_found(self.repository.get_account(account_id), "account", account_id)
+        return require_found(self.configuration.get_account(account_id), "account", account_id)
+
+    def list_accounts(self) -> list[Account]:
+        return self.configuration.list_accounts()
+
+    def delete_account(self, account_id: str) -> None:
+        require_deleted(self.configuration.delete_account(account_id), "account", account_id)
 
     # --- queues and agents ---------------------------------------------------------------------------------
 
     def put_queue(self, queue_id: str, body: QueueIn) -> tuple[Queue, bool]:
         if body.overflow_queue_id == queue_id:
             raise InvalidConfiguration("a queue cannot overflow into itself", field="overflowQueueId")
-        if body.overflow_queue_id and self.repository.get_queue(body.overflow_queue_id) is None:
+        if body.overflow_queue_id and self.configuration.get_queue(body.overflow_queue_id) is None:
             raise InvalidConfiguration(f"queue {body.overflow_queue_id!r} does not exist", field="overflowQueueId")
-        created = self.repository.put_queue(Queue(id=queue_id, **body.model_dump()))
-        return require_found(self.repository.get_queue(queue_id), "queue", queue_id), created
+        created = self.configuration.put_queue(Queue(id=queue_id, **body.model_dump()))
+        return require_found(self.configuration.get_queue(queue_id), "queue", queue_id), created
+
+    def get_queue(self, queue_id: str) -> Queue:
+        return require_found(self.configuration.get_queue(queue_id), "queue", queue_id)
+
+    def list_queues(self) -> list[Queue]:
+        return self.configuration.list_queues()
+
+    def delete_queue(self, queue_id: str) -> None:
+        require_deleted(self.configuration.delete_queue(queue_id), "queue", queue_id)
+
+    def get_agent(self, agent_id: str) -> Agent:
+        return require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
+
+    def list_agents(self) -> list[Agent]:
+        return self.configuration.list_agents()
+
+    def delete_agent(self, agent_id: str) -> None:
+        require_deleted(self.configuration.delete_agent(agent_id), "agent", agent_id)
 
     def put_agent(self, agent_id: str, body: AgentIn) -> tuple[Agent, bool]:
-        created = self.repository.put_agent(Agent(id=agent_id, **body.model_dump()))
-        return require_found(self.repository.get_agent(agent_id), "agent", agent_id), created
+        created = self.configuration.put_agent(Agent(id=agent_id, **body.model_dump()))
+        return require_found(self.configuration.get_agent(agent_id), "agent", agent_id), created
 
     # --- triggers ------------------------------------------------------------------------------------------
 
     def put_trigger(self, account_id: str, trigger_id: str, body: TriggerIn) -> tuple[Trigger, bool]:
         self.get_account(account_id)
         trigger = Trigger(id=trigger_id, account_id=account_id, **body.model_dump())
-        created = self.repository.put_trigger(trigger)
+        created = self.configuration.put_trigger(trigger)
         return trigger, created
 
+    def list_triggers(self, account_id: str) -> list[Trigger]:
+        self.get_account(account_id)
+        return self.configuration.list_triggers(account_id)
+
+    def delete_trigger(self, account_id: str, trigger_id: str) -> None:
+        require_deleted(self.configuration.delete_trigger(account_id, trigger_id), "trigger", trigger_id)
+
     # --- contacts ------------------------------------------------------------------------------------------
+
+    def get_contact(self, contact_id: str) -> Contact:
+        return require_found(self.contacts.get_contact(contact_id), "contact", contact_id)
 
     def list_contacts(self, account_id: str, phone: str | None) -> list[Contact]:
         account = self.get_account(account_id)
         normalized = self._phone(phone, account) if phone else None
-        return self.repository.list_contacts(account_id, normalized)
+        return self.contacts.list_contacts(account_id, normalized)
 
     def put_contact(
         self, contact_id: str, fields: dict[str, Any], account_id: str | None, phone: str | None
     ) -> tuple[Contact, bool]:
-        existing = self.repository.get_contact(contact_id)
+        existing = self.contacts.get_contact(contact_id)
         if existing is None:
             if not account_id or not phone:
                 raise InvalidConfiguration("a new contact needs accountId and phone", field="phone")
@@ -102,30 +142,30 @@ class AdminService:
             contact = Contact(id=contact_id, account_id=account_id, phone=normalized, **fields)
         else:
             contact = Contact.model_validate({**existing.model_dump(), **fields})
-        created = self.repository.put_contact(contact)
-        return require_found(self.repository.get_contact(contact_id), "contact", contact_id), created
+        created = self.contacts.put_contact(contact)
+        return require_found(self.contacts.get_contact(contact_id), "contact", contact_id), created
 
     # --- interactions --------------------------------------------------------------------------------------
 
     def list_interactions(self, account_id: str | None, status: str | None, phone: str | None) -> list[Interaction]:
         if status not in (None, "open", "closed"):
             raise InvalidConfiguration("status must be open or closed", field="status")
-        account_ids = [account_id] if account_id else [account.id for account in self.repository.list_accounts()]
+        account_ids = [account_id] if account_id else [account.id for account in self.configuration.list_accounts()]
         found: list[Interaction] = []
         for each in account_ids:
             account = self.get_account(each)
             normalized = self._phone(phone, account) if phone else None
-            found += self.repository.list_interactions(each, status, normalized)
+            found += self.conversations.list_interactions(each, status, normalized)
         return found
 
     def get_interaction(self, interaction_id: str) -> dict[str, Any]:
-        interaction = require_found(self.repository.get_interaction(interaction_id), "interaction", interaction_id)
+        interaction = require_found(self.conversations.get_interaction(interaction_id), "interaction", interaction_id)
         data = self._with_contact_name(interaction)
-        data["messages"] = [message.to_json_dict() for message in self.repository.list_messages(interaction_id)]
+        data["messages"] = [message.to_json_dict() for message in self.conversations.list_messages(interaction_id)]
         return data
 
     def close_interaction(self, interaction_id: str, disposition: str | None) -> dict[str, Any]:
-        return self._with_contact_name(self.repository.close_interaction(interaction_id, disposition))
+        return self._with_contact_name(self.conversations.close_interaction(interaction_id, disposition))
 
     def interaction_json(self, interaction: Interaction) -> dict[str, Any]:
         return self._with_contact_name(interaction)
@@ -133,7 +173,7 @@ class AdminService:
     def _with_contact_name(self, interaction: Interaction) -> dict[str, Any]:
         data = interaction.to_json_dict()
         if interaction.contact_id and not interaction.contact_name:
-            contact = self.repository.get_contact(interaction.contact_id)
+            contact = self.contacts.get_contact(interaction.contact_id)
             data["contactName"] = contact.name if contact else None
         return data
 
@@ -141,7 +181,7 @@ class AdminService:
 
     def issue_token(self, signing_key: str, agent_id: str | None, role: str | None) -> str:
         if agent_id:
-            require_found(self.repository.get_agent(agent_id), "agent", agent_id)
+            require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
             return issue_token(signing_key, "agent", agent_id)
         if role == "supervisor":
             return issue_token(signing_key, "supervisor")
@@ -160,3 +200,9 @@ def require_found[T](value: T | None, kind: str, identifier: str) -> T:
     if value is None:
         raise NotFound(f"{kind} {identifier!r} not found")
     return value
+
+
+def require_deleted(existed: bool, kind: str, identifier: str) -> None:
+    """NotFound when there was nothing to delete (404 at the edge)."""
+    if not existed:
+        raise NotFound(f"{kind} {identifier!r} not found")

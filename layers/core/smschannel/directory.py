@@ -7,12 +7,12 @@ import time
 from smschannel.credentials import with_secret_credentials
 from smschannel.errors import UnknownAccount
 from smschannel.models import Account
-from smschannel.repository import Repository
+from smschannel.stores.configuration import ConfigurationStore
 
 
 class AccountDirectory:
-    def __init__(self, repository: Repository, ttl_seconds: float) -> None:
-        self.repository = repository
+    def __init__(self, configuration: ConfigurationStore, ttl_seconds: float) -> None:
+        self.configuration = configuration
         self.ttl_seconds = ttl_seconds
         self._cache: dict[str, tuple[float, Account]] = {}
 
@@ -21,7 +21,7 @@ class AccountDirectory:
         now = time.monotonic()
         if cached and now - cached[0] < self.ttl_seconds:
             return cached[1]
-        account = self.repository.get_account(account_id)
+        account = self.configuration.get_account(account_id)
         if account is None:
             # Unknown ids are not cached: an account created a moment ago must work at once.
             self._cache.pop(account_id, None)

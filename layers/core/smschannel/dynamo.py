@@ -1,7 +1,10 @@
-"""Low-level DynamoDB plumbing shared by the repository: the client, (de)serialization, cancellation reasons."""
+"""Low-level DynamoDB plumbing shared by every store: the client, (de)serialization, cancellation reasons, and
+`Table`, the one helper for plain item reads, writes and queries on the single table."""
 
 from __future__ import annotations
 
+import random
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -9,11 +12,14 @@ import boto3
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.config import Config
 from botocore.exceptions import ClientError
+from pydantic import BaseModel
+
+from smschannel.models import utc_now
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
 
-# Standard mode retries throttling and 5xx with backoff; transaction conflicts are retried by the repository,
+# Standard mode retries throttling and 5xx with backoff; transaction conflicts are retried by the stores,
 # which knows whether a cancelled write may be retried as it is.
 CLIENT_CONFIG = Config(
     retries={"mode": "standard", "max_attempts": 5},
@@ -81,3 +87,103 @@ def is_conflict(reason: dict[str, Any]) -> bool:
 
 def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
+
+
+def backoff(attempt: int) -> None:
+    """A short jittered pause before retrying a cancelled transaction or unprocessed keys."""
+    time.sleep(min(0.2, 0.005 * (2**attempt)) * random.random())
+
+
+class Table:
+    """The single table: its name, one client per container, and the item operations every store shares.
+
+    Stores (configuration, contacts, conversations, arrivals, routing, ...) hold one `Table` each, built once per
+    container and shared, so a function keeps a single connection pool whatever stores it uses.
+    """
+
+    def __init__(self, table_name: str, client: Any | None = None) -> None:
+        self.name = table_name
+        self.client = client or make_client()
+
+    def get(self, key: dict[str, str], consistent: bool = True) -> dict[str, Any] | None:
+        response = self.client.get_item(TableName=self.name, Key=to_item(key), ConsistentRead=consistent)
+        return from_item(response.get("Item"))
+
+    def put_entity(
+        self,
+        *,
+        key: dict[str, str],
+        index: dict[str, str],
+        entity: str,
+        model: BaseModel,
+        exclude: set[str] | None = None,
+        defaults: dict[str, Any] | None = None,
+    ) -> bool:
+        """Create or replace a configuration item; True when it was created. `createdAt` survives updates."""
+        data = model.model_dump(mode="json", by_alias=True, exclude=exclude)
+        created_at = data.pop("createdAt", None) or utc_now()
+        names = {"#e": "entity"}
+        values: dict[str, Any] = {":e": entity, ":c": created_at}
+        sets = ["#e = :e", "createdAt = if_not_exists(createdAt, :c)"]
+        removes = []
+        for position, (name, value) in enumerate((defaults or {}).items()):
+            names[f"#d{position}"] = name
+            values[f":d{position}"] = value
+            sets.append(f"#d{position} = if_not_exists(#d{position}, :d{position})")
+        for position, (name, value) in enumerate({**data, **index}.items()):
+            names[f"#a{position}"] = name
+            if value is None:
+                removes.append(f"#a{position}")
+            else:
+                values[f":a{position}"] = value
+                sets.append(f"#a{position} = :a{position}")
+        expression = "SET " + ", ".join(sets) + (" REMOVE " + ", ".join(removes) if removes else "")
+        response = self.client.update_item(
+            TableName=self.name,
+            Key=to_item(key),
+            UpdateExpression=expression,
+            ExpressionAttributeNames=names,
+            ExpressionAttributeValues=to_values(values),
+            ReturnValues="ALL_OLD",
+        )
+        return not response.get("Attributes")
+
+    def delete(self, key: dict[str, str]) -> bool:
+        response = self.client.delete_item(TableName=self.name, Key=to_item(key), ReturnValues="ALL_OLD")
+        return bool(response.get("Attributes"))
+
+    def query(self, index: str | None, key_name: str, key_value: str, **kwargs: Any) -> list[dict[str, Any]]:
+        """Every item of one partition (all pages); `sk_condition`, `names` and `values` extend the key condition."""
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "KeyConditionExpression": "#k = :k" + kwargs.pop("sk_condition", ""),
+            "ExpressionAttributeNames": {"#k": key_name, **kwargs.pop("names", {})},
+            "ExpressionAttributeValues": to_values({":k": key_value, **kwargs.pop("values", {})}),
+            **kwargs,
+        }
+        if index:
+            params["IndexName"] = index
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**params)
+            items.extend(item for item in (from_item(raw) for raw in response.get("Items", [])) if item)
+            if "LastEvaluatedKey" not in response:
+                return items
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def batch_get(self, item_keys: list[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+        for start in range(0, len(item_keys), 100):
+            request: dict[str, Any] = {"Keys": [to_item(key) for key in item_keys[start : start + 100]]}
+            if consistent:
+                request["ConsistentRead"] = True
+            pending: dict[str, Any] = {self.name: request}
+            attempt = 0
+            while pending:
+                response = self.client.batch_get_item(RequestItems=pending)
+                found.extend(item for item in map(from_item, response["Responses"].get(self.name, [])) if item)
+                pending = response.get("UnprocessedKeys") or {}
+                if pending:
+                    attempt += 1
+                    backoff(attempt)
+        return found

@@ -119,6 +119,11 @@ def register_error_handlers(app: APIGatewayHttpResolver) -> None:
             logger.info("request refused", extra={"code": error.code, "status": error.status_code})
         return json_response(error.status_code, error_body(error.code, error.message, error.field))
 
+    @app.not_found
+    def _no_route(_: Exception) -> Response:
+        event = app.current_event
+        return json_response(404, error_body("not_found", f"no route for {event.http_method} {event.path}"))
+
     @app.exception_handler(RequestValidationError)
     def _request_validation_error(error: RequestValidationError) -> Response:
         logger.info("request refused", extra={"code": "validation_error", "status": 422})

@@ -14,7 +14,8 @@ from smschannel.observability import logger
 from smschannel.phone import mask_phone, normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.providers.base import WebhookAnswer, WebhookRequest
-from smschannel.repository import InboundOutcome, Repository
+from smschannel.stores.arrivals import ArrivalStore, InboundOutcome
+from smschannel.stores.conversations import ConversationStore
 
 
 @dataclass(frozen=True)
@@ -24,8 +25,15 @@ class InboundResult:
 
 
 class InboundService:
-    def __init__(self, repository: Repository, accounts: AccountDirectory, archive: WebhookArchive) -> None:
-        self.repository = repository
+    def __init__(
+        self,
+        arrivals: ArrivalStore,
+        conversations: ConversationStore,
+        accounts: AccountDirectory,
+        archive: WebhookArchive,
+    ) -> None:
+        self.arrivals = arrivals
+        self.conversations = conversations
         self.accounts = accounts
         self.archive = archive
 
@@ -57,7 +65,7 @@ class InboundService:
 
     def _apply_statuses(self, account: Account, updates: list[StatusUpdate]) -> None:
         for update in updates:
-            if self.repository.record_status(account.id, update) is None:
+            if self.conversations.record_status(account.id, update) is None:
                 logger.info(
                     "status callback not applied (unknown message or older status)",
                     extra={"providerMessageId": update.provider_message_id, "status": update.status},
@@ -68,12 +76,12 @@ class InboundService:
         to = normalize_phone(message.to, account.default_region)
         if message.part is not None:
             # One part of a concatenated SMS: stored until every part is here, then stored as one message.
-            joined = self.repository.join_parts(account.id, phone, message)
+            joined = self.arrivals.join_parts(account.id, phone, message)
             if joined is None:
                 logger.info("message part stored", extra={"accountId": account.id, "part": message.part[1:]})
                 return None
             message = joined
-        outcome = self.repository.record_inbound(account, message, phone, to)
+        outcome = self.arrivals.record_inbound(account, message, phone, to)
         logger.info(
             "inbound stored",
             extra={

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smschannel import keys
-from smschannel.dynamo import from_item, make_client, to_item, to_values
+from smschannel.dynamo import Table, from_item, to_item, to_values
 from smschannel.models import utc_now
 from smschannel.tokens import Principal
 
@@ -24,9 +24,9 @@ class Connection:
 
 
 class ConnectionStore:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self.client = client or make_client()
+    def __init__(self, table: Table) -> None:
+        self.table_name = table.name
+        self.client = table.client
 
     @staticmethod
     def _key(connection_id: str, principal: Principal) -> dict[str, str]:

@@ -13,7 +13,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smschannel import keys
-from smschannel.dynamo import error_code, from_item, make_client, to_item, to_values
+from smschannel.dynamo import Table, error_code, from_item, to_item, to_values
 from smschannel.realtime.changes import QueueDelta
 
 FEED_TTL_SECONDS = 24 * 3600
@@ -37,9 +37,9 @@ def account_state(item: dict[str, Any]) -> dict[str, Any]:
 
 
 class DashboardStore:
-    def __init__(self, table_name: str, client: Any | None = None) -> None:
-        self.table_name = table_name
-        self.client = client or make_client()
+    def __init__(self, table: Table) -> None:
+        self.table_name = table.name
+        self.client = table.client
 
     # --- written by the fan-out ----------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smschannel import keys
-from smschannel.dynamo import error_code, to_item, to_values
+from smschannel.dynamo import Table, error_code, to_item, to_values
 from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.realtime import frames
@@ -25,23 +25,32 @@ from smschannel.realtime.frames import (
     SetStatus,
     Subscribe,
 )
-from smschannel.repository import Repository
-from smschannel.routing.store import RoutingStore
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import Principal
 
 Frame = dict[str, Any]
 
 
 class Desk:
-    def __init__(self, repository: Repository, connections: ConnectionStore, dashboard: DashboardStore) -> None:
-        self.repository = repository
+    def __init__(
+        self,
+        table: Table,
+        configuration: ConfigurationStore,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        dashboard: DashboardStore,
+    ) -> None:
+        self.table = table
+        self.configuration = configuration
+        self.conversations = conversations
         self.connections = connections
         self.dashboard = dashboard
 
     # --- connections -------------------------------------------------------------------------------------------
 
     def connect(self, connection_id: str, principal: Principal) -> None:
-        if principal.agent_id and self.repository.get_agent(principal.agent_id) is None:
+        if principal.agent_id and self.configuration.get_agent(principal.agent_id) is None:
             raise Forbidden(f"agent {principal.agent_id!r} does not exist")
         self.connections.add(connection_id, principal)
 
@@ -73,7 +82,7 @@ class Desk:
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
         """The interaction if this principal may act on it (supervisors: any; agents: their own)."""
-        interaction = self.repository.get_interaction(interaction_id)
+        interaction = self.conversations.get_interaction(interaction_id)
         if interaction is None:
             raise NotFound(f"interaction {interaction_id} not found", field="interactionId")
         if not principal.is_supervisor and interaction.agent_id != principal.agent_id:
@@ -85,15 +94,15 @@ class Desk:
 
     def close(self, principal: Principal, action: CloseInteraction) -> Interaction:
         self._owned(principal, action.interaction_id, open_only=True)
-        return self.repository.close_interaction(action.interaction_id, action.disposition)
+        return self.conversations.close_interaction(action.interaction_id, action.disposition)
 
     def set_status(self, principal: Principal, action: SetStatus) -> None:
         if not principal.agent_id:
             raise Forbidden("only an agent has a status")
         now = utc_now()
         try:
-            self.repository.client.update_item(
-                TableName=self.repository.table_name,
+            self.table.client.update_item(
+                TableName=self.table.name,
                 Key=to_item(keys.agent(principal.agent_id)),
                 UpdateExpression="SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
                 ConditionExpression="attribute_exists(pk)",
@@ -111,8 +120,8 @@ class Desk:
         self._owned(principal, interaction_id, open_only=False)
         now = utc_now()
         if principal.agent_id:
-            self.repository.client.update_item(
-                TableName=self.repository.table_name,
+            self.table.client.update_item(
+                TableName=self.table.name,
                 Key=to_item(keys.interaction(interaction_id)),
                 UpdateExpression="SET agentReadAt = :now",
                 ConditionExpression="attribute_exists(pk) AND agentId = :a",
@@ -144,23 +153,23 @@ class Desk:
 
     def interaction_detail(self, principal: Principal, interaction_id: str) -> Frame:
         interaction = self._owned(principal, interaction_id, open_only=False)
-        messages = [message.to_json_dict() for message in self.repository.list_messages(interaction_id)]
+        messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction_id)]
         return {"type": "interaction.detail", "interaction": interaction.to_json_dict(), "messages": messages}
 
     def agent_snapshot(self, principal: Principal) -> Frame:
         if not principal.agent_id:
             raise Forbidden("the agent topic is an agent's own desk")
-        agent = self.repository.get_agent(principal.agent_id)
+        agent = self.configuration.get_agent(principal.agent_id)
         if agent is None:
             raise NotFound(f"agent {principal.agent_id} not found")
         _, _, since = self.dashboard.counters()
         interactions = []
-        for routable in RoutingStore(self.repository).open_of_agent(principal.agent_id):
-            interaction = self.repository.get_interaction(routable.id)
+        for interaction_id in self._open_of_agent(principal.agent_id):
+            interaction = self.conversations.get_interaction(interaction_id)
             if interaction is None or interaction.agent_id != principal.agent_id or interaction.status != "open":
                 continue
             data = interaction.to_json_dict()
-            messages = [message.to_json_dict() for message in self.repository.list_messages(interaction.id)]
+            messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction.id)]
             read_at = self._read_at(interaction.id)
             data["messages"] = messages
             data["unread"] = sum(
@@ -174,9 +183,14 @@ class Desk:
             "interactions": sorted(interactions, key=lambda item: item["createdAt"]),
         }
 
+    def _open_of_agent(self, agent_id: str) -> list[str]:
+        """The ids of the agent's open interactions (the routing index keeps them under the agent)."""
+        entries = self.table.query(keys.GSI3, keys.ROUTING_PARTITION, keys.agent_open_partition(agent_id))
+        return [str(entry[keys.ROUTING_SORT]).rpartition("#")[2] for entry in entries]
+
     def _read_at(self, interaction_id: str) -> str:
-        response = self.repository.client.get_item(
-            TableName=self.repository.table_name,
+        response = self.table.client.get_item(
+            TableName=self.table.name,
             Key=to_item(keys.interaction(interaction_id)),
             ProjectionExpression="agentReadAt",
             ConsistentRead=True,
@@ -192,7 +206,7 @@ class Desk:
     def dashboard_snapshot(self) -> Frame:
         counters, account_counters, since = self.dashboard.counters()
         queues = []
-        for queue in self.repository.list_queues():
+        for queue in self.configuration.list_queues():
             state = counters.get(queue.id) or {"open": 0, "waiting": 0, "oldestWaitingSince": None}
             queues.append(
                 {
@@ -208,7 +222,7 @@ class Desk:
             )
         agents = [
             {**public_agent(agent.to_json_dict()), "statusSince": since.get(agent.id, agent.updated_at)}
-            for agent in self.repository.list_agents()
+            for agent in self.configuration.list_agents()
         ]
         accounts = [
             {
@@ -218,7 +232,7 @@ class Desk:
                 "queueId": account.queue_id,
                 "open": (account_counters.get(account.id) or {}).get("open", 0),
             }
-            for account in self.repository.list_accounts()
+            for account in self.configuration.list_accounts()
         ]
         return {
             "type": "dashboard.snapshot",

@@ -24,7 +24,8 @@ from smschannel.realtime.changes import (
 from smschannel.realtime.connections import Connection, ConnectionStore
 from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.push import Pusher
-from smschannel.repository import Repository
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
 
 FEED_BODY_CHARS = 160
 
@@ -90,9 +91,15 @@ class Batch:
 
 class FanOut:
     def __init__(
-        self, repository: Repository, connections: ConnectionStore, dashboard: DashboardStore, pusher: Pusher
+        self,
+        configuration: ConfigurationStore,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        dashboard: DashboardStore,
+        pusher: Pusher,
     ) -> None:
-        self.repository = repository
+        self.configuration = configuration
+        self.conversations = conversations
         self.connections = connections
         self.dashboard = dashboard
         self.pusher = pusher
@@ -124,7 +131,7 @@ class FanOut:
             batch.to_agents.append((meaning.assigned_to, assigned))
             batch.to_supervisors.append(assigned)
             # The messages that arrived before the assignment: the agent sees the whole conversation.
-            for message in self.repository.list_messages(str(shown["id"])):
+            for message in self.conversations.list_messages(str(shown["id"])):
                 batch.to_agents.append((meaning.assigned_to, frames.message_created(message.to_json_dict())))
         if meaning.closed:
             closed = frames.interaction_frame("interaction.closed", shown)
@@ -171,7 +178,7 @@ class FanOut:
     def _agent_of(self, interaction_id: str, batch: Batch) -> str | None:
         interaction = batch.interactions.get(interaction_id)
         if interaction is None:
-            found = self.repository.get_interaction(interaction_id)
+            found = self.conversations.get_interaction(interaction_id)
             interaction = found.to_json_dict() if found else {}
             batch.interactions[interaction_id] = interaction
         if interaction.get("status") == "closed" and not interaction.get("agentId"):
@@ -180,7 +187,7 @@ class FanOut:
 
     def _service_level(self, queue_id: str, batch: Batch) -> int | None:
         if queue_id not in batch.service_levels:
-            queue = self.repository.get_queue(queue_id)
+            queue = self.configuration.get_queue(queue_id)
             batch.service_levels[queue_id] = queue.service_level_seconds if queue else None
         return batch.service_levels[queue_id]
 

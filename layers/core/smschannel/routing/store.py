@@ -1,6 +1,6 @@
 """Routing's data access: agent snapshots, the sharded waiting lists, and the conditional assignment transaction.
 
-Keys come from `keys` (routing section); configuration reads go through the repository.
+Keys come from `keys` (routing section); configuration and contact reads go through their stores.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import (
+    Table,
     cancellation_reasons,
     error_code,
     from_item,
@@ -23,7 +24,8 @@ from smschannel.dynamo import (
     to_values,
 )
 from smschannel.models import Agent, Contact, Interaction, Queue
-from smschannel.repository import Repository
+from smschannel.stores.configuration import ConfigurationStore, release_agent_item
+from smschannel.stores.contacts import ContactStore
 
 # Condition shared by every write that needs the interaction open and unassigned (agentId absent or NULL).
 _UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
@@ -85,21 +87,29 @@ class AssignOutcome(StrEnum):
 
 
 class RoutingStore:
-    def __init__(self, repository: Repository) -> None:
-        self.repository = repository
-        self.client = repository.client
-        self.table_name = repository.table_name
+    def __init__(self, table: Table, configuration: ConfigurationStore, contacts: ContactStore) -> None:
+        self.table = table
+        self.configuration = configuration
+        self.contacts = contacts
+
+    @property
+    def client(self) -> Any:
+        return self.table.client
+
+    @property
+    def table_name(self) -> str:
+        return self.table.name
 
     # --- configuration and agents ----------------------------------------------------------------------------
 
     def get_queue(self, queue_id: str) -> Queue | None:
-        return self.repository.get_queue(queue_id)
+        return self.configuration.get_queue(queue_id)
 
     def list_queues(self) -> list[Queue]:
-        return self.repository.list_queues()
+        return self.configuration.list_queues()
 
     def get_contact(self, contact_id: str) -> Contact | None:
-        return self.repository.get_contact(contact_id)
+        return self.contacts.get_contact(contact_id)
 
     def agents(self, agent_ids: list[str]) -> dict[str, Agent]:
         """Strongly consistent snapshot of the agents (load, capacity, status); unknown ids are left out."""
@@ -325,7 +335,7 @@ class RoutingStore:
                     ),
                 }
             },
-            self.repository.release_agent_item(agent_id, now),
+            release_agent_item(self.table, agent_id, now),
         ]
         try:
             self.client.transact_write_items(TransactItems=items)

@@ -1,0 +1,31 @@
+"""`POST /admin/tokens`: WebSocket tokens for an agent or a supervisor."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
+from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import BaseModel, ConfigDict
+
+from smschannel.admin import AdminService
+from smschannel.http import json_response
+
+
+class TokenBody(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    agentId: str | None = None  # noqa: N815 (SPEC.md's field name)
+    role: str | None = None
+
+
+def tokens_router(service: AdminService, signing_key: Callable[[], str]) -> APIGatewayHttpRouter:
+    router = APIGatewayHttpRouter()
+
+    @router.post("/admin/tokens")
+    def create_token(body: Annotated[TokenBody, Body()]) -> Response[Any]:
+        token = service.issue_token(signing_key(), body.agentId, body.role)
+        return json_response(201, {"token": token})
+
+    return router

@@ -1,0 +1,315 @@
+"""Arrivals: the open-session write of customer messages (join or open, exactly once per provider message id)
+and the parts of concatenated SMS."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import (
+    Table,
+    backoff,
+    cancellation_reasons,
+    from_item,
+    is_conditional_failure,
+    is_conflict,
+    to_item,
+    to_values,
+)
+from smschannel.errors import Conflict
+from smschannel.models import (
+    STATUS_RANK,
+    Account,
+    Direction,
+    InboundMessage,
+    Interaction,
+    Message,
+    MessageStatus,
+    utc_now,
+)
+from smschannel.stores.conversations import MAX_WRITE_ATTEMPTS, ConversationStore
+
+
+@dataclass(frozen=True)
+class _Arrival:
+    """One customer message on its way into the table."""
+
+    account: Account
+    inbound: InboundMessage
+    phone: str
+    to: str
+    message_id: str
+    created_at: str
+
+
+@dataclass(frozen=True)
+class InboundOutcome:
+    interaction_id: str
+    message_id: str
+    opened: bool  # this message opened a new interaction
+    duplicate: bool  # a provider retry of a message already stored
+    round_trips: int
+
+
+class ArrivalStore:
+    def __init__(self, table: Table, conversations: ConversationStore, dedup_ttl_days: int = 30) -> None:
+        self.table = table
+        self.conversations = conversations
+        self.sessions = conversations.sessions
+        self.dedup_ttl_seconds = dedup_ttl_days * 86400
+
+    # --- the open-session write ------------------------------------------------------------------------------
+
+    def record_inbound(self, account: Account, inbound: InboundMessage, phone: str, to: str) -> InboundOutcome:
+        """Store a customer's message in the phone's open interaction, opening one when none is open.
+
+        Joining costs one TransactWriteItems when this container knows the open interaction; otherwise a read of
+        the phone's session item comes first (two round trips, to join or to open).
+        Concurrent first messages: one open wins on the session item's condition, the others join it. A message
+        racing a close either joins before the close commits or finds it closed and opens the next one.
+        """
+        arrival = _Arrival(
+            account, inbound, phone, to, keys.inbound_message_id(account.id, inbound.provider_message_id), utc_now()
+        )
+        guess = self.sessions.get(account.id, phone)
+        round_trips = 0
+        if guess is None:
+            # One read (1 RRU) tells a container that has not seen this phone whether to join or to open; an
+            # optimistic open that fails costs a cancelled five-item transaction instead (10 WCU), and at scale
+            # most messages land on containers that have not seen their phone.
+            guess = self.conversations.open_session_interaction(account.id, phone)
+            round_trips += 1
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            round_trips += 1
+            if guess is None:
+                interaction_id = "int-" + uuid.uuid4().hex
+                items = self._open_items(arrival, interaction_id)
+            else:
+                interaction_id = guess
+                items = self._join_items(arrival, interaction_id)
+            try:
+                self.table.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                if not reasons:
+                    raise
+                if is_conditional_failure(reasons[-1]):  # the provider message id is stored already
+                    return self._duplicate(account.id, inbound.provider_message_id, round_trips)
+                first = reasons[0]
+                if is_conditional_failure(first):
+                    current = from_item(first.get("Item"))
+                    if guess is None:
+                        # Another message opened the session first: join it.
+                        guess = current.get("interactionId") if current else None
+                        if guess is None:
+                            guess = self.conversations.open_session_interaction(account.id, phone)
+                            round_trips += 1
+                    else:
+                        # The guessed interaction is closed (or gone): open the next one.
+                        self.sessions.forget(account.id, phone, guess)
+                        guess = None
+                    continue
+                if any(is_conflict(reason) for reason in reasons):
+                    backoff(attempt)
+                    continue
+                raise
+            self.sessions.put(account.id, phone, interaction_id)
+            return InboundOutcome(
+                interaction_id, arrival.message_id, opened=guess is None, duplicate=False, round_trips=round_trips
+            )
+        raise Conflict(f"could not store message after {MAX_WRITE_ATTEMPTS} attempts (contention)")
+
+    @staticmethod
+    def _message_item(arrival: _Arrival, interaction_id: str) -> dict[str, Any]:
+        inbound, created_at, message_id = arrival.inbound, arrival.created_at, arrival.message_id
+        message = Message(
+            id=message_id,
+            interaction_id=interaction_id,
+            account_id=arrival.account.id,
+            direction=Direction.IN,
+            body=inbound.body,
+            media=[media.url for media in inbound.media],
+            media_types=[media.content_type for media in inbound.media],
+            status=MessageStatus.RECEIVED,
+            provider_message_id=inbound.provider_message_id,
+            **{"from": arrival.phone},
+            to=arrival.to,
+            created_at=created_at,
+        )
+        return {
+            **keys.message(interaction_id, created_at, message_id),
+            "entity": "message",
+            "statusRank": STATUS_RANK[MessageStatus.RECEIVED],
+            "receivedAt": inbound.received_at,
+            **message.to_json_dict(),
+        }
+
+    def _provider_message_put(self, arrival: _Arrival, interaction_id: str, message_sk: str) -> dict[str, Any]:
+        account_id, provider_message_id = arrival.account.id, arrival.inbound.provider_message_id
+        return {
+            "Put": {
+                "TableName": self.table.name,
+                "Item": to_item(
+                    {
+                        **keys.provider_message(account_id, provider_message_id),
+                        "entity": "providerMessage",
+                        "interactionId": interaction_id,
+                        "messageId": arrival.message_id,
+                        "messageSk": message_sk,
+                        "expiresAt": int(time.time()) + self.dedup_ttl_seconds,
+                    }
+                ),
+                "ConditionExpression": "attribute_not_exists(pk)",
+            }
+        }
+
+    def _join_items(self, arrival: _Arrival, interaction_id: str) -> list[dict[str, Any]]:
+        account, phone, created_at = arrival.account, arrival.phone, arrival.created_at
+        message = self._message_item(arrival, interaction_id)
+        return [
+            {
+                "Update": {
+                    "TableName": self.table.name,
+                    "Key": to_item(keys.interaction(interaction_id)),
+                    "UpdateExpression": "SET lastMessageAt = :now, lastInboundAt = :now ADD messageCount :one",
+                    "ConditionExpression": "#s = :open AND accountId = :a AND phone = :p",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_values(
+                        {":now": created_at, ":one": 1, ":open": "open", ":a": account.id, ":p": phone}
+                    ),
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {"Put": {"TableName": self.table.name, "Item": to_item(message)}},
+            self._provider_message_put(arrival, interaction_id, message["sk"]),
+        ]
+
+    def _open_items(self, arrival: _Arrival, interaction_id: str) -> list[dict[str, Any]]:
+        account, phone, to, created_at = arrival.account, arrival.phone, arrival.to, arrival.created_at
+        contact_id = keys.contact_id(account.id, phone)
+        interaction = Interaction(
+            id=interaction_id,
+            account_id=account.id,
+            phone=phone,
+            to=to,
+            provider=account.provider,
+            queue_id=account.queue_id,
+            contact_id=contact_id,
+            created_at=created_at,
+            last_message_at=created_at,
+            message_count=1,
+        )
+        interaction_item = {
+            **keys.interaction(interaction_id),
+            **keys.interaction_index(account.id, "open", interaction_id, created_at),
+            **keys.phone_index(account.id, phone, created_at),
+            "entity": "interaction",
+            "lastInboundAt": created_at,
+            **interaction.to_json_dict(),
+        }
+        message = self._message_item(arrival, interaction_id)
+        contact_index = keys.contact_index(account.id, phone)
+        return [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_item(
+                        {
+                            **keys.session(account.id, phone),
+                            "entity": "session",
+                            "interactionId": interaction_id,
+                            "accountId": account.id,
+                            "phone": phone,
+                            "openedAt": created_at,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                    "ReturnValuesOnConditionCheckFailure": "ALL_OLD",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_item(interaction_item),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                # Every new phone becomes a contact of the account; an existing contact is left as it is.
+                "Update": {
+                    "TableName": self.table.name,
+                    "Key": to_item(keys.contact(contact_id)),
+                    "UpdateExpression": (
+                        "SET id = :id, accountId = :a, phone = :p, entity = :e, gsi1pk = :g1, gsi1sk = :g2, "
+                        "createdAt = if_not_exists(createdAt, :now), updatedAt = if_not_exists(updatedAt, :now)"
+                    ),
+                    "ExpressionAttributeValues": to_values(
+                        {
+                            ":id": contact_id,
+                            ":a": account.id,
+                            ":p": phone,
+                            ":e": "contact",
+                            ":g1": contact_index["gsi1pk"],
+                            ":g2": contact_index["gsi1sk"],
+                            ":now": created_at,
+                        }
+                    ),
+                }
+            },
+            {"Put": {"TableName": self.table.name, "Item": to_item(message)}},
+            self._provider_message_put(arrival, interaction_id, message["sk"]),
+        ]
+
+    def _duplicate(self, account_id: str, provider_message_id: str, round_trips: int) -> InboundOutcome:
+        pointer = self.table.get(keys.provider_message(account_id, provider_message_id)) or {}
+        return InboundOutcome(
+            interaction_id=str(pointer.get("interactionId", "")),
+            message_id=str(pointer.get("messageId", "")),
+            opened=False,
+            duplicate=True,
+            round_trips=round_trips + 1,
+        )
+
+    # --- concatenated SMS ----------------------------------------------------------------------------------
+
+    def join_parts(self, account_id: str, phone: str, part: InboundMessage) -> InboundMessage | None:
+        """Store one part; once every part of its message is stored, the whole message (else None).
+
+        Each part is its own item (a retried part overwrites itself), so parts arriving concurrently and out of
+        order all land. Every webhook that sees the set complete returns the same joined message with a
+        provider id derived from the reference, so the open-session write stores it exactly once.
+        """
+        assert part.part is not None
+        reference, number, total = part.part
+        partition = keys.message_parts(account_id, phone, reference)
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item(
+                {
+                    "pk": partition,
+                    "sk": keys.message_part_sort(number),
+                    "entity": "messagePart",
+                    "total": total,
+                    "expiresAt": int(time.time()) + self.dedup_ttl_seconds,
+                    **part.to_json_dict(),
+                }
+            ),
+        )
+        parts = self.table.query(None, "pk", partition, ConsistentRead=True)
+        numbers = {int(item["part"][1]) for item in parts}
+        if numbers != set(range(1, total + 1)):
+            return None
+        ordered = sorted((InboundMessage.model_validate(item) for item in parts), key=lambda each: each.part or ())
+        return ordered[0].model_copy(
+            update={
+                "provider_message_id": f"{reference}:joined",
+                "body": "".join(each.body for each in ordered),
+                "media": [media for each in ordered for media in each.media],
+                "part": None,
+            }
+        )

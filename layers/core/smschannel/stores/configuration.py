@@ -1,0 +1,110 @@
+"""Configuration items: accounts (and their triggers), queues and agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from smschannel import keys
+from smschannel.dynamo import Table, to_item, to_values
+from smschannel.models import Account, Agent, Queue, Trigger
+
+
+class ConfigurationStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # --- accounts ------------------------------------------------------------------------------------------
+
+    def put_account(self, account: Account) -> bool:
+        return self.table.put_entity(
+            key=keys.account(account.id), index=keys.account_index(account.id), entity="account", model=account
+        )
+
+    def get_account(self, account_id: str) -> Account | None:
+        item = self.table.get(keys.account(account_id))
+        return Account.model_validate(item) if item else None
+
+    def list_accounts(self) -> list[Account]:
+        return [Account.model_validate(item) for item in self._index_entities("ACCOUNTS")]
+
+    def delete_account(self, account_id: str) -> bool:
+        return self.table.delete(keys.account(account_id))
+
+    # --- queues --------------------------------------------------------------------------------------------
+
+    def put_queue(self, queue: Queue) -> bool:
+        return self.table.put_entity(
+            key=keys.queue(queue.id), index=keys.queue_index(queue.id), entity="queue", model=queue
+        )
+
+    def get_queue(self, queue_id: str) -> Queue | None:
+        item = self.table.get(keys.queue(queue_id))
+        return Queue.model_validate(item) if item else None
+
+    def list_queues(self) -> list[Queue]:
+        return [Queue.model_validate(item) for item in self._index_entities("QUEUES")]
+
+    def delete_queue(self, queue_id: str) -> bool:
+        return self.table.delete(keys.queue(queue_id))
+
+    # --- agents --------------------------------------------------------------------------------------------
+
+    def put_agent(self, agent: Agent) -> bool:
+        # Load and last assignment belong to routing: an admin update keeps them.
+        return self.table.put_entity(
+            key=keys.agent(agent.id),
+            index=keys.agent_index(agent.id),
+            entity="agent",
+            model=agent,
+            exclude={"load", "last_assigned_at"},
+            defaults={"load": 0},
+        )
+
+    def get_agent(self, agent_id: str) -> Agent | None:
+        item = self.table.get(keys.agent(agent_id))
+        return Agent.model_validate(item) if item else None
+
+    def list_agents(self) -> list[Agent]:
+        return [Agent.model_validate(item) for item in self._index_entities("AGENTS")]
+
+    def delete_agent(self, agent_id: str) -> bool:
+        return self.table.delete(keys.agent(agent_id))
+
+    # --- triggers ------------------------------------------------------------------------------------------
+
+    def put_trigger(self, trigger: Trigger) -> bool:
+        return self.table.put_entity(
+            key=keys.trigger(trigger.account_id, trigger.id), index={}, entity="trigger", model=trigger
+        )
+
+    def list_triggers(self, account_id: str) -> list[Trigger]:
+        items = self.table.query(
+            None,
+            "pk",
+            keys.account(account_id)["pk"],
+            sk_condition=" AND begins_with(sk, :p)",
+            values={":p": keys.TRIGGER_PREFIX},
+        )
+        return [Trigger.model_validate(item) for item in items]
+
+    def delete_trigger(self, account_id: str, trigger_id: str) -> bool:
+        return self.table.delete(keys.trigger(account_id, trigger_id))
+
+    def _index_entities(self, partition: str) -> list[dict[str, Any]]:
+        found = self.table.query(keys.GSI1, "gsi1pk", partition)
+        item_keys = [{"pk": item["pk"], "sk": item["sk"]} for item in found]
+        return sorted(self.table.batch_get(item_keys), key=lambda item: str(item.get("id")))
+
+
+def release_agent_item(table: Table, agent_id: str, now: str) -> dict[str, Any]:
+    """The transaction item giving one unit of an agent's capacity back (close, requeue)."""
+    return {
+        "Update": {
+            "TableName": table.name,
+            "Key": to_item(keys.agent(agent_id)),
+            "UpdateExpression": "SET #l = #l - :one, lastReleasedAt = :now",
+            "ConditionExpression": "attribute_exists(pk) AND #l > :zero",
+            "ExpressionAttributeNames": {"#l": "load"},
+            "ExpressionAttributeValues": to_values({":one": 1, ":zero": 0, ":now": now}),
+        }
+    }

@@ -1,0 +1,199 @@
+"""Conversations: interactions, their messages and open sessions, closing, and delivery status of messages."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import (
+    Table,
+    backoff,
+    cancellation_reasons,
+    error_code,
+    from_item,
+    is_conditional_failure,
+    is_conflict,
+    to_item,
+    to_values,
+)
+from smschannel.errors import Conflict, InteractionClosed, NotFound
+from smschannel.models import STATUS_RANK, Interaction, InteractionStatus, Message, StatusUpdate, utc_now
+from smschannel.stores.configuration import release_agent_item
+
+MAX_WRITE_ATTEMPTS = 12
+
+
+class SessionCache:
+    """Per-container memory of each phone's open interaction, so a joining message costs one round trip.
+
+    It is only a guess: the join is conditioned on the interaction still being open, and a stale entry costs
+    one cancelled transaction that returns the current state.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._size = size
+        self._entries: OrderedDict[tuple[str, str], str] = OrderedDict()
+
+    def get(self, account_id: str, phone: str) -> str | None:
+        key = (account_id, phone)
+        value = self._entries.get(key)
+        if value is not None:
+            self._entries.move_to_end(key)
+        return value
+
+    def put(self, account_id: str, phone: str, interaction_id: str) -> None:
+        self._entries[(account_id, phone)] = interaction_id
+        self._entries.move_to_end((account_id, phone))
+        while len(self._entries) > self._size:
+            self._entries.popitem(last=False)
+
+    def forget(self, account_id: str, phone: str, interaction_id: str | None = None) -> None:
+        if interaction_id is None or self._entries.get((account_id, phone)) == interaction_id:
+            self._entries.pop((account_id, phone), None)
+
+
+class ConversationStore:
+    def __init__(self, table: Table, sessions: SessionCache | None = None) -> None:
+        self.table = table
+        self.sessions = sessions or SessionCache(10_000)
+
+    def open_session_interaction(self, account_id: str, phone: str) -> str | None:
+        """The phone's open interaction per its session item (one strongly consistent read)."""
+        item = self.table.get(keys.session(account_id, phone))
+        return item.get("interactionId") if item else None
+
+    def get_interaction(self, interaction_id: str) -> Interaction | None:
+        item = self.table.get(keys.interaction(interaction_id))
+        return Interaction.model_validate(item) if item else None
+
+    def get_open_interaction(self, account_id: str, phone: str) -> Interaction | None:
+        interaction_id = self.open_session_interaction(account_id, phone)
+        return self.get_interaction(interaction_id) if interaction_id else None
+
+    def list_messages(self, interaction_id: str) -> list[Message]:
+        items = self.table.query(
+            None,
+            "pk",
+            keys.interaction(interaction_id)["pk"],
+            sk_condition=" AND begins_with(sk, :p)",
+            values={":p": keys.MESSAGE_PREFIX},
+            ConsistentRead=True,
+        )
+        return [Message.model_validate(item) for item in items]
+
+    def list_interactions(
+        self, account_id: str, status: str | None = None, phone: str | None = None
+    ) -> list[Interaction]:
+        if phone is not None:
+            found = self.table.query(keys.GSI2, "gsi2pk", keys.phone_partition(account_id, phone))
+        else:
+            found = []
+            for each_status in [status] if status else ["open", "closed"]:
+                for shard in range(keys.INTERACTION_SHARDS):
+                    partition = keys.interaction_partition(account_id, each_status, shard)
+                    found += self.table.query(keys.GSI1, "gsi1pk", partition)
+        interactions = [
+            Interaction.model_validate(item)
+            for item in self.table.batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in found])
+        ]
+        if status:
+            interactions = [interaction for interaction in interactions if interaction.status == status]
+        return sorted(interactions, key=lambda interaction: (interaction.created_at, interaction.id))
+
+    def close_interaction(self, interaction_id: str, disposition: str | None) -> Interaction:
+        """Close as an agent does: the session item goes, so the phone's next SMS opens a new interaction.
+
+        The assigned agent's load is released in the same transaction, conditioned on the agent read, so a
+        close racing an assignment retries instead of leaking capacity.
+        """
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            current = self.get_interaction(interaction_id)
+            if current is None:
+                raise NotFound(f"interaction {interaction_id} not found")
+            if current.status == InteractionStatus.CLOSED:
+                raise InteractionClosed(f"interaction {interaction_id} is already closed")
+            now = utc_now()
+            index = keys.interaction_index(current.account_id, "closed", interaction_id, current.created_at)
+            values: dict[str, Any] = {
+                ":closed": "closed",
+                ":open": "open",
+                ":now": now,
+                ":d": disposition,
+                ":g1": index["gsi1pk"],
+            }
+            condition = "#s = :open AND "
+            if current.agent_id:
+                values[":agent"] = current.agent_id
+                condition += "agentId = :agent"
+            else:
+                condition += "(attribute_not_exists(agentId) OR agentId = :null)"
+                values[":null"] = None
+            items: list[dict[str, Any]] = [
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": to_item(keys.interaction(interaction_id)),
+                        "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1 "
+                        "REMOVE waitingSince, queuePartition, queueSort",
+                        "ConditionExpression": condition,
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": to_values(values),
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self.table.name,
+                        "Key": to_item(keys.session(current.account_id, current.phone)),
+                        "ConditionExpression": "attribute_not_exists(pk) OR interactionId = :i",
+                        "ExpressionAttributeValues": to_values({":i": interaction_id}),
+                    }
+                },
+            ]
+            if current.agent_id:
+                items.append(release_agent_item(self.table, current.agent_id, now))
+            try:
+                self.table.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                if reasons and (is_conditional_failure(reasons[0]) or any(is_conflict(r) for r in reasons)):
+                    backoff(attempt)
+                    continue
+                raise
+            self.sessions.forget(current.account_id, current.phone, interaction_id)
+            closed = self.get_interaction(interaction_id)
+            assert closed is not None
+            return closed
+        raise Conflict(f"could not close interaction {interaction_id} (contention)")
+
+    # --- delivery status ------------------------------------------------------------------------------------
+
+    def record_status(self, account_id: str, update: StatusUpdate) -> Message | None:
+        """Apply a status callback to the message it names; a status never moves backwards.
+
+        Returns the updated message, or None when the message is unknown or the update is older than its status.
+        """
+        pointer = self.table.get(keys.provider_message(account_id, update.provider_message_id))
+        if pointer is None:
+            return None
+        rank = STATUS_RANK[update.status]
+        try:
+            response = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item({"pk": keys.interaction(pointer["interactionId"])["pk"], "sk": pointer["messageSk"]}),
+                UpdateExpression="SET #s = :s, statusRank = :r, statusAt = :at, errorCode = :e",
+                ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(statusRank) OR statusRank < :r)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_values(
+                    {":s": update.status.value, ":r": rank, ":at": update.at, ":e": update.error_code}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        item = from_item(response.get("Attributes"))
+        return Message.model_validate(item) if item else None
