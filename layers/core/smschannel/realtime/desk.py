@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import Table, error_code, to_item, to_values
-from smschannel.errors import InteractionClosed, NotFound
+from smschannel.errors import DomainError, InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.realtime import frames
 from smschannel.realtime.connections import ConnectionStore
@@ -32,6 +32,11 @@ from smschannel.tokens import Principal
 Frame = dict[str, Any]
 
 
+class ReplyUnavailable(DomainError):
+    status_code = 503
+    code = "unavailable"
+
+
 class Desk:
     def __init__(
         self,
@@ -44,6 +49,7 @@ class Desk:
         self.table = table
         self.configuration = configuration
         self.conversations = conversations
+        self._replies: Any = None
         self.connections = connections
         self.dashboard = dashboard
 
@@ -129,13 +135,21 @@ class Desk:
             )
         return {"type": "interaction.read", "interactionId": interaction_id, "readAt": now}
 
+    def replies(self) -> Any:
+        """The outbound domain's reply use case, built on first use (only the replying path needs it)."""
+        if self._replies is None:
+            try:
+                from smschannel.outbound.service import OutboundService
+            except ImportError as missing:
+                raise ReplyUnavailable("replies are not available in this deployment") from missing
+            self._replies = OutboundService.from_settings()
+        return self._replies
+
     def send_message(self, principal: Principal, action: SendMessage) -> Frame:
         if not principal.agent_id:
             raise Forbidden("supervisors do not reply on the WebSocket (use the admin API)")
         self._owned(principal, action.interaction_id, open_only=True)
-        from smschannel.outbound.service import OutboundService  # only the replying path needs it
-
-        message = OutboundService.from_settings().reply(
+        message = self.replies().reply(
             action.interaction_id,
             action.body,
             action.client_message_id,
