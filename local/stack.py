@@ -44,7 +44,7 @@ ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
 # waits. So every function is initialised before `ready`: the webhook function as wide as a provider's burst
 # (SMS_WARM_WEBHOOKS), the others as wide as their callers (a few browsers, one stream or queue poller).
 DEFAULT_WARM = 2
-WARM_WORKERS = {"inbound": 56, "admin": 8, "realtime": 4, "wsauth": 4, "pages": 2, "fanout": 2}
+WARM_WORKERS = {"inbound": 56, "admin": 8, "realtime": 3, "wsauth": 2, "pages": 1, "fanout": 1}
 
 
 @dataclass(frozen=True)
