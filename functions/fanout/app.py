@@ -28,7 +28,7 @@ fanout = FanOut(
     ConversationStore(table),
     ConnectionStore(table),
     DashboardStore(table),
-    Pusher(settings.connections_endpoint or ""),
+    Pusher(settings.connections_endpoint),
 )
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
 

@@ -27,7 +27,7 @@ from smschannel.warmup import answers_warmup
 settings = get_settings()
 table = Table(settings.table_name)
 desk = Desk(table, ConfigurationStore(table), ConversationStore(table), ConnectionStore(table), DashboardStore(table))
-pusher = Pusher(settings.connections_endpoint or "")
+pusher = Pusher(settings.connections_endpoint)
 
 OK = {"statusCode": 200}
 

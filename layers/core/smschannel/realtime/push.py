@@ -29,8 +29,18 @@ def encode(frame: dict[str, Any]) -> bytes:
 
 
 class Pusher:
-    def __init__(self, endpoint: str, client: Any | None = None) -> None:
-        self.client = client or boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=CLIENT_CONFIG)
+    def __init__(self, endpoint: str | None, client: Any | None = None) -> None:
+        self.endpoint = endpoint
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        """Built on the first frame, not at import: a cold start that pushes nothing never pays for it."""
+        if self._client is None:
+            if not self.endpoint:
+                raise RuntimeError("CONNECTIONS_ENDPOINT is not set")
+            self._client = boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint, config=CLIENT_CONFIG)
+        return self._client
 
     def send(self, connection_id: str, frame: dict[str, Any]) -> bool:
         """True when delivered; False when the connection is gone (closed, expired)."""
