@@ -1,12 +1,16 @@
 """The provider sandbox of the local stack: every provider's API as our outbound code calls it, and the
 provider's side of its webhooks (inbound SMS and status callbacks, signed the provider's way).
 
-Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, and each provider's API under
-`/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats come from the adapters.
+Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, `POST /status`, and each
+provider's API under `/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats
+come from the adapters. Like the real providers, after accepting a send the sandbox posts its delivery callbacks
+by itself (`sent`, then `delivered`, signed as the provider signs them) to the status URL the send named;
+`/sandbox/status` forces any other outcome.
 """
 
 from __future__ import annotations
 
+import importlib
 import json
 import threading
 import time
@@ -20,12 +24,15 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from smschannel.credentials import with_secret_credentials
-from smschannel.models import Account, utc_now
+from smschannel.models import Account, MessageStatus, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
-from smschannel.providers.base import HTTP_TIMEOUT, WebhookRequest
+from smschannel.providers.base import HTTP_TIMEOUT, OutboundSms, ProviderAdapter, SimulatedWebhook, WebhookRequest
 from smschannel.stores.configuration import ConfigurationStore
 
-FAULT_MODES = {"500", "429", "timeout"}
+FAULT_MODES = {"500", "429", "timeout", "400"}
+# Seconds before the automatic `sent` callback, then before `delivered` (the sender stores the provider's id
+# right after the API answers; real providers take longer still).
+AUTO_STATUS_DELAYS = (0.4, 0.4)
 # Longer than the senders' read timeout, so a "timeout" fault really times the caller out.
 TIMEOUT_FAULT_SECONDS = HTTP_TIMEOUT[1] + 2
 
@@ -37,6 +44,8 @@ class SandboxState:
     outbox: list[dict[str, Any]] = field(default_factory=list)
     faults: dict[str, deque[str]] = field(default_factory=dict)  # provider ("*" = any) -> pending fault modes
     lock: threading.Lock = field(default_factory=threading.Lock)
+    auto_status: bool = True  # post `sent` then `delivered` after each accepted send
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # what the automatic callbacks got back
 
     def take_fault(self, provider: str) -> str | None:
         with self.lock:
@@ -197,6 +206,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             raise ValueError("expected /sandbox/api/{provider}/{accountId}/...")
         provider, account_id = parts[3], parts[4]
         adapter = get_adapter(provider)
+        body = self._body()  # read even when refusing: the caller's kept-alive connection carries the next request
         fault = self.state.take_fault(provider)
         if fault == "timeout":
             time.sleep(TIMEOUT_FAULT_SECONDS)
@@ -204,6 +214,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
             return
         if fault == "500":
             self._send(500, {"error": "sandbox fault 500"})
+            return
+        if fault == "400":
+            # A permanent refusal, as a provider answers an invalid destination (never retried).
+            self._send(400, {"code": 21211, "message": "Invalid 'To' Phone Number (sandbox fault 400)", "status": 400})
             return
         if fault == "429":
             self._send(429, {"error": "sandbox fault 429"}, {"Retry-After": "1"})
@@ -214,7 +228,7 @@ class SandboxHandler(BaseHTTPRequestHandler):
             urls=(f"http://{self.headers.get('Host')}{self.path}",),
             headers={key.lower(): value for key, value in self.headers.items()},
             query=query,
-            body=self._body(),
+            body=body,
         )
         message_id = uuid.uuid4().hex
         status, payload, sms = adapter.sandbox_accept(request, message_id)
@@ -234,6 +248,46 @@ class SandboxHandler(BaseHTTPRequestHandler):
             with self.state.lock:
                 self.state.outbox.append(record)
         self._send(status, payload)
+        if status < 300 and self.state.auto_status:
+            threading.Thread(
+                target=self._auto_status, args=(adapter, account_id, status, payload, sms), daemon=True
+            ).start()
+
+    def _auto_status(
+        self, adapter: ProviderAdapter, account_id: str, status: int, payload: dict[str, Any], sms: OutboundSms
+    ) -> None:
+        """The provider's own delivery callbacks for a send it accepted: `sent`, then `delivered`."""
+        try:
+            account = self.state.configuration.get_account(account_id)
+            if account is None:
+                return
+            account = with_secret_credentials(account)
+            provider_message_id = accepted_message_id(adapter, account, status, payload, sms)
+            url = sms.status_callback_url or f"{self.state.http_base}/webhooks/{account.id}/status"
+            for delay, target in zip(AUTO_STATUS_DELAYS, (MessageStatus.SENT, MessageStatus.DELIVERED), strict=True):
+                time.sleep(delay)
+                webhook = native_status_webhook(adapter, account, url, provider_message_id, target)
+                if webhook is None:
+                    continue
+                response = requests.request(
+                    webhook.method,
+                    url,
+                    headers=webhook.headers,
+                    data=webhook.body,
+                    params=webhook.query or None,
+                    timeout=30,
+                )
+                with self.state.lock:
+                    self.state.callbacks.append(
+                        {
+                            "providerMessageId": provider_message_id,
+                            "status": target.value,
+                            "answer": response.status_code,
+                        }
+                    )
+        except Exception as exc:  # noqa: BLE001 - a callback thread reports, never raises
+            with self.state.lock:
+                self.state.callbacks.append({"error": f"{type(exc).__name__}: {exc}"})
 
 
 def _provider_message_id(parse: Any, webhook: Any, url: str, account: Any) -> str | None:
@@ -247,6 +301,75 @@ def _provider_message_id(parse: Any, webhook: Any, url: str, account: Any) -> st
     )
     messages = parse(request, account)
     return messages[0].provider_message_id if messages else None
+
+
+class _Canned(requests.adapters.BaseAdapter):
+    """A transport that answers every request with the response the sandbox just gave (no network)."""
+
+    def __init__(self, status: int, payload: dict[str, Any]) -> None:
+        super().__init__()
+        self.status, self.payload = status, payload
+
+    def send(self, request: Any, *args: Any, **kwargs: Any) -> requests.Response:
+        response = requests.Response()
+        response.status_code = self.status
+        response._content = json.dumps(self.payload).encode()
+        response.headers["Content-Type"] = "application/json"
+        response.request, response.url = request, request.url
+        return response
+
+    def close(self) -> None:
+        return
+
+
+def accepted_message_id(
+    adapter: ProviderAdapter, account: Account, status: int, payload: dict[str, Any], sms: OutboundSms
+) -> str:
+    """The provider message id our sender read from this answer: the adapter's own `send`, replayed on it."""
+    session = requests.Session()
+    canned = _Canned(status, payload)
+    session.mount("http://", canned)
+    session.mount("https://", canned)
+    return adapter.send(account, sms, session).provider_message_id
+
+
+_native: dict[tuple[str, MessageStatus], str | None] = {}
+
+
+def native_status_webhook(
+    adapter: ProviderAdapter, account: Account, url: str, provider_message_id: str, target: MessageStatus
+) -> SimulatedWebhook | None:
+    """The provider's callback saying `target`, in its own status word: the first of its words that its adapter
+    reads back as `target` (None where the provider posts no callback or has no such word)."""
+    key = (adapter.name, target)
+    if key in _native:
+        word = _native[key]
+        if word is None:
+            return None
+        return adapter.simulate_status(account, url=url, provider_message_id=provider_message_id, status=word)
+    module = importlib.import_module(type(adapter).__module__)
+    words = [word for word, status in getattr(module, "STATUS_MAP", {}).items() if status == target]
+    for word in [*words, target.value]:
+        webhook = adapter.simulate_status(account, url=url, provider_message_id=provider_message_id, status=word)
+        if webhook is None:
+            _native[key] = None
+            return None
+        request = WebhookRequest(
+            method=webhook.method,
+            urls=(url,),
+            headers={name.lower(): value for name, value in webhook.headers.items()},
+            query=webhook.query,
+            body=webhook.body,
+        )
+        try:
+            updates = adapter.parse_status(request, account) or adapter.parse_inbound_statuses(request, account)
+        except Exception:  # noqa: BLE001, S112 - a word this adapter does not read: try the next
+            continue
+        if updates and updates[0].status == target:
+            _native[key] = word
+            return webhook
+    _native[key] = None
+    return None
 
 
 def start_sandbox(state: SandboxState, port: int) -> ThreadingHTTPServer:

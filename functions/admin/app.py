@@ -18,14 +18,18 @@ from admin_routes.accounts import accounts_router
 from admin_routes.agents import agents_router
 from admin_routes.contacts import contacts_router
 from admin_routes.interactions import interactions_router
+from admin_routes.messages import messages_router
+from admin_routes.optouts import optouts_router
 from admin_routes.queues import queues_router
 from admin_routes.tokens import tokens_router
 from admin_routes.triggers import triggers_router
 from smschannel import secrets
 from smschannel.admin import AdminService
+from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.http import error_body, json_response, register_error_handlers
 from smschannel.observability import logger, tracer
+from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
@@ -34,7 +38,11 @@ from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
-service = AdminService(ConfigurationStore(table), ContactStore(table), ConversationStore(table))
+configuration = ConfigurationStore(table)
+service = AdminService(configuration, ContactStore(table), ConversationStore(table))
+outbound = OutboundService(
+    table, AccountDirectory(configuration, settings.account_cache_seconds), settings.max_body_length
+)
 
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
@@ -75,6 +83,8 @@ for router in (
     triggers_router(service),
     contacts_router(service),
     interactions_router(service),
+    messages_router(outbound),
+    optouts_router(service),
     tokens_router(service, token_signing_key),
 ):
     app.include_router(router)

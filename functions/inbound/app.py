@@ -8,11 +8,14 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel.archive import WebhookArchive
+from smschannel.compliance import KeywordResponder
 from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.http import register_error_handlers, webhook_request
 from smschannel.inbound import InboundService
 from smschannel.observability import logger, metrics, tracer
+from smschannel.optouts import OptOutStore
+from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
 from smschannel.stores.arrivals import ArrivalStore
 from smschannel.stores.configuration import ConfigurationStore
@@ -24,7 +27,8 @@ table = Table(settings.table_name)
 conversations = ConversationStore(table, SessionCache(settings.session_cache_size))
 arrivals = ArrivalStore(table, conversations, settings.dedup_ttl_days)
 accounts = AccountDirectory(ConfigurationStore(table), settings.account_cache_seconds)
-service = InboundService(arrivals, conversations, accounts, WebhookArchive(settings.archive_bucket))
+keywords = KeywordResponder(OptOutStore(table), OutboundService(table, accounts, settings.max_body_length))
+service = InboundService(arrivals, conversations, accounts, WebhookArchive(settings.archive_bucket), keywords)
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)

@@ -6,7 +6,7 @@ A refused action answers the acting connection with an `error` frame naming its 
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
@@ -24,9 +24,26 @@ from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import Principal
 from smschannel.warmup import answers_warmup
 
+if TYPE_CHECKING:
+    from smschannel.outbound.service import OutboundService
+
 settings = get_settings()
 table = Table(settings.table_name)
-desk = Desk(table, ConfigurationStore(table), ConversationStore(table), ConnectionStore(table), DashboardStore(table))
+configuration = ConfigurationStore(table)
+
+
+def replies() -> OutboundService:
+    """The reply use case, imported and built on an agent's first reply, not at cold start."""
+    from smschannel.directory import AccountDirectory
+    from smschannel.outbound.service import OutboundService
+
+    accounts = AccountDirectory(configuration, settings.account_cache_seconds)
+    return OutboundService(table, accounts, settings.max_body_length)
+
+
+desk = Desk(
+    table, configuration, ConversationStore(table), ConnectionStore(table), DashboardStore(table), replies=replies
+)
 pusher = Pusher(settings.connections_endpoint)
 
 OK = {"statusCode": 200}

@@ -4,6 +4,7 @@ the deployed stack. Screenshots of both pages are saved under test-artifacts/.""
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -123,6 +124,14 @@ def test_the_agent_desktop_shows_an_sms_and_closes_it_and_recovers_a_dropped_con
     assert stack.post_twilio(team.account, phone, "Hello again").status_code == 200
     expect(page.locator("#thread .bubble.in", has_text="Hello again")).to_be_visible()
 
+    # The agent replies: the reply shows its delivery status and the provider's API (the sandbox) got it once.
+    reply.fill("We are on it, sorry for the wait")
+    page.locator("#send").click()
+    outgoing = page.locator("#thread .bubble.out", has_text="We are on it, sorry for the wait")
+    expect(outgoing.locator(".status")).to_have_text(re.compile("sent|delivered"))
+    outbox = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
+    assert [item["body"] for item in outbox if item.get("to") == phone] == ["We are on it, sorry for the wait"]
+
     page.locator("button[data-status='paused']").click()
     expect(page.locator("body")).to_have_attribute("data-status", "paused")
     screenshot(page, "agent")
@@ -133,3 +142,31 @@ def test_the_agent_desktop_shows_an_sms_and_closes_it_and_recovers_a_dropped_con
     [closed] = stack.interactions(team.account_id, phone=phone)
     assert closed["status"] == "closed" and closed["disposition"] == "resolved"
     assert stack.admin("GET", f"/admin/agents/{agent_id}").json()["status"] == "paused"
+
+
+SEGMENT_SAMPLES = [
+    "",
+    "Hello",
+    "a" * 160,
+    "a" * 161,
+    "€" * 80,
+    "€" * 81,
+    "a" * 152 + "€",
+    "a" * 306 + "{",
+    "Ünïcödé ✓",
+    "ж" * 70,
+    "ж" * 71,
+    "🙏" * 35,
+    "🙏" * 36,
+    "x" * 66 + "🙏",
+    "Line one\nLine two\r\n\f^{}\\[~]|",
+]
+
+
+def test_the_desktop_counts_segments_exactly_as_the_server_previews_them(stack: Stack, page: Page) -> None:
+    [agent_id] = make_team(stack, ["paused"]).agent_ids
+    page.goto(f"{stack.http}/agent?token={token(stack, agentId=agent_id)}")
+    for body in SEGMENT_SAMPLES:
+        server = stack.admin("POST", "/admin/messages/preview", json={"body": body})
+        assert server.status_code == 200, server.text
+        assert page.evaluate("(body) => window.measureSms(body)", body) == server.json(), repr(body)

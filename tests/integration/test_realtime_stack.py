@@ -263,3 +263,58 @@ def test_a_gone_connection_is_removed_when_a_frame_finds_it_closed(stack: Stack)
             return
         time.sleep(0.2)
     pytest.fail("the stale connection was not removed after the GoneException")
+
+
+def outbox_bodies(stack: Stack, to: str) -> list[str]:
+    response = stack.session.get(f"{stack.sandbox}/outbox", timeout=30)
+    assert response.status_code == 200, response.text
+    return [item["body"] for item in response.json()["items"] if item.get("to") == to]
+
+
+def test_send_message_twice_with_one_client_message_id_sends_once(stack: Stack) -> None:
+    team = make_team(stack, ["ready", "paused"])
+    mine, other = team.agent_ids
+    phone = new_phone()
+    body = f"We are on it ({uuid.uuid4().hex[:6]})"
+
+    async def scenario() -> tuple[Client, Client]:
+        agent = await connect(stack, token(stack, agentId=mine))
+        intruder = await connect(stack, token(stack, agentId=other))
+        await asyncio.to_thread(stack.post_twilio, team.account, phone, "Help!")
+        interaction = (await agent.wait_type("interaction.assigned"))["interaction"]
+        frame = {"action": "sendMessage", "interactionId": interaction["id"], "body": body, "clientMessageId": "c-1"}
+        await agent.send(**frame)
+        await agent.send(**frame)  # the retry of a send whose answer was lost
+        await intruder.send(**{**frame, "clientMessageId": "c-2", "body": "not mine to send"})
+        await intruder.wait_type("error", code="not_yours")
+        first = await agent.wait_type("message.accepted")
+        second = await agent.wait_for(
+            lambda f: f.get("type") == "message.accepted", after=agent.frames.index(first) + 1
+        )
+        assert first["message"]["id"] == second["message"]["id"]
+        await agent.wait_for(
+            lambda f: (
+                f.get("type") == "message.status"
+                and f["messageId"] == first["message"]["id"]
+                and f["status"] in ("sent", "delivered")
+            )
+        )
+        await asyncio.sleep(QUIET_SECONDS)  # room for a second send, if there were one
+        await agent.send(action="closeInteraction", interactionId=interaction["id"])
+        await agent.wait_type("interaction.closed")
+        await agent.send(action="sendMessage", interactionId=interaction["id"], body="late", clientMessageId="c-3")
+        await agent.wait_type("error", action="sendMessage")
+        await agent.close()
+        await intruder.close()
+        return agent, intruder
+
+    agent, _intruder = run(scenario())
+    assert outbox_bodies(stack, phone) == [body]
+    accepted = next(f for f in agent.frames if f["type"] == "message.accepted")
+    assert accepted["message"]["sender"] == f"agent:{mine}"
+    assert accepted["message"]["clientMessageId"] == "c-1"
+    assert accepted["message"]["encoding"] == "GSM-7" and accepted["message"]["segments"] == 1
+    created = [f for f in agent.frames if f["type"] == "message.created" and f["message"]["direction"] == "out"]
+    assert {f["message"]["id"] for f in created} == {accepted["message"]["id"]}
+    late = next(f for f in agent.frames if f["type"] == "error" and f.get("action") == "sendMessage")
+    assert late["code"] == "interaction_closed"

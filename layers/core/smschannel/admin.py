@@ -14,11 +14,13 @@ from smschannel.models import (
     AgentIn,
     Contact,
     Interaction,
+    OptOut,
     Queue,
     QueueIn,
     Trigger,
     TriggerIn,
 )
+from smschannel.optouts import OptOutStore
 from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.stores.configuration import ConfigurationStore
@@ -34,6 +36,7 @@ class AdminService:
         self.configuration = configuration
         self.contacts = contacts
         self.conversations = conversations
+        self.optouts = OptOutStore(configuration.table)
 
     # --- accounts ------------------------------------------------------------------------------------------
 
@@ -176,6 +179,24 @@ class AdminService:
             contact = self.contacts.get_contact(interaction.contact_id)
             data["contactName"] = contact.name if contact else None
         return data
+
+    # --- opt-outs ------------------------------------------------------------------------------------------
+
+    def list_optouts(self, account_id: str) -> list[OptOut]:
+        self.get_account(account_id)
+        return self.optouts.list(account_id)
+
+    def put_optout(self, account_id: str, phone: str, source: str | None) -> tuple[OptOut, bool]:
+        """Opt a number out by hand (people also ask by phone or mail); idempotent."""
+        account = self.get_account(account_id)
+        normalized = self._phone(phone, account)
+        created = self.optouts.opt_out(account_id, normalized, source or "admin")
+        return require_found(self.optouts.get(account_id, normalized), "opt-out", normalized), created
+
+    def delete_optout(self, account_id: str, phone: str) -> None:
+        account = self.get_account(account_id)
+        normalized = self._phone(phone, account)
+        require_deleted(self.optouts.opt_in(account_id, normalized, "admin"), "opt-out", normalized)
 
     # --- tokens --------------------------------------------------------------------------------------------
 

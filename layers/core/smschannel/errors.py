@@ -51,6 +51,20 @@ class InteractionClosed(DomainError):
     code = "interaction_closed"
 
 
+class OptedOut(DomainError):
+    """The customer opted out of this account's messages (STOP): nothing is sent until they opt back in."""
+
+    status_code = 422
+    code = "opted_out"
+
+
+class InvalidMessage(DomainError):
+    """A reply that cannot be sent as given (empty or too long body, a media URL that is not https...)."""
+
+    status_code = 422
+    code = "invalid_message"
+
+
 class Conflict(DomainError):
     status_code = 409
     code = "conflict"

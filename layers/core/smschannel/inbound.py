@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pydantic import ValidationError
 
 from smschannel.archive import WebhookArchive
+from smschannel.compliance import KeywordResponder
 from smschannel.directory import AccountDirectory
 from smschannel.errors import DomainError, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, StatusUpdate
@@ -31,7 +32,9 @@ class InboundService:
         conversations: ConversationStore,
         accounts: AccountDirectory,
         archive: WebhookArchive,
+        keywords: KeywordResponder | None = None,
     ) -> None:
+        self.keywords = keywords
         self.arrivals = arrivals
         self.conversations = conversations
         self.accounts = accounts
@@ -82,6 +85,8 @@ class InboundService:
                 return None
             message = joined
         outcome = self.arrivals.record_inbound(account, message, phone, to)
+        if self.keywords is not None and not outcome.duplicate:
+            self.keywords.handle(account, phone, outcome.interaction_id, outcome.message_id, message.body)
         logger.info(
             "inbound stored",
             extra={

@@ -187,6 +187,58 @@ def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> di
     return {ROUTING_PARTITION: agent_open_partition(agent_id), ROUTING_SORT: f"{assigned_at}#{interaction_id}"}
 
 
+# --- outbound (replies to the customer: smschannel.outbound) and opt-outs (smschannel.optouts) ---------------------
+#
+# | item / index entry        | pk                                   | sk            | gsi4pk = outboxPartition / gsi4sk = outboxSort |
+# |---------------------------|--------------------------------------|---------------|-----------------------------------------------|
+# | outbound message          | INTERACTION#{interactionId}          | MESSAGE#{createdAt}#{id} | OUTBOX#{shard} / {createdAt}#{id} while queued |
+# | client message id pointer | CLIENTMSG#{interactionId}#{clientId} | CLIENTMSG     |                                               |
+# | opt-out                   | OPTOUT#{accountId}                   | {phone}       |                                               |
+# | send-rate window          | RATE#{accountId}                     | {epochSecond} |                                               |
+#
+# An outbound message id is derived from its interaction and client message id, so a retried reply maps onto the
+# message it already stored (and SQS FIFO deduplicates on it). GSI4 is sparse: a reply is in it only while it is
+# `queued`, which is what the sweep re-drives when the stream-driven enqueue was lost; the send removes it. The
+# opt-out list of one account is one partition (opt-outs are rare writes; a reply reads one item).
+
+OUTBOX_SHARDS = 8
+
+GSI4 = "gsi4"
+OUTBOX_PARTITION = "outboxPartition"
+OUTBOX_SORT = "outboxSort"
+
+
+def outbound_message_id(interaction_id: str, client_message_id: str) -> str:
+    return "out-" + hashlib.sha256(f"{interaction_id}|{client_message_id}".encode()).hexdigest()[:24]
+
+
+def client_message(interaction_id: str, client_message_id: str) -> dict[str, str]:
+    return {"pk": f"CLIENTMSG#{interaction_id}#{client_message_id}", "sk": "CLIENTMSG"}
+
+
+def outbox_partition(shard: int) -> str:
+    return f"OUTBOX#{shard}"
+
+
+def outbox_index(message_id: str, created_at: str) -> dict[str, str]:
+    return {
+        OUTBOX_PARTITION: outbox_partition(shard_of(message_id, OUTBOX_SHARDS)),
+        OUTBOX_SORT: f"{created_at}#{message_id}",
+    }
+
+
+def optout_partition(account_id: str) -> str:
+    return f"OPTOUT#{account_id}"
+
+
+def optout(account_id: str, phone: str) -> dict[str, str]:
+    return {"pk": optout_partition(account_id), "sk": phone}
+
+
+def send_rate(account_id: str, second: int) -> dict[str, str]:
+    return {"pk": f"RATE#{account_id}", "sk": str(second)}
+
+
 # --- realtime (WebSocket connections and the supervisor dashboard: smschannel.realtime) ---------------------------
 #
 # | item                          | pk                 | sk                              | notes                           |

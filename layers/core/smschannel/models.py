@@ -244,6 +244,20 @@ class Message(CamelModel):
     client_message_id: str | None = None
     encoding: str | None = None
     segments: int | None = None
+    # Outbound only: who replied ("agent:<id>", "admin", "trigger:<id>", "bot", "system"), why it failed.
+    sender: str | None = None
+    error_message: str | None = None
+    sent_at: str | None = None
+
+
+class OptOut(CamelModel):
+    """One number that asked an account to stop messaging it (by keyword, or by phone or mail via the admin API)."""
+
+    id: str  # the phone, E.164
+    account_id: str
+    phone: str
+    source: str  # "keyword:STOP", "admin", ...
+    created_at: str = Field(default_factory=utc_now)
 
 
 class Interaction(CamelModel):

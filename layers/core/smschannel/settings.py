@@ -26,6 +26,15 @@ class Settings(BaseModel):
     # {AWS_ENDPOINT_URL}/_aws/execute-api/{apiId}/{stage} in the emulator) and the URL browsers connect to.
     connections_endpoint: str | None = Field(default=None, alias="CONNECTIONS_ENDPOINT")
     websocket_url: str | None = Field(default=None, alias="WEBSOCKET_URL")
+    # Outbound: the FIFO queue the sender consumes, how often a send is tried before the dead-letter queue, how
+    # long a claimed send may be in flight before its outcome counts as unknown, and where status callbacks go.
+    outbound_queue_url: str | None = Field(default=None, alias="OUTBOUND_QUEUE_URL")
+    max_send_attempts: int = Field(default=5, alias="MAX_SEND_ATTEMPTS")
+    send_claim_seconds: float = Field(default=60.0, alias="SEND_CLAIM_SECONDS")
+    status_callback_base: str | None = Field(default=None, alias="STATUS_CALLBACK_BASE")
+    max_body_length: int = Field(default=1600, alias="MAX_BODY_LENGTH")
+    retry_base_seconds: float = Field(default=2.0, alias="RETRY_BASE_SECONDS")
+    outbox_sweep_seconds: float = Field(default=60.0, alias="OUTBOX_SWEEP_SECONDS")
 
     @classmethod
     def from_env(cls) -> Settings:

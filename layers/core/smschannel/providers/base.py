@@ -298,7 +298,8 @@ def post_to_provider(
     classify: ErrorClassifier | None = None,
     **kwargs: Any,
 ) -> requests.Response:
-    """One call to a provider API: connection failures and timeouts are retryable send errors."""
+    """One call to a provider API: connection failures are retryable send errors, a read timeout is an unknown
+    outcome."""
     import requests  # what receives webhooks never sends: it does not pay for requests at import
 
     from smschannel.observability import trace_requests
@@ -306,6 +307,12 @@ def post_to_provider(
     trace_requests()
     try:
         response = session.request(method, url, timeout=HTTP_TIMEOUT, **kwargs)
+    except requests.ConnectTimeout as exc:
+        raise SendError(f"{provider} did not accept the connection", retryable=True, code="timeout") from exc
+    except requests.ReadTimeout as exc:
+        # The request went out and no answer came: the provider may have sent the SMS. Not retried, since a
+        # second attempt could send it twice (the sender fails the message as unknown-outcome).
+        raise SendError(f"{provider} did not answer in time", retryable=False, code="unknown-outcome") from exc
     except requests.Timeout as exc:
         raise SendError(f"{provider} timed out", retryable=True, code="timeout") from exc
     except requests.ConnectionError as exc:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import Table, error_code, to_item, to_values
-from smschannel.errors import DomainError, InteractionClosed, NotFound
+from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.realtime import frames
 from smschannel.realtime.connections import ConnectionStore
@@ -29,12 +30,10 @@ from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import Principal
 
+if TYPE_CHECKING:
+    from smschannel.outbound.service import OutboundService
+
 Frame = dict[str, Any]
-
-
-class ReplyUnavailable(DomainError):
-    status_code = 503
-    code = "unavailable"
 
 
 class Desk:
@@ -45,11 +44,14 @@ class Desk:
         conversations: ConversationStore,
         connections: ConnectionStore,
         dashboard: DashboardStore,
+        *,
+        replies: Callable[[], OutboundService],
     ) -> None:
         self.table = table
         self.configuration = configuration
         self.conversations = conversations
-        self._replies: Any = None
+        self._replies_factory = replies
+        self._replies: OutboundService | None = None
         self.connections = connections
         self.dashboard = dashboard
 
@@ -135,14 +137,10 @@ class Desk:
             )
         return {"type": "interaction.read", "interactionId": interaction_id, "readAt": now}
 
-    def replies(self) -> Any:
-        """The outbound domain's reply use case, built on first use (only the replying path needs it)."""
+    def replies(self) -> OutboundService:
+        """The outbound domain's reply use case, built on the first reply (only the replying path needs it)."""
         if self._replies is None:
-            try:
-                from smschannel.outbound.service import OutboundService
-            except ImportError as missing:
-                raise ReplyUnavailable("replies are not available in this deployment") from missing
-            self._replies = OutboundService.from_settings()
+            self._replies = self._replies_factory()
         return self._replies
 
     def send_message(self, principal: Principal, action: SendMessage) -> Frame:

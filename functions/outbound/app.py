@@ -1,0 +1,111 @@
+"""The sender: replies `queued` in the table reach the SQS FIFO queue (from the table stream, and from a sweep
+that re-drives any whose enqueue was lost), and leave through their provider once (Powertools batch processing
+with partial failures; a message that keeps failing goes to the dead-letter queue)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smschannel.directory import AccountDirectory
+from smschannel.dynamo import Table
+from smschannel.observability import logger, metrics, tracer
+from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
+from smschannel.outbound.sender import OutboundSender, Verdict
+from smschannel.outbound.store import OutboundRef
+from smschannel.settings import get_settings
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.warmup import answers_warmup
+
+settings = get_settings()
+table = Table(settings.table_name)
+accounts = AccountDirectory(ConfigurationStore(table), settings.account_cache_seconds)
+sender = OutboundSender(
+    table,
+    accounts,
+    max_attempts=settings.max_send_attempts,
+    claim_seconds=settings.send_claim_seconds,
+    status_callback_base=settings.status_callback_base or settings.public_base_url,
+    retry_base_seconds=settings.retry_base_seconds,
+)
+enqueuer = Enqueuer(table, settings.outbound_queue_url)
+# One failure stops the rest of its message group (one customer's replies leave in order), not other groups.
+processor = SqsFifoPartialProcessor(skip_group_on_error=True)
+# A batch whose every record failed is reported like any other (the delays chosen for it must apply), not raised.
+processor.raise_on_entire_batch_failure = False
+
+
+# Delays chosen in this invocation, by message group: the records the processor skipped after a failure in their
+# group wait as long as it does (else they would hold the group until the queue's visibility timeout).
+_group_delays: dict[str, float] = {}
+_delayed: set[str] = set()
+
+
+class SendLater(Exception):
+    """A send to try again: the SQS message was delayed (its visibility changed) before this is raised."""
+
+
+def send_record(record: SQSRecord) -> None:
+    ref = OutboundRef.from_json(json.loads(record.body))
+    attempt = int(record.attributes.approximate_receive_count or 1)
+    outcome = sender.deliver(ref, attempt)
+    metrics.add_metric(name=f"Outbound{outcome.verdict.value.capitalize()}", unit=MetricUnit.Count, value=1)
+    if outcome.verdict is Verdict.RETRY:
+        _delay(record, outcome.delay)
+        raise SendLater(f"{ref.message_id}: {outcome.detail}, again in {outcome.delay:.0f} s")
+    if outcome.verdict is Verdict.EXHAUSTED:
+        _delay(record, 0)  # back at once, so SQS moves it to the dead-letter queue
+        raise SendLater(f"{ref.message_id}: {outcome.detail} on the last attempt (to the dead-letter queue)")
+    logger.info("outbound", extra={"messageId": ref.message_id, "verdict": outcome.verdict, "detail": outcome.detail})
+
+
+def _delay(record: SQSRecord, seconds: float) -> None:
+    enqueuer.delay(record.receipt_handle, seconds)
+    _delayed.add(record.message_id)
+    group = record.attributes.message_group_id or ""
+    _group_delays[group] = max(_group_delays.get(group, 0.0), seconds)
+
+
+def _delay_skipped(event: dict[str, Any], response: dict[str, Any]) -> None:
+    failed = {item["itemIdentifier"] for item in response.get("batchItemFailures", [])}
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        group = record.attributes.message_group_id or ""
+        if record.message_id in failed and record.message_id not in _delayed and group in _group_delays:
+            enqueuer.delay(record.receipt_handle, _group_delays[group])
+
+
+def is_schedule(event: dict[str, Any]) -> bool:
+    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
+
+
+def event_source(event: dict[str, Any]) -> str:
+    records = event.get("Records") or [{}]
+    return str(records[0].get("eventSource") or records[0].get("EventSource") or "")
+
+
+@answers_warmup
+@logger.inject_lambda_context(log_event=False)
+@tracer.capture_lambda_handler
+@metrics.log_metrics
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    if is_schedule(event):
+        redriven = enqueuer.sweep(settings.outbox_sweep_seconds)
+        metrics.add_metric(name="OutboundRedriven", unit=MetricUnit.Count, value=redriven)
+        return {"redriven": redriven}
+    if event_source(event) == "aws:dynamodb":
+        # New replies on the table stream: to the FIFO queue (a failure here is re-driven by the sweep).
+        enqueued = enqueuer.enqueue(refs_in_stream(event))
+        return {"enqueued": enqueued}
+    _group_delays.clear()
+    _delayed.clear()
+    response = dict(
+        process_partial_response(event=event, record_handler=send_record, processor=processor, context=context)
+    )
+    _delay_skipped(event, response)
+    return response

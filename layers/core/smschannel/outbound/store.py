@@ -1,0 +1,313 @@
+"""Outbound messages in the table: the reply write, the claim that makes a send happen once, its outcome, the
+outbox sweep's index and the per-account send-rate window (keys in `keys`, outbound section)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import (
+    Table,
+    backoff,
+    cancellation_reasons,
+    error_code,
+    from_item,
+    is_conditional_failure,
+    is_conflict,
+    to_item,
+    to_values,
+)
+from smschannel.errors import Conflict, InteractionClosed, NotFound, OptedOut
+from smschannel.models import STATUS_RANK, Message, MessageStatus
+from smschannel.optouts import optout_check_item
+
+CLIENT_ID_TTL_SECONDS = 30 * 86400
+MAX_WRITE_ATTEMPTS = 8
+
+
+@dataclass(frozen=True)
+class OutboundRef:
+    """What the queue carries: enough to read the message item (the table is the source of truth)."""
+
+    message_id: str
+    interaction_id: str
+    sk: str
+
+    def to_json_dict(self) -> dict[str, str]:
+        return {"messageId": self.message_id, "interactionId": self.interaction_id, "sk": self.sk}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> OutboundRef:
+        return cls(str(data["messageId"]), str(data["interactionId"]), str(data["sk"]))
+
+    @property
+    def key(self) -> dict[str, str]:
+        return {"pk": keys.interaction(self.interaction_id)["pk"], "sk": self.sk}
+
+
+@dataclass(frozen=True)
+class Claim:
+    token: str
+    message: Message
+
+
+class OutboundStore:
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    # --- the reply ---------------------------------------------------------------------------------------------
+
+    def add_reply(self, message: Message, phone: str, *, check_opt_out: bool = True) -> tuple[Message, bool]:
+        """Store a `queued` reply once per (interaction, clientMessageId); returns (message, created).
+
+        One transaction: the client id pointer (a retry finds the first message), the interaction still open
+        (409), the number not opted out (422), the message with its outbox index entry.
+        """
+        assert message.client_message_id is not None
+        pointer_key = keys.client_message(message.interaction_id, message.client_message_id)
+        message_key = keys.message(message.interaction_id, message.created_at, message.id)
+        items: list[dict[str, Any]] = [
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_item(
+                        {
+                            **pointer_key,
+                            "entity": "clientMessage",
+                            "interactionId": message.interaction_id,
+                            "messageId": message.id,
+                            "messageSk": message_key["sk"],
+                            "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
+                        }
+                    ),
+                    "ConditionExpression": "attribute_not_exists(pk)",
+                }
+            },
+            {
+                "ConditionCheck": {
+                    "TableName": self.table.name,
+                    "Key": to_item(keys.interaction(message.interaction_id)),
+                    "ConditionExpression": "#s = :open",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_values({":open": "open"}),
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.table.name,
+                    "Item": to_item(
+                        {
+                            **message_key,
+                            **keys.outbox_index(message.id, message.created_at),
+                            "entity": "message",
+                            "statusRank": STATUS_RANK[MessageStatus.QUEUED],
+                            **message.to_json_dict(),
+                        }
+                    ),
+                }
+            },
+        ]
+        if check_opt_out:
+            items.append(optout_check_item(self.table, message.account_id, phone))
+        for attempt in range(MAX_WRITE_ATTEMPTS):
+            try:
+                self.table.client.transact_write_items(TransactItems=items)
+            except ClientError as error:
+                reasons = cancellation_reasons(error)
+                if not reasons:
+                    raise
+                if is_conditional_failure(reasons[0]):
+                    return self._by_client_id(message.interaction_id, message.client_message_id), False
+                if is_conditional_failure(reasons[1]):
+                    raise InteractionClosed(f"interaction {message.interaction_id} is closed") from error
+                if len(reasons) > 3 and is_conditional_failure(reasons[3]):
+                    raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to") from error
+                if any(is_conflict(reason) for reason in reasons):
+                    backoff(attempt)
+                    continue
+                raise
+            return message, True
+        raise Conflict(f"could not store the reply to {message.interaction_id} (contention)")
+
+    def _by_client_id(self, interaction_id: str, client_message_id: str) -> Message:
+        pointer = self.table.get(keys.client_message(interaction_id, client_message_id))
+        if pointer is None:  # expired between the write and this read: vanishingly rare, but say so
+            raise Conflict(f"clientMessageId {client_message_id!r} was just used; retry")
+        item = self.table.get({"pk": keys.interaction(interaction_id)["pk"], "sk": pointer["messageSk"]})
+        if item is None:
+            raise NotFound(f"message {pointer['messageId']} not found")
+        return Message.model_validate(item)
+
+    # --- the send --------------------------------------------------------------------------------------------
+
+    def get(self, ref: OutboundRef) -> dict[str, Any] | None:
+        return self.table.get(ref.key)
+
+    def claim(self, ref: OutboundRef, now: str) -> Claim | None:
+        """Take the right to call the provider for this message; None when it is not `queued` or claimed."""
+        token = uuid.uuid4().hex
+        try:
+            response = self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(ref.key),
+                UpdateExpression="SET claimToken = :t, claimedAt = :now, claimedEpoch = :epoch ADD sendAttempts :one",
+                ConditionExpression="#s = :queued AND attribute_not_exists(claimToken)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_values(
+                    {":t": token, ":now": now, ":epoch": int(time.time()), ":one": 1, ":queued": "queued"}
+                ),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return None
+            raise
+        item = from_item(response.get("Attributes")) or {}
+        return Claim(token, Message.model_validate(item))
+
+    def release(self, ref: OutboundRef, token: str, error: str) -> None:
+        """Give a claim back after a send the provider certainly did not accept (to retry later)."""
+        self._update(
+            ref,
+            "SET lastError = :e REMOVE claimToken, claimedAt, claimedEpoch",
+            "claimToken = :t",
+            {":e": error[:500], ":t": token},
+        )
+
+    def mark_sent(self, ref: OutboundRef, token: str, account_id: str, provider_message_id: str, now: str) -> None:
+        """The provider accepted it: `sent` (unless a callback already said more), its id, and the pointer
+        status callbacks find it by; it leaves the outbox index."""
+        pointer = keys.provider_message(account_id, provider_message_id)
+        self.table.client.transact_write_items(
+            TransactItems=[
+                {
+                    "Update": {
+                        "TableName": self.table.name,
+                        "Key": to_item(ref.key),
+                        "UpdateExpression": "SET providerMessageId = :p, sentAt = :now, statusAt = :now, "
+                        "#s = :sent, statusRank = :rank REMOVE outboxPartition, outboxSort",
+                        # No callback can precede this: the pointer it is found by is written here.
+                        "ConditionExpression": "claimToken = :t AND statusRank < :rank",
+                        "ExpressionAttributeNames": {"#s": "status"},
+                        "ExpressionAttributeValues": to_values(
+                            {
+                                ":p": provider_message_id,
+                                ":now": now,
+                                ":sent": "sent",
+                                ":rank": STATUS_RANK[MessageStatus.SENT],
+                                ":t": token,
+                            }
+                        ),
+                    }
+                },
+                {
+                    "Put": {
+                        "TableName": self.table.name,
+                        "Item": to_item(
+                            {
+                                **pointer,
+                                "entity": "providerMessage",
+                                "interactionId": ref.interaction_id,
+                                "messageId": ref.message_id,
+                                "messageSk": ref.sk,
+                                "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
+                            }
+                        ),
+                    }
+                },
+            ]
+        )
+
+    def mark_failed(
+        self, ref: OutboundRef, *, code: str, text: str, now: str, token: str | None = None, unclaimed: bool = False
+    ) -> bool:
+        """`failed` with the provider's (or our) error code and text; conditioned on holding the claim `token`,
+        or on the message being still queued and unclaimed (`unclaimed`)."""
+        condition = "claimToken = :t" if token else "#s = :queued AND attribute_not_exists(claimToken)"
+        values: dict[str, Any] = {
+            ":f": "failed",
+            ":rank": STATUS_RANK[MessageStatus.FAILED],
+            ":code": code,
+            ":text": text[:500],
+            ":now": now,
+        }
+        if token:
+            values[":t"] = token
+        else:
+            assert unclaimed
+            values[":queued"] = "queued"
+        return self._update(
+            ref,
+            "SET #s = :f, statusRank = :rank, errorCode = :code, errorMessage = :text, statusAt = :now "
+            "REMOVE outboxPartition, outboxSort",
+            condition,
+            values,
+            names={"#s": "status"},
+        )
+
+    def _update(
+        self,
+        ref: OutboundRef,
+        update: str,
+        condition: str,
+        values: dict[str, Any],
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "Key": to_item(ref.key),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeValues": to_values(values),
+        }
+        if names or "#s" in condition:
+            params["ExpressionAttributeNames"] = names or {"#s": "status"}
+        try:
+            self.table.client.update_item(**params)
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    # --- the sweep and the send rate -----------------------------------------------------------------------
+
+    def queued_before(self, cutoff: str) -> list[OutboundRef]:
+        """Replies still `queued` that were created before `cutoff` (every outbox shard)."""
+        refs: list[OutboundRef] = []
+        for shard in range(keys.OUTBOX_SHARDS):
+            items = self.table.query(
+                keys.GSI4,
+                keys.OUTBOX_PARTITION,
+                keys.outbox_partition(shard),
+                sk_condition=" AND #o < :cutoff",
+                names={"#o": keys.OUTBOX_SORT},
+                values={":cutoff": cutoff},
+            )
+            for item in items:
+                interaction_id = str(item["pk"]).removeprefix("INTERACTION#")
+                message_id = str(item[keys.OUTBOX_SORT]).rpartition("#")[2]
+                refs.append(OutboundRef(message_id, interaction_id, str(item["sk"])))
+        return refs
+
+    def take_send_slot(self, account_id: str, per_second: int) -> bool:
+        """One of the account's `per_second` sends in the current second (a counter item per second)."""
+        second = int(time.time())
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(keys.send_rate(account_id, second)),
+                UpdateExpression="SET expiresAt = :exp ADD sends :one",
+                ConditionExpression="attribute_not_exists(sends) OR sends < :limit",
+                ExpressionAttributeValues=to_values({":one": 1, ":limit": per_second, ":exp": second + 120}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True

@@ -1,0 +1,521 @@
+"""Replies end to end in-process: the admin and inbound functions under moto, the table's real stream replayed into
+functions/outbound, a moto SQS FIFO queue (with its dead-letter queue) driven as Lambda's event source mapping
+drives it, and the local stack's provider sandbox answering the provider API over real HTTP."""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+import pytest
+import requests
+
+from local.sandbox import SandboxState, start_sandbox
+from smschannel.dynamo import Table
+from smschannel.stores.configuration import ConfigurationStore
+from tests.component.test_inbound_handler import SID, TOKEN, post, twilio_form
+from tests.component.test_routing import TableStream
+from tests.conftest import FakeContext, admin, load_function, load_template
+
+PHONE = "+14155552671"
+OUR_NUMBER = "+15005550006"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def is_new_reply(record: dict[str, Any]) -> bool:
+    """The outbound function's stream FilterCriteria (template.yaml), applied as the mapping applies it."""
+    image = record["dynamodb"].get("NewImage", {})
+    return (
+        record["eventName"] == "INSERT"
+        and image.get("entity", {}).get("S") == "message"
+        and image.get("direction", {}).get("S") == "out"
+        and image.get("status", {}).get("S") == "queued"
+    )
+
+
+class Outbound:
+    def __init__(self, names: dict[str, str], sandbox: str, state: SandboxState, queues: dict[str, str]) -> None:
+        self.names = names
+        self.sandbox = sandbox
+        self.state = state
+        self.queue_url = queues["queue"]
+        self.dlq_url = queues["dlq"]
+        self.sqs = boto3.client("sqs")
+        self.admin = load_function("admin")
+        self.inbound = load_function("inbound")
+        self.outbound = load_function("outbound")
+        self.stream = TableStream(names["table"])
+        self.table = Table(names["table"])
+
+    # --- setup -----------------------------------------------------------------------------------------------
+
+    def account(self, account_id: str = "acme", **options: Any) -> None:
+        body = {
+            "name": "Acme",
+            "provider": "twilio",
+            "phoneNumber": OUR_NUMBER,
+            "credentials": {"accountSid": SID, "authToken": TOKEN},
+            "defaultRegion": "US",
+            "apiBaseUrl": f"{self.sandbox}/api/twilio/{account_id}",
+            "options": options,
+        }
+        status, parsed = admin(self.admin, "PUT", f"/admin/accounts/{account_id}", body)
+        assert status in (200, 201), parsed
+
+    def sms(self, body: str, phone: str = PHONE, sid: str | None = None) -> str:
+        """A customer's SMS through the inbound webhook (Twilio-signed); returns its interaction id."""
+        sid = sid or f"SM{time.time_ns()}"
+        status, _, _ = post(self.inbound, twilio_form(phone, body, sid))
+        assert status == 200
+        return self.interaction_of(phone)
+
+    def interaction_of(self, phone: str) -> str:
+        status, body = admin(self.admin, "GET", "/admin/interactions", query={"accountId": "acme", "phone": phone})
+        assert status == 200, body
+        [interaction] = [item for item in body["items"] if item["status"] == "open"]
+        return str(interaction["id"])
+
+    def reply(self, interaction_id: str, body: str, client_id: str, **extra: Any) -> tuple[int, Any]:
+        payload = {"body": body, "clientMessageId": client_id, **extra}
+        return admin(self.admin, "POST", f"/admin/interactions/{interaction_id}/messages", payload)
+
+    def messages(self, interaction_id: str, direction: str = "out") -> list[dict[str, Any]]:
+        status, body = admin(self.admin, "GET", f"/admin/interactions/{interaction_id}")
+        assert status == 200, body
+        return [message for message in body["messages"] if message["direction"] == direction]
+
+    def fault(self, mode: str, count: int = 1) -> None:
+        answer = requests.post(
+            f"{self.sandbox}/faults", json={"provider": "twilio", "mode": mode, "count": count}, timeout=5
+        )
+        assert answer.status_code == 200, answer.text
+
+    def outbox(self) -> list[dict[str, Any]]:
+        return list(requests.get(f"{self.sandbox}/outbox", timeout=5).json()["items"])
+
+    # --- Lambda's event source mappings, played in-process ---------------------------------------------------
+
+    def enqueue_new_replies(self) -> int:
+        records = [record for record in self.stream.read() if is_new_reply(record)]
+        if not records:
+            return 0
+        return int(self.invoke({"Records": records})["enqueued"])
+
+    def receive(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(
+            QueueUrl=self.queue_url, MaxNumberOfMessages=10, AttributeNames=["All"], WaitTimeSeconds=0
+        )
+        return list(response.get("Messages", []))
+
+    def deliver(self, messages: list[dict[str, Any]]) -> set[str]:
+        """One SQS batch into the handler; successes are deleted as the mapping deletes them. Returns failures."""
+        response = self.invoke({"Records": [sqs_record(message, self.queue_url) for message in messages]})
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        for message in messages:
+            if message["MessageId"] not in failed:
+                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        return failed
+
+    def pump(self, seconds: float = 0.0) -> None:
+        """Stream to queue, then the queue to the sender until it is empty (waiting up to `seconds` for delayed
+        messages to come back)."""
+        self.enqueue_new_replies()
+        deadline = time.monotonic() + seconds
+        while True:
+            messages = self.receive()
+            if messages:
+                self.deliver(messages)
+                continue
+            if time.monotonic() >= deadline:
+                return
+            time.sleep(0.2)
+
+    def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
+        response: dict[str, Any] = self.outbound.lambda_handler(event, FakeContext())
+        return response
+
+    def status_callback(self, provider_message_id: str, status: str) -> int:
+        form = {"MessageSid": provider_message_id, "MessageStatus": status, "AccountSid": SID}
+        code, _, _ = post(self.inbound, form, path="/webhooks/acme/status")
+        return code
+
+    def dead_letters(self) -> list[dict[str, Any]]:
+        response = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
+        return list(response.get("Messages", []))
+
+
+def sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
+    """An SQS message as Lambda hands it to the function (the documented event shape)."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {},
+        "md5OfBody": message["MD5OfBody"],
+        "eventSource": "aws:sqs",
+        "eventSourceARN": "arn:aws:sqs:us-east-1:123456789012:" + queue_url.rsplit("/", 1)[-1],
+        "awsRegion": "us-east-1",
+    }
+
+
+def create_queues() -> dict[str, str]:
+    """The outbound queue and its dead-letter queue with template.yaml's own properties."""
+    resources = load_template()["Resources"]
+    sqs = boto3.client("sqs")
+    dlq = sqs.create_queue(QueueName="outbound-dlq.fifo", Attributes={"FifoQueue": "true"})["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    props = resources["OutboundQueue"]["Properties"]
+    redrive = {"deadLetterTargetArn": dlq_arn, "maxReceiveCount": props["RedrivePolicy"]["maxReceiveCount"]}
+    queue = sqs.create_queue(
+        QueueName="outbound.fifo",
+        Attributes={
+            "FifoQueue": "true",
+            "ContentBasedDeduplication": str(props["ContentBasedDeduplication"]).lower(),
+            "VisibilityTimeout": str(props["VisibilityTimeout"]),
+            "RedrivePolicy": json.dumps(redrive),
+        },
+    )["QueueUrl"]
+    return {"queue": queue, "dlq": dlq}
+
+
+@pytest.fixture
+def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Outbound]:
+    from moto.dynamodb.models.table import StreamShard
+
+    from smschannel.settings import get_settings
+
+    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
+    # SQS FIFO blocks a message group only while one of its messages is in flight (invisible); moto also counts
+    # messages whose visibility ran out until each is received again, so it would hand the group's last message
+    # out first. Count only the invisible ones, as SQS does.
+    from moto.sqs.models import Queue
+
+    monkeypatch.setattr(
+        Queue,
+        "pending_message_groups",
+        property(lambda self: {m.group_id for m in self._pending_messages if m.group_id and not m.visible}),
+    )
+    queues = create_queues()
+    env = load_template()["Resources"]["OutboundFunction"]["Properties"]["Environment"]["Variables"]
+    monkeypatch.setenv("OUTBOUND_QUEUE_URL", queues["queue"])
+    monkeypatch.setenv("MAX_SEND_ATTEMPTS", env["MAX_SEND_ATTEMPTS"])
+    monkeypatch.setenv("RETRY_BASE_SECONDS", "0.5")
+    monkeypatch.setenv("OUTBOX_SWEEP_SECONDS", "0")
+    get_settings.cache_clear()
+    port = free_port()
+    state = SandboxState(
+        http_base="http://127.0.0.1:9", configuration=ConfigurationStore(Table(aws["table"])), auto_status=False
+    )
+    server = start_sandbox(state, port)
+    world = Outbound(aws, f"http://127.0.0.1:{port}/sandbox", state, queues)
+    world.account()
+    try:
+        yield world
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+# --- reply: exactly once, in order -----------------------------------------------------------------------------
+
+
+def test_a_reply_posted_three_times_is_stored_once_sent_once_and_delivered(world: Outbound) -> None:
+    interaction_id = world.sms("Where is my parcel?")
+    answers = [world.reply(interaction_id, "It left this morning.", "c-1") for _ in range(3)]
+    assert {status for status, _ in answers} == {202}
+    [message] = {json.dumps(body["message"], sort_keys=True) for _, body in answers}
+    reply = json.loads(message)
+    assert reply["status"] == "queued" and reply["encoding"] == "GSM-7" and reply["segments"] == 1
+    assert reply["sender"] == "admin" and reply["to"] == PHONE and reply["from"] == OUR_NUMBER
+
+    world.pump()
+    [sent] = world.outbox()
+    assert (sent["to"], sent["from"], sent["body"]) == (PHONE, OUR_NUMBER, "It left this morning.")
+    [stored] = world.messages(interaction_id)
+    assert stored["status"] == "sent" and stored["providerMessageId"] == "SM" + sent["messageId"]
+
+    # Callbacks in any order: a late `sent` never overwrites `delivered`.
+    assert world.status_callback(stored["providerMessageId"], "delivered") == 200
+    assert world.status_callback(stored["providerMessageId"], "sent") == 200
+    assert world.messages(interaction_id)[0]["status"] == "delivered"
+    # A retry after the send still answers the first message and sends nothing more.
+    status, body = world.reply(interaction_id, "It left this morning.", "c-1")
+    assert status == 202 and body["message"]["id"] == reply["id"]
+    world.pump()
+    assert len(world.outbox()) == 1
+
+
+def test_replies_of_one_interaction_leave_in_the_order_they_were_written(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    for n in range(8):
+        assert world.reply(interaction_id, f"part {n}", f"c-{n}")[0] == 202
+    world.fault("500", 1)  # the first send fails: the others of the group wait behind it
+    world.pump(seconds=4)
+    assert [item["body"] for item in world.outbox()] == [f"part {n}" for n in range(8)]
+
+
+def test_a_redelivered_batch_and_concurrent_deliveries_send_nothing_twice(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    for n in range(3):
+        world.reply(interaction_id, f"r{n}", f"c-{n}")
+    world.enqueue_new_replies()
+    messages = world.receive()
+    assert len(messages) == 3
+    event = {"Records": [sqs_record(message, world.queue_url) for message in messages]}
+    threads = [threading.Thread(target=world.invoke, args=(event,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    world.invoke(event)  # and SQS redelivers the whole batch once more
+    assert sorted(item["body"] for item in world.outbox()) == ["r0", "r1", "r2"]
+    assert {message["status"] for message in world.messages(interaction_id)} == {"sent"}
+
+
+# --- provider failures -----------------------------------------------------------------------------------------
+
+
+def test_provider_500_then_success_sends_once(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "retry me", "c-1")
+    world.fault("500", 1)
+    world.enqueue_new_replies()
+    assert len(world.deliver(world.receive())) == 1  # refused, delayed
+    assert world.messages(interaction_id)[0]["status"] == "queued"
+    world.pump(seconds=3)
+    assert [item["body"] for item in world.outbox()] == ["retry me"]
+    assert world.messages(interaction_id)[0]["status"] == "sent"
+
+
+def test_429_with_retry_after_delays_the_message_that_long(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "slow down", "c-1")
+    world.fault("429", 1)  # the sandbox answers Retry-After: 1
+    world.enqueue_new_replies()
+    assert len(world.deliver(world.receive())) == 1
+    assert world.receive() == []  # invisible for the Retry-After, not for the queue's 60 s
+    time.sleep(1.3)
+    messages = world.receive()
+    assert len(messages) == 1
+    assert world.deliver(messages) == set()
+    assert [item["body"] for item in world.outbox()] == ["slow down"]
+
+
+def test_a_permanent_400_fails_the_message_with_the_providers_code_and_is_not_retried(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "to nowhere", "c-1")
+    world.fault("400", 1)
+    world.pump(seconds=1)
+    [message] = world.messages(interaction_id)
+    assert message["status"] == "failed" and message["errorCode"] == "21211"
+    assert "Invalid 'To' Phone Number" in message["errorMessage"]
+    assert world.outbox() == [] and world.receive() == []
+
+
+def test_a_send_that_keeps_failing_is_marked_failed_and_dead_lettered_after_the_bound(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "doomed", "c-1")
+    world.fault("500", 50)
+    world.pump(seconds=8)
+    [message] = world.messages(interaction_id)
+    assert message["status"] == "failed" and message["errorCode"] == "500"
+    assert message["errorMessage"].startswith("gave up after 5 attempts")
+    [dead] = world.dead_letters()
+    assert json.loads(dead["Body"])["messageId"] == message["id"]
+    assert world.outbox() == []
+
+
+def test_a_sender_that_died_mid_call_leaves_the_reply_failed_as_unknown_outcome_not_sent_twice(
+    world: Outbound, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from smschannel.outbound.store import OutboundRef, OutboundStore
+
+    interaction_id = world.sms("hello")
+    _, body = world.reply(interaction_id, "maybe sent", "c-1")
+    world.enqueue_new_replies()
+    [message] = world.receive()
+    ref = OutboundRef.from_json(json.loads(message["Body"]))
+    # A sender claimed it and died before recording the provider's answer (a minute ago).
+    assert OutboundStore(world.table).claim(ref, "2026-01-01T00:00:00.000Z") is not None
+    world.table.client.update_item(
+        TableName=world.table.name,
+        Key={"pk": {"S": ref.key["pk"]}, "sk": {"S": ref.key["sk"]}},
+        UpdateExpression="SET claimedEpoch = claimedEpoch - :minute",
+        ExpressionAttributeValues={":minute": {"N": "60"}},
+    )
+    assert world.deliver([message]) == set()
+    [stored] = world.messages(interaction_id)
+    assert stored["status"] == "failed" and stored["errorCode"] == "unknown-outcome"
+    assert world.outbox() == []
+
+
+def test_a_claim_younger_than_a_send_can_take_is_left_to_its_sender(world: Outbound) -> None:
+    from smschannel.outbound.store import OutboundRef, OutboundStore
+
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "in flight", "c-1")
+    world.enqueue_new_replies()
+    [message] = world.receive()
+    ref = OutboundRef.from_json(json.loads(message["Body"]))
+    assert OutboundStore(world.table).claim(ref, "2026-01-01T00:00:00.000Z") is not None
+    assert world.deliver([message]) == {message["MessageId"]}  # looked at again later, not failed, not sent
+    assert world.messages(interaction_id)[0]["status"] == "queued" and world.outbox() == []
+
+
+def test_the_sweep_re_drives_a_reply_whose_enqueue_was_lost(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "lost on the way", "c-1")
+    world.stream.read()  # the stream batch is lost (the enqueue never happened)
+    schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
+    assert world.invoke(schedule) == {"redriven": 1}
+    world.pump()
+    assert [item["body"] for item in world.outbox()] == ["lost on the way"]
+    assert world.invoke(schedule) == {"redriven": 0}  # sent: out of the outbox index
+
+
+def test_the_account_send_rate_spaces_a_burst(world: Outbound) -> None:
+    world.account(sendRatePerSecond=2)
+    interactions = [world.sms("hi", phone=f"+1415555{n:04d}") for n in range(6)]
+    for n, interaction_id in enumerate(interactions):
+        world.reply(interaction_id, f"burst {n}", "c-1")
+    world.pump(seconds=6)
+    sent = world.outbox()
+    assert len(sent) == 6
+    per_second: dict[str, int] = {}
+    for item in sent:
+        per_second[item["at"][:19]] = per_second.get(item["at"][:19], 0) + 1
+    assert max(per_second.values()) <= 2
+
+
+# --- validation ------------------------------------------------------------------------------------------------
+
+
+def test_a_closed_interaction_answers_409_and_an_unknown_one_404(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    assert admin(world.admin, "POST", f"/admin/interactions/{interaction_id}/close", {})[0] == 200
+    status, body = world.reply(interaction_id, "too late", "c-1")
+    assert status == 409 and body["error"] == "interaction_closed"
+    assert world.reply("int-missing", "anyone?", "c-1")[0] == 404
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"body": "   "}, "body"),
+        ({"body": "x" * 1601}, "body"),
+        ({"body": "look", "media": ["http://example.com/a.jpg"]}, "media[0]"),
+        ({"body": "ok", "clientMessageId": ""}, "clientMessageId"),
+    ],
+)
+def test_an_invalid_reply_is_422_naming_the_field(world: Outbound, payload: dict[str, Any], field: str) -> None:
+    interaction_id = world.sms("hello")
+    status, body = admin(
+        world.admin, "POST", f"/admin/interactions/{interaction_id}/messages", {"clientMessageId": "c-1", **payload}
+    )
+    assert status == 422 and body["field"] == field, body
+
+
+def test_media_to_a_provider_that_cannot_send_mms_is_422_and_https_media_is_kept(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    status, body = world.reply(interaction_id, "a photo", "c-1", media=["https://example.com/a.jpg"])
+    assert status == 202 and body["message"]["media"] == ["https://example.com/a.jpg"]
+    credentials = {"apiKey": "key12345", "apiSecret": "secret12345", "signatureSecret": "signature12345"}
+    body = {"name": "Acme", "provider": "vonage", "phoneNumber": OUR_NUMBER, "credentials": credentials}
+    assert admin(world.admin, "PUT", "/admin/accounts/acme", body)[0] == 200
+    fresh = load_function("admin")  # a container that has not cached the account yet
+    status, body = admin(
+        fresh,
+        "POST",
+        f"/admin/interactions/{interaction_id}/messages",
+        {"body": "a photo", "clientMessageId": "c-2", "media": ["https://example.com/a.jpg"]},
+    )
+    assert status == 422 and body["field"] == "media" and "vonage cannot send MMS" in body["message"]
+
+
+def test_preview_counts_segments_without_side_effects(world: Outbound) -> None:
+    status, body = admin(world.admin, "POST", "/admin/messages/preview", {"body": "€" * 81})
+    # 162 septets: 76 € fill part one (152; the next pair does not fit its last septet), 5 € are 10 of part two.
+    assert status == 200 and body == {"encoding": "GSM-7", "segments": 2, "characters": 81, "remaining": 143}
+    status, body = admin(world.admin, "POST", "/admin/messages/preview", {"body": "Thanks! 👍"})
+    assert body == {"encoding": "UCS-2", "segments": 1, "characters": 9, "remaining": 60}
+    assert world.enqueue_new_replies() == 0
+
+
+# --- opt-out ----------------------------------------------------------------------------------------------------
+
+
+def test_stop_is_confirmed_and_blocks_replies_until_start(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.sms("  stop ")
+    world.pump()
+    assert [item["body"] for item in world.outbox()][-1].startswith("You are unsubscribed from Acme")
+    status, body = world.reply(interaction_id, "are you there?", "c-1")
+    assert status == 422 and body["error"] == "opted_out"
+    status, listed = admin(world.admin, "GET", "/admin/accounts/acme/optouts")
+    assert [(item["phone"], item["source"]) for item in listed["items"]] == [(PHONE, "keyword:STOP")]
+
+    world.sms("Start")
+    world.pump()
+    assert world.outbox()[-1]["body"].startswith("You are subscribed again to messages from Acme")
+    assert world.reply(interaction_id, "welcome back", "c-2")[0] == 202
+    world.sms("HELP")
+    world.pump()
+    bodies = [item["body"] for item in world.outbox()]
+    assert "welcome back" in bodies and bodies[-1].startswith("Acme: reply STOP to unsubscribe")
+    assert admin(world.admin, "GET", "/admin/accounts/acme/optouts")[1]["items"] == []
+
+
+def test_a_provider_retry_of_stop_confirms_once(world: Outbound) -> None:
+    world.sms("hello")
+    world.sms("STOP", sid="SMstop1")
+    world.sms("STOP", sid="SMstop1")
+    world.pump()
+    assert len([item for item in world.outbox() if item["body"].startswith("You are unsubscribed")]) == 1
+
+
+def test_keywords_and_texts_are_configurable_per_account(world: Outbound) -> None:
+    world.account(optOut={"stopKeywords": ["ARRET"], "stopText": "{accountName}: plus de messages."})
+    interaction_id = world.sms("hello")
+    world.sms("stop")  # not a keyword of this account any more
+    assert world.reply(interaction_id, "still here", "c-1")[0] == 202
+    world.sms("arret")
+    world.pump()
+    assert world.outbox()[-1]["body"] == "Acme: plus de messages."
+    assert world.reply(interaction_id, "gone?", "c-2")[0] == 422
+
+
+def test_opt_outs_are_editable_through_the_admin_api(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    path = f"/admin/accounts/acme/optouts/{quote('(415) 555-2671')}"
+    status, body = admin(world.admin, "PUT", path, {"source": "phone call"})
+    assert status == 201 and body["id"] == PHONE and body["source"] == "phone call"
+    assert admin(world.admin, "PUT", f"/admin/accounts/acme/optouts/{quote(PHONE)}", {})[0] == 200
+    assert world.reply(interaction_id, "blocked", "c-1")[0] == 422
+    assert admin(world.admin, "DELETE", f"/admin/accounts/acme/optouts/{quote(PHONE)}")[0] == 204
+    assert admin(world.admin, "DELETE", f"/admin/accounts/acme/optouts/{quote(PHONE)}")[0] == 404
+    assert world.reply(interaction_id, "allowed", "c-2")[0] == 202
+    assert admin(world.admin, "GET", "/admin/accounts/nobody/optouts")[0] == 404
+
+
+def test_a_stop_after_a_reply_was_queued_stops_that_reply_too(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.reply(interaction_id, "queued before the stop", "c-1")
+    world.enqueue_new_replies()
+    world.sms("STOP")
+    world.pump()
+    bodies = [item["body"] for item in world.outbox()]
+    assert "queued before the stop" not in bodies and bodies[0].startswith("You are unsubscribed")
+    [refused] = [message for message in world.messages(interaction_id) if message["sender"] == "admin"]
+    assert refused["status"] == "failed" and refused["errorCode"] == "opted-out"
