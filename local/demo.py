@@ -49,6 +49,14 @@ def main() -> None:
         f"{http}/admin/interactions", params={"accountId": account, "phone": CUSTOMER}, timeout=30
     ).json()["items"]
     show("after the close, the next SMS opened a new interaction", [(i["id"], i["status"]) for i in after])
+    time.sleep(1)  # routing assigns it
+    still_open = [i for i in after if i["status"] == "open"]
+    if still_open:
+        holder = session.get(f"{http}/admin/interactions/{still_open[-1]['id']}", timeout=30).json().get("agentId")
+        print(
+            f"\n== it is open with {holder or 'nobody yet'}: answer and close it in that agent's desktop "
+            "(the URLs `make run` printed); the dashboard shows it live"
+        )
 
 
 if __name__ == "__main__":
