@@ -83,6 +83,7 @@ bench: install build
 	$(BIN)/python bench/routing_hot_keys.py
 	$(BIN)/python bench/routing_local.py
 	$(BIN)/python bench/realtime_local.py
+	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
 
 clean:
