@@ -19,20 +19,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import io
-import json
-import os
 import statistics
 import sys
 import time
 import uuid
 import zipfile
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
 import boto3
-import requests
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
@@ -66,24 +62,6 @@ def percentiles(label: str, values: list[float]) -> None:
         f"  {label:<52} p50 {statistics.median(values) * 1000:6.0f} ms   p95 {p95 * 1000:6.0f} ms   "
         f"(n={len(values)}, min {values[0] * 1000:.0f}, max {values[-1] * 1000:.0f})"
     )
-
-
-@contextlib.contextmanager
-def stack_for_bench() -> Iterator[Stack]:
-    running = os.environ.get("SMS_TEST_ENDPOINTS")
-    if running:
-        endpoints = json.loads(Path(running).read_text())
-        yield Stack(
-            http=endpoints["http"],
-            ws=endpoints["ws"],
-            sandbox=endpoints["sandbox"],
-            admin_token=endpoints["adminToken"],
-            endpoint=endpoints["http"].split("/_aws/")[0],
-            session=requests.Session(),
-        )
-        return
-    with local_stack() as stack:
-        yield stack
 
 
 def aws(stack: Stack, service: str) -> Any:
@@ -249,7 +227,7 @@ async def throughput(stack: Stack) -> None:
 
 
 def main() -> None:
-    with stack_for_bench() as stack:
+    with local_stack() as stack:
         asyncio.run(latency(stack))
         asyncio.run(throughput(stack))
 

@@ -129,8 +129,19 @@ def stack(started_stack: Stack) -> Stack:
 
 @pytest.fixture(scope="session")
 def started_stack() -> Iterator[Stack]:
+    with local_stack() as started:
+        yield started
+
+
+@contextmanager
+def local_stack(**env_overrides: str) -> Iterator[Stack]:
+    """`make run` on free ports in a state directory of its own, until the block ends (tests and bench/).
+
+    SMS_TEST_ENDPOINTS=<endpoints.json of a stack already up> uses that stack instead, to iterate without a
+    redeploy (it is then not a fresh stack: the `fresh_stack` tests prove less).
+    """
     running = os.environ.get("SMS_TEST_ENDPOINTS")
-    if running:  # iterate on tests against a stack already up (its endpoints.json), without a redeploy
+    if running:
         endpoints = json.loads(Path(running).read_text())
         yield Stack(
             http=endpoints["http"],
@@ -141,13 +152,6 @@ def started_stack() -> Iterator[Stack]:
             session=requests.Session(),
         )
         return
-    with local_stack() as started:
-        yield started
-
-
-@contextmanager
-def local_stack(**env_overrides: str) -> Iterator[Stack]:
-    """`make run` on free ports in a state directory of its own, until the block ends (tests and bench/)."""
     port, sandbox_port = free_port(), free_port()
     state_dir = Path(tempfile.mkdtemp(prefix="sms-stack-"))
     env = {
