@@ -5,7 +5,8 @@
 2. Through the deployed local stack (started on free ports), one conversation at a time: `assignedAt - createdAt`
    (both stamped by the functions) for an account without triggers, then for one whose new interactions fire
    triggers before routing (tag + setAttributes + callUrl queued, plus 10 rules that do not match), then one whose
-   trigger reroutes every new interaction to another queue.
+   trigger reroutes every new interaction to another queue, then one whose welcome auto-reply (with the queue
+   position, 32 index reads) goes out through outbound before routing.
 Run after `make build`: `.venv/bin/python bench/triggers.py [CONVERSATIONS]`.
 """
 
@@ -139,6 +140,17 @@ def stack_latency() -> None:
         plain = stack.twilio_account(f"plain-{suffix}", queueId=f"tq-{suffix}")
         firing = stack.twilio_account(f"firing-{suffix}", queueId=f"tq-{suffix}")
         rerouting = stack.twilio_account(f"reroute-{suffix}", queueId=f"tq-{suffix}")
+        welcoming = stack.twilio_account(f"welcome-{suffix}", queueId=f"tq-{suffix}")
+        stack.admin(
+            "PUT",
+            f"/admin/accounts/{welcoming['id']}/triggers/welcome",
+            json={
+                "event": "interaction.created",
+                "actions": [
+                    {"type": "autoReply", "text": "Hi! You are number {{queuePosition}}.", "frequency": "once"}
+                ],
+            },
+        )
         for index in range(10):
             stack.admin(
                 "PUT",
@@ -171,6 +183,7 @@ def stack_latency() -> None:
         baseline = report("no triggers: interaction written -> assigned", one_at_a_time(stack, plain, "+1415561"))
         report("11 triggers, one firing 3 actions", one_at_a_time(stack, firing, "+1415562"), baseline)
         report("a trigger rerouting to another queue", one_at_a_time(stack, rerouting, "+1415563"), baseline)
+        report("a welcome autoReply with {{queuePosition}}", one_at_a_time(stack, welcoming, "+1415564"), baseline)
 
 
 if __name__ == "__main__":

@@ -17,6 +17,7 @@ from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
 RUN_TTL_DAYS = 14
 ONCE_TTL_DAYS = 90
 MAX_RUNS_LISTED = 100
+COUNT_WORKERS = 8
 
 # An interaction write by a trigger action needs the interaction open (a close racing it wins).
 _OPEN = "#s = :open"
@@ -240,30 +241,31 @@ class TriggerStore:
         return self._update(interaction_id, update, _OPEN + " AND attribute_exists(bot)", values)
 
     def count_waiting(self, queue_id: str, before: str | None) -> int:
-        """Waiters of the queue (ahead of the sort key `before`, when given), over every shard."""
+        """Waiters of the queue (ahead of the sort key `before`, when given), over every shard, the shards read
+        side by side (the count is on the way to the customer's first reply)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
+            return sum(pool.map(lambda shard: self._count_shard(queue_id, shard, before), range(keys.WAITING_SHARDS)))
+
+    def _count_shard(self, queue_id: str, shard: int, before: str | None) -> int:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "IndexName": keys.GSI3,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
+            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
+            "ExpressionAttributeValues": to_values(
+                {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
+            ),
+            "Select": "COUNT",
+        }
         total = 0
-        for shard in range(keys.WAITING_SHARDS):
-            condition = "#p = :p" + (" AND #s < :before" if before else "")
-            params: dict[str, Any] = {
-                "TableName": self.table_name,
-                "IndexName": keys.GSI3,
-                "KeyConditionExpression": condition,
-                "ExpressionAttributeNames": {
-                    "#p": keys.ROUTING_PARTITION,
-                    **({"#s": keys.ROUTING_SORT} if before else {}),
-                },
-                "ExpressionAttributeValues": to_values(
-                    {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
-                ),
-                "Select": "COUNT",
-            }
-            while True:
-                response = self.client.query(**params)
-                total += int(response.get("Count", 0))
-                if "LastEvaluatedKey" not in response:
-                    break
-                params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-        return total
+        while True:
+            response = self.client.query(**params)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
 
     # --- plumbing ------------------------------------------------------------------------------------------
 
