@@ -16,6 +16,7 @@ from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
 from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
+from smschannel.outbound.poller import StatusPoller
 from smschannel.outbound.sender import OutboundSender, Verdict
 from smschannel.outbound.store import OutboundRef
 from smschannel.settings import get_settings
@@ -34,6 +35,7 @@ sender = OutboundSender(
     retry_base_seconds=settings.retry_base_seconds,
 )
 enqueuer = Enqueuer(table, settings.outbound_queue_url)
+poller = StatusPoller(table, accounts, lambda: sender.session)
 # One failure stops the rest of its message group (one customer's replies leave in order), not other groups.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every record failed is reported like any other (the delays chosen for it must apply), not raised.
@@ -97,7 +99,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if is_schedule(event):
         redriven = enqueuer.sweep(settings.outbox_sweep_seconds)
         metrics.add_metric(name="OutboundRedriven", unit=MetricUnit.Count, value=redriven)
-        return {"redriven": redriven}
+        # Providers without receipts (Skebby, IntelePeer): ask for the status of recent sent messages.
+        polled = poller.poll()
+        metrics.add_metric(name="StatusPolled", unit=MetricUnit.Count, value=polled.asked)
+        return {"redriven": redriven, "polled": polled.asked, "statusUpdated": polled.updated}
     if event_source(event) == "aws:dynamodb":
         # New replies on the table stream: to the FIFO queue (a failure here is re-driven by the sweep).
         enqueued = enqueuer.enqueue(refs_in_stream(event))

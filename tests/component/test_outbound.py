@@ -379,10 +379,10 @@ def test_the_sweep_re_drives_a_reply_whose_enqueue_was_lost(world: Outbound) -> 
     world.reply(interaction_id, "lost on the way", "c-1")
     world.stream.read()  # the stream batch is lost (the enqueue never happened)
     schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
-    assert world.invoke(schedule) == {"redriven": 1}
+    assert world.invoke(schedule)["redriven"] == 1
     world.pump()
     assert [item["body"] for item in world.outbox()] == ["lost on the way"]
-    assert world.invoke(schedule) == {"redriven": 0}  # sent: out of the outbox index
+    assert world.invoke(schedule)["redriven"] == 0  # sent: out of the outbox index
 
 
 def test_the_account_send_rate_spaces_a_burst(world: Outbound) -> None:
@@ -519,3 +519,43 @@ def test_a_stop_after_a_reply_was_queued_stops_that_reply_too(world: Outbound) -
     assert "queued before the stop" not in bodies and bodies[0].startswith("You are unsubscribed")
     [refused] = [message for message in world.messages(interaction_id) if message["sender"] == "admin"]
     assert refused["status"] == "failed" and refused["errorCode"] == "opted-out"
+
+
+# --- providers without receipts ---------------------------------------------------------------------------------
+
+
+def test_a_provider_without_receipts_is_polled_with_backoff_until_the_status_is_final(world: Outbound) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    interaction_id = world.sms("hello")
+    credentials = {"userKey": "user-123456", "accessToken": "token-123456", "webhookSecret": "secret-123456"}
+    body = {
+        "name": "Acme",
+        "provider": "skebby",
+        "phoneNumber": OUR_NUMBER,
+        "credentials": credentials,
+        "apiBaseUrl": f"{world.sandbox}/api/skebby/acme",
+    }
+    assert admin(world.admin, "PUT", "/admin/accounts/acme", body)[0] == 200
+    status, reply = admin(
+        load_function("admin"),
+        "POST",
+        f"/admin/interactions/{interaction_id}/messages",
+        {"body": "Ciao", "clientMessageId": "c-1"},
+    )
+    assert status == 202, reply
+    world.pump()
+    [sent] = world.messages(interaction_id)
+    assert sent["status"] == "sent" and sent["providerMessageId"] == reply["message"]["id"]  # our id is the order id
+
+    poller = world.outbound.poller
+    assert poller.poll().asked == 0  # the first query waits 30 s
+    report = poller.poll(datetime.now(UTC) + timedelta(seconds=31))
+    assert (report.asked, report.finished) == (1, 0)  # Skebby still says SENT: asked again later
+    assert poller.poll(datetime.now(UTC) + timedelta(seconds=40)).asked == 0  # backoff: not yet
+    forced = {"accountId": "acme", "providerMessageId": sent["providerMessageId"], "status": "delivered"}
+    assert requests.post(f"{world.sandbox}/status", json=forced, timeout=5).status_code == 200
+    report = poller.poll(datetime.now(UTC) + timedelta(seconds=95))
+    assert (report.asked, report.updated, report.finished) == (1, 1, 1)
+    assert world.messages(interaction_id)[0]["status"] == "delivered"
+    assert poller.poll(datetime.now(UTC) + timedelta(hours=2)).asked == 0  # final: out of the poll index
