@@ -122,9 +122,10 @@ class Outbound:
         """One SQS batch into the handler; successes are deleted as the mapping deletes them. Returns failures."""
         response = self.invoke({"Records": [sqs_record(message, self.queue_url) for message in messages]})
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:  # one DeleteMessageBatch, as the mapping deletes a batch's successes
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return failed
 
     def pump(self, seconds: float = 0.0) -> None:
