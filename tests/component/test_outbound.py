@@ -9,12 +9,15 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
+from unittest import mock
 from urllib.parse import quote
 
 import boto3
 import pytest
 import requests
+from botocore.client import BaseClient
 
 from local.sandbox import SandboxState, start_sandbox
 from smschannel.dynamo import Table
@@ -267,6 +270,22 @@ def test_replies_of_one_interaction_leave_in_the_order_they_were_written(world: 
     assert [item["body"] for item in world.outbox()] == [f"part {n}" for n in range(8)]
 
 
+@contextmanager
+def requests_applied_atomically() -> Iterator[None]:
+    """DynamoDB applies each request atomically (a conditional write is checked and written as one step); moto,
+    called from several threads, does not. One request at a time restores that guarantee and nothing more: the
+    racing senders still interleave between their requests, as concurrent Lambda invocations do."""
+    lock = threading.Lock()
+    make_api_call = BaseClient._make_api_call
+
+    def one_at_a_time(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        with lock:
+            return make_api_call(client, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", one_at_a_time):
+        yield
+
+
 def test_a_redelivered_batch_and_concurrent_deliveries_send_nothing_twice(world: Outbound) -> None:
     interaction_id = world.sms("hello")
     for n in range(3):
@@ -276,10 +295,11 @@ def test_a_redelivered_batch_and_concurrent_deliveries_send_nothing_twice(world:
     assert len(messages) == 3
     event = {"Records": [sqs_record(message, world.queue_url) for message in messages]}
     threads = [threading.Thread(target=world.invoke, args=(event,)) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    with requests_applied_atomically():
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
     world.invoke(event)  # and SQS redelivers the whole batch once more
     assert sorted(item["body"] for item in world.outbox()) == ["r0", "r1", "r2"]
     assert {message["status"] for message in world.messages(interaction_id)} == {"sent"}
