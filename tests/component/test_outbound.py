@@ -226,7 +226,9 @@ def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Outb
     world = Outbound(aws, f"http://127.0.0.1:{port}/sandbox", state, queues)
     world.account()
     try:
-        yield world
+        # The sender sends its batch's group heads on threads: keep moto to DynamoDB's per-request atomicity.
+        with requests_applied_atomically():
+            yield world
     finally:
         server.shutdown()
         server.server_close()
@@ -580,3 +582,25 @@ def test_a_provider_without_receipts_is_polled_with_backoff_until_the_status_is_
     assert (report.asked, report.updated, report.finished) == (1, 1, 1)
     assert world.messages(interaction_id)[0]["status"] == "delivered"
     assert poller.poll(datetime.now(UTC) + timedelta(hours=2)).asked == 0  # final: out of the poll index
+
+
+def test_the_heads_of_a_batch_s_groups_are_sent_concurrently_and_a_failure_holds_only_its_group(
+    world: Outbound,
+) -> None:
+    interactions = [world.sms("hi", phone=f"+1415554{n:04d}") for n in range(5)]
+    for interaction_id in interactions:
+        world.reply(interaction_id, "first", "c-1")
+        world.reply(interaction_id, "second", "c-2")
+    world.fault("500", 1)  # whichever head reaches the provider first is refused
+    world.enqueue_new_replies()
+    messages = world.receive()
+    assert len(messages) == 10
+    with requests_applied_atomically():  # moto applies each request atomically only one at a time
+        failed = world.deliver(messages)
+    assert len(failed) == 2  # the refused head and the reply queued behind it in its group
+    assert len(world.outbox()) == 8
+    world.pump(seconds=3)
+    sent = world.outbox()
+    assert len(sent) == 10
+    for phone in {item["to"] for item in sent}:
+        assert [item["body"] for item in sent if item["to"] == phone] == ["first", "second"]
