@@ -74,6 +74,7 @@ bench: install build
 	$(BIN)/python bench/routing_local.py
 	$(BIN)/python bench/outbound_costs.py
 	$(BIN)/python bench/outbound_local.py
+	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
 
 clean:

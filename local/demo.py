@@ -49,6 +49,42 @@ def main() -> None:
         f"{http}/admin/interactions", params={"accountId": account, "phone": CUSTOMER}, timeout=30
     ).json()["items"]
     show("after the close, the next SMS opened a new interaction", [(i["id"], i["status"]) for i in after])
+    triggers_demo(http, sandbox, session, show)
+
+
+def triggers_demo(http: str, sandbox: str, session: requests.Session, show: Any) -> None:
+    """The `triggers-demo` account: a keyword routes to billing; texting `bot` talks to the sandbox's bot."""
+    account, customer = "triggers-demo", "+14155550177"
+
+    def text(body: str) -> None:
+        requests.post(f"{sandbox}/inbound", json={"accountId": account, "from": customer, "body": body}, timeout=60)
+
+    def current() -> dict[str, Any]:
+        found = session.get(
+            f"{http}/admin/interactions", params={"accountId": account, "phone": customer, "status": "open"}, timeout=30
+        ).json()["items"]
+        return dict(session.get(f"{http}/admin/interactions/{found[-1]['id']}", timeout=30).json())
+
+    text("Hi, I have a question about my bill")
+    time.sleep(1)
+    billing = current()
+    show(
+        "triggers: 'bill' routed the new conversation to the billing queue",
+        {key: billing[key] for key in ("id", "queueId", "agentId", "tags")},
+    )
+    session.post(f"{http}/admin/interactions/{billing['id']}/close", json={"disposition": "resolved"}, timeout=30)
+    for body in ("bot hello", "what are your hours?", "I want a human"):
+        text(body)
+        time.sleep(1)
+    handed = current()
+    show(
+        "triggers: the demo bot answered first, then handed off to a person",
+        {key: handed.get(key) for key in ("id", "queueId", "agentId", "botHandoff", "attributes")},
+    )
+    show("what the bot was told", requests.get(f"{sandbox}/bot", timeout=30).json()["items"][-3:])
+    runs = session.get(f"{http}/admin/accounts/{account}/triggers/billing/runs", timeout=30).json()["items"]
+    show("the billing trigger's runs", runs[:2])
+    session.post(f"{http}/admin/interactions/{handed['id']}/close", json={"disposition": "resolved"}, timeout=30)
 
 
 if __name__ == "__main__":

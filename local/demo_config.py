@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import requests
 
+from local.sandbox import BOT_SECRET
 from smschannel.providers import ADAPTERS
 
 DEMO_QUEUE = "support"
+BILLING_QUEUE = "billing"
+# The account the trigger demo runs on: its own number (and no `demo-` prefix, which names one account per
+# provider), so no other demo conversation is answered by its triggers.
+TRIGGERS_ACCOUNT = "triggers-demo"
+TRIGGERS_NUMBER = "+15550109999"
+TRIGGERS_TIME_ZONE = "America/New_York"
 DEMO_AGENTS = ("agent-1", "agent-2")
 # Each demo account gets its own number so the demo can text any of them.
 DEMO_NUMBER_PREFIX = "+1555010"
@@ -30,6 +38,7 @@ def load_demo_configuration(http_base: str, admin_token: str, sandbox_base: str)
     for index, agent_id in enumerate(DEMO_AGENTS, start=1):
         put(f"/admin/agents/{agent_id}", {"name": f"Agent {index}", "capacity": 3, "status": "ready"})
     put(f"/admin/queues/{DEMO_QUEUE}", {"name": "Support", "strategy": "round-robin", "agentIds": list(DEMO_AGENTS)})
+    put(f"/admin/queues/{BILLING_QUEUE}", {"name": "Billing", "strategy": "least-busy", "agentIds": list(DEMO_AGENTS)})
     for index, (name, adapter) in enumerate(sorted(ADAPTERS.items())):
         account_id = demo_account_id(name)
         put(
@@ -44,3 +53,74 @@ def load_demo_configuration(http_base: str, admin_token: str, sandbox_base: str)
                 "apiBaseUrl": f"{sandbox_base}/api/{name}/{account_id}",
             },
         )
+    load_trigger_demo(put, sandbox_base)
+
+
+def load_trigger_demo(put: Callable[[str, dict[str, Any]], None], sandbox_base: str) -> None:
+    """`triggers-demo`: a welcome reply on every new conversation, an out-of-hours reply (09:00-17:00 Mon-Fri in
+    New York, plus holidays), `billing` routed to the billing queue, and `bot` handed to the sandbox's webhook bot."""
+    twilio = ADAPTERS["twilio"]
+    put(
+        f"/admin/accounts/{TRIGGERS_ACCOUNT}",
+        {
+            "name": "Demo Triggers",
+            "provider": "twilio",
+            "phoneNumber": TRIGGERS_NUMBER,
+            "credentials": twilio.sandbox_credentials(),
+            "queueId": DEMO_QUEUE,
+            "defaultRegion": "US",
+            "apiBaseUrl": f"{sandbox_base}/api/twilio/{TRIGGERS_ACCOUNT}",
+            "options": {"timeZone": TRIGGERS_TIME_ZONE, "holidays": ["2026-12-25", "2027-01-01"]},
+        },
+    )
+    triggers: dict[str, dict[str, Any]] = {
+        "billing": {
+            "name": "Billing questions go to the billing queue",
+            "event": "interaction.created",
+            "priority": 10,
+            "conditions": {"rules": [{"field": "body", "op": "regex", "value": r"\bbill(ing)?\b|\binvoice"}]},
+            "actions": [{"type": "route", "queueId": BILLING_QUEUE}, {"type": "tag", "tags": ["billing"]}],
+        },
+        "bot": {
+            "name": "Texting 'bot' starts a conversation with the demo bot",
+            "event": "interaction.created",
+            "priority": 20,
+            "stopProcessing": True,
+            "conditions": {"rules": [{"field": "body", "op": "regex", "value": r"^\s*bot\b"}]},
+            "actions": [{"type": "bot", "backend": "webhook", "url": f"{sandbox_base}/bot", "secret": BOT_SECRET}],
+        },
+        "welcome": {
+            "name": "Welcome",
+            "event": "interaction.created",
+            "priority": 30,
+            "actions": [
+                {
+                    "type": "autoReply",
+                    "text": "Hi! Thanks for texting {{accountName}}. You are number {{queuePosition}} in line.",
+                    "frequency": "once",
+                }
+            ],
+        },
+        "out-of-hours": {
+            "name": "Out of hours",
+            "event": "message.received",
+            "priority": 40,
+            "conditions": {
+                "match": "any",
+                "rules": [
+                    {"field": "localTime", "op": "between", "value": ["17:00", "09:00"]},
+                    {"field": "weekday", "op": "in", "value": ["sat", "sun"]},
+                    {"field": "holiday", "op": "equals", "value": True},
+                ],
+            },
+            "actions": [
+                {
+                    "type": "autoReply",
+                    "text": "We are closed now (Mon-Fri 9-17 New York time); an agent will answer when we open.",
+                    "frequency": "once",
+                }
+            ],
+        },
+    }
+    for trigger_id, trigger in triggers.items():
+        put(f"/admin/accounts/{TRIGGERS_ACCOUNT}/triggers/{trigger_id}", trigger)

@@ -1,11 +1,12 @@
 """The provider sandbox of the local stack: every provider's API as our outbound code calls it, and the
 provider's side of its webhooks (inbound SMS and status callbacks, signed the provider's way).
 
-Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, `POST /status`, and each
-provider's API under `/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats
-come from the adapters. Like the real providers, after accepting a send the sandbox posts its delivery callbacks
-by itself (`sent`, then `delivered`, signed as the provider signs them) to the status URL the send named;
-`/sandbox/status` forces any other outcome.
+Routes (base `/sandbox`): `GET|DELETE /outbox`, `POST /inbound`, `POST /faults`, `POST /status`, `POST|GET /bot`
+(a small webhook bot for the trigger `bot` action, signed like callUrl with BOT_SECRET), and each provider's API
+under `/api/{provider}/{accountId}/...` (the demo accounts' `apiBaseUrl`). Provider wire formats come from the
+adapters. Like the real providers, after accepting a send the sandbox posts its delivery callbacks by itself
+(`sent`, then `delivered`, signed as the provider signs them) to the status URL the send named; `/sandbox/status`
+forces any other outcome.
 """
 
 from __future__ import annotations
@@ -28,11 +29,15 @@ from smschannel.models import Account, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
 from smschannel.providers.base import HTTP_TIMEOUT, OutboundSms, ProviderAdapter, SimulatedWebhook, WebhookRequest
 from smschannel.stores.configuration import ConfigurationStore
+from smschannel.triggers.signing import SIGNATURE_HEADER, verify
 
 FAULT_MODES = {"500", "429", "timeout", "400"}
 # Seconds before the automatic `sent` callback, then before `delivered` (the sender stores the provider's id
 # right after the API answers; real providers take longer still).
 AUTO_STATUS_DELAYS = (0.4, 0.4)
+# The demo webhook bot's shared secret (the `secret` of a `bot` action with backend `webhook`).
+BOT_SECRET = "sandbox-bot-secret"  # noqa: S105 (a local demo secret, published on purpose)
+BOT_HANDOFF_WORDS = ("human", "person", "operator")
 # Longer than the senders' read timeout, so a "timeout" fault really times the caller out.
 TIMEOUT_FAULT_SECONDS = HTTP_TIMEOUT[1] + 2
 
@@ -49,6 +54,7 @@ class SandboxState:
     accepted: dict[tuple[str, str], float] = field(default_factory=dict)
     forced: dict[tuple[str, str], StatusUpdate] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # what the automatic callbacks got back
+    bot_turns: list[dict[str, Any]] = field(default_factory=list)  # what the demo bot was told, in order
 
     def polled_status(self, provider: str, provider_message_id: str) -> StatusUpdate | None:
         """What a polled provider reports: a forced status, else `delivered` once the automatic delays passed."""
@@ -109,6 +115,11 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 self._status()
             elif path == "/sandbox/faults" and method == "POST":
                 self._faults()
+            elif path == "/sandbox/bot" and method == "POST":
+                self._bot()
+            elif path == "/sandbox/bot" and method == "GET":
+                with self.state.lock:
+                    self._send(200, {"items": list(self.state.bot_turns)})
             elif path.startswith("/sandbox/api/"):
                 self._provider_api(method, path)
             else:
@@ -220,6 +231,27 @@ class SandboxHandler(BaseHTTPRequestHandler):
         with self.state.lock:
             self.state.faults.setdefault(provider, deque()).extend([mode] * count)
         self._send(200, {"provider": provider, "mode": mode, "count": count})
+
+    # --- the demo webhook bot ------------------------------------------------------------------------------
+
+    def _bot(self) -> None:
+        """Answers each turn; hands off when the customer asks for a person. Refuses a wrong signature (401)."""
+        body = self._body()
+        if not verify(BOT_SECRET, body, self.headers.get(SIGNATURE_HEADER)):
+            self._send(401, {"error": "invalid_signature", "message": "X-Signature does not verify"})
+            return
+        turn = json.loads(body)
+        text = str(turn.get("body", ""))
+        with self.state.lock:
+            self.state.bot_turns.append({**turn, "at": utc_now()})
+            turns = sum(1 for each in self.state.bot_turns if each.get("interactionId") == turn.get("interactionId"))
+        if any(word in text.lower() for word in BOT_HANDOFF_WORDS):
+            self._send(
+                200, {"reply": "Connecting you to a person now.", "handoff": True, "attributes": {"botTurns": turns}}
+            )
+            return
+        reply = f"Demo bot here: you said {text!r}. Text 'human' (or 'agent') for a person."
+        self._send(200, {"reply": reply, "handoff": False, "attributes": {"botTurns": turns}})
 
     # --- the provider's send API ----------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""Queue assignment on the table stream (Powertools batch, partial failures) and the once-a-minute timeout sweep."""
+"""The table stream: triggers, then queue assignment, per record (Powertools batch, partial failures); and the
+once-a-minute queue timeout sweep."""
 
 from __future__ import annotations
 
@@ -13,15 +14,19 @@ from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
-from smschannel.routing.wakeups import wakeups_of
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
+from smschannel.stream import ChangeHandler
+from smschannel.triggers.events import Change
+from smschannel.triggers.wiring import build_engine
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
-service = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
+configuration = ConfigurationStore(table)
+service = RoutingService(RoutingStore(table, configuration, ContactStore(table)))
+changes = ChangeHandler(service, build_engine(settings, table))
 # A batch whose every record failed is reported too, never raised: the local emulator ignores the partial-failure
 # settings and would redeliver a raising batch until MaximumRecordAgeInSeconds.
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams, raise_on_entire_batch_failure=False)
@@ -33,8 +38,16 @@ def route_change(record: DynamoDBRecord) -> None:
     event_name = record.event_name.name if record.event_name else ""
     if change is None:
         return
-    for wakeup in wakeups_of(event_name, change.old_image, change.new_image):
-        service.handle(wakeup)
+    changes.handle(
+        Change(
+            event_id=record.event_id or "",
+            event_name=event_name,
+            old=change.old_image,
+            new=change.new_image,
+            written_at=change.approximate_creation_date_time,
+            sequence_number=change.sequence_number or "",
+        )
+    )
 
 
 def is_schedule(event: dict[str, Any]) -> bool:

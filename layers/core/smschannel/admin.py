@@ -17,8 +17,6 @@ from smschannel.models import (
     OptOut,
     Queue,
     QueueIn,
-    Trigger,
-    TriggerIn,
 )
 from smschannel.optouts import OptOutStore
 from smschannel.phone import normalize_phone
@@ -27,6 +25,9 @@ from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.conversations import ConversationStore
 from smschannel.tokens import issue_token
+from smschannel.triggers.admin import TriggerAdmin
+from smschannel.triggers.store import TriggerStore
+from smschannel.triggers.validation import validate_account_options
 
 
 class AdminService:
@@ -37,6 +38,12 @@ class AdminService:
         self.contacts = contacts
         self.conversations = conversations
         self.optouts = OptOutStore(configuration.table)
+        self.triggers = TriggerAdmin(
+            TriggerStore(configuration.table),
+            account_exists=lambda account_id: configuration.get_account(account_id) is not None,
+            queue_exists=lambda queue_id: configuration.get_queue(queue_id) is not None,
+            agent_exists=lambda agent_id: configuration.get_agent(agent_id) is not None,
+        )
 
     # --- accounts ------------------------------------------------------------------------------------------
 
@@ -56,6 +63,7 @@ class AdminService:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
         if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
+        validate_account_options(body.options)
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
         created = self.configuration.put_account(account)
         stored = self.configuration.get_account(account_id)
@@ -102,21 +110,6 @@ class AdminService:
     def put_agent(self, agent_id: str, body: AgentIn) -> tuple[Agent, bool]:
         created = self.configuration.put_agent(Agent(id=agent_id, **body.model_dump()))
         return require_found(self.configuration.get_agent(agent_id), "agent", agent_id), created
-
-    # --- triggers ------------------------------------------------------------------------------------------
-
-    def put_trigger(self, account_id: str, trigger_id: str, body: TriggerIn) -> tuple[Trigger, bool]:
-        self.get_account(account_id)
-        trigger = Trigger(id=trigger_id, account_id=account_id, **body.model_dump())
-        created = self.configuration.put_trigger(trigger)
-        return trigger, created
-
-    def list_triggers(self, account_id: str) -> list[Trigger]:
-        self.get_account(account_id)
-        return self.configuration.list_triggers(account_id)
-
-    def delete_trigger(self, account_id: str, trigger_id: str) -> None:
-        require_deleted(self.configuration.delete_trigger(account_id, trigger_id), "trigger", trigger_id)
 
     # --- contacts ------------------------------------------------------------------------------------------
 

@@ -250,3 +250,39 @@ def optout(account_id: str, phone: str) -> dict[str, str]:
 
 def send_rate(account_id: str, second: int) -> dict[str, str]:
     return {"pk": f"RATE#{account_id}", "sk": str(second)}
+
+
+# --- triggers (smschannel.triggers) -------------------------------------------------------------------------------
+#
+# | item                         | pk                                      | sk                          |
+# |------------------------------|-----------------------------------------|-----------------------------|
+# | trigger (above)              | ACCOUNT#{accountId}                     | TRIGGER#{id}                |
+# | trigger run (TTL)            | TRIGGERRUNS#{accountId}#{triggerId}     | {position}#{eventId}        |
+# | once-per-interaction marker  | INTERACTION#{interactionId}             | TRIGGERONCE#{triggerId}     |
+# | auto-reply rate window (TTL) | AUTOREPLY#{accountId}#{phone}           | WINDOW#{windowStart}        |
+#
+# A run is keyed by the stream record that fired it (its write time and sequence number as `position`, so runs
+# list in order, and its event id: all stable when the stream redelivers), so the run item doubles as the idempotency claim: a conditional put decides who fires. Runs of one
+# trigger share a partition, newest last; the once marker lives in the interaction's partition (queries of its
+# messages ask for MESSAGE# only); the rate window is per customer phone, so a burst spreads by phone.
+
+
+def trigger_runs_partition(account_id: str, trigger_id: str) -> str:
+    return f"TRIGGERRUNS#{account_id}#{trigger_id}"
+
+
+def trigger_run(account_id: str, trigger_id: str, position: str, event_id: str) -> dict[str, str]:
+    return {"pk": trigger_runs_partition(account_id, trigger_id), "sk": f"{position}#{event_id}"}
+
+
+def stream_position(written_at: str, sequence_number: str) -> str:
+    """Sorts as the stream wrote: the write time (seconds), then the shard's sequence number (digits, padded)."""
+    return f"{written_at}#{sequence_number.zfill(40)}"
+
+
+def trigger_once(interaction_id: str, trigger_id: str) -> dict[str, str]:
+    return {"pk": f"INTERACTION#{interaction_id}", "sk": f"TRIGGERONCE#{trigger_id}"}
+
+
+def auto_reply_window(account_id: str, phone: str, window_start: int) -> dict[str, str]:
+    return {"pk": f"AUTOREPLY#{account_id}#{phone}", "sk": f"WINDOW#{window_start}"}

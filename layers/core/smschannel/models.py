@@ -139,46 +139,6 @@ class Agent(AgentIn):
     updated_at: str = Field(default_factory=utc_now)
 
 
-TriggerEvent = Literal[
-    "interaction.created", "message.received", "interaction.assigned", "interaction.closed", "queue.timeout"
-]
-
-
-class ConditionRule(CamelModel):
-    field: str
-    op: Literal["equals", "notEquals", "contains", "startsWith", "regex", "in", "between"]
-    value: Any = None
-    case_sensitive: bool = False
-
-
-class Conditions(CamelModel):
-    match: Literal["all", "any"] = "all"
-    rules: list[ConditionRule] = Field(default_factory=list)
-
-
-class TriggerIn(CamelModel):
-    event: TriggerEvent
-    conditions: Conditions = Field(default_factory=Conditions)
-    actions: list[dict[str, Any]] = Field(default_factory=list)
-    enabled: bool = True
-
-    @field_validator("actions")
-    @classmethod
-    def _known_actions(cls, actions: list[dict[str, Any]]) -> list[dict[str, Any]]:
-        known = {"autoReply", "route", "close", "tag", "setAttributes", "callUrl", "optOut", "optIn"}
-        for index, action in enumerate(actions):
-            if action.get("type") not in known:
-                raise ValueError(f"actions[{index}].type must be one of {sorted(known)}")
-        return actions
-
-
-class Trigger(TriggerIn):
-    id: str
-    account_id: str
-    created_at: str = Field(default_factory=utc_now)
-    updated_at: str = Field(default_factory=utc_now)
-
-
 class ContactIn(CamelModel):
     name: str | None = None
     email: str | None = None
@@ -277,3 +237,7 @@ class Interaction(CamelModel):
     assigned_at: str | None = None
     tags: list[str] = Field(default_factory=list)
     attributes: dict[str, Any] = Field(default_factory=dict)
+    # While a bot has the conversation (trigger action `bot`): {triggerId, action, backend, since, turns}.
+    bot: dict[str, Any] | None = None
+    # Changes written by trigger actions so far: the loop guard stops evaluating triggers past a bound.
+    trigger_hops: int = 0

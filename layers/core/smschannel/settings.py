@@ -31,6 +31,9 @@ class Settings(BaseModel):
     max_body_length: int = Field(default=1600, alias="MAX_BODY_LENGTH")
     retry_base_seconds: float = Field(default=2.0, alias="RETRY_BASE_SECONDS")
     outbox_sweep_seconds: float = Field(default=60.0, alias="OUTBOX_SWEEP_SECONDS")
+    # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
+    call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
+    trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")
 
     @classmethod
     def from_env(cls) -> Settings:

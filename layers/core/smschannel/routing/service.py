@@ -109,6 +109,23 @@ class RoutingService:
             self.drain([queue])
         return Routed.NO_AGENT
 
+    def route_to_agent(self, routable: Routable, agent_id: str) -> Routed:
+        """A trigger named the agent: assign to them when ready with room, else route through the queue."""
+        outcome = AssignOutcome.CONFLICT
+        for attempt in range(CONFLICT_RETRIES):
+            outcome = self.store.assign(routable, agent_id, self.clock(), None)
+            if outcome != AssignOutcome.CONFLICT:
+                break
+            time.sleep(0.01 * (attempt + 1) * self.rng.random())
+        if outcome == AssignOutcome.ASSIGNED:
+            self._forget_agents([agent_id])
+            self._batch.assigned += 1
+            logger.info("interaction assigned by trigger", extra={"interactionId": routable.id, "agentId": agent_id})
+            return Routed.ASSIGNED
+        if outcome == AssignOutcome.INTERACTION_TAKEN:
+            return Routed.GONE
+        return self.route_new(routable)
+
     def agent_freed(self, agent_id: str) -> int:
         self._forget_agents([agent_id])
         return self.drain(self._queues_of(agent_id))

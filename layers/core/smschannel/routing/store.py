@@ -28,7 +28,8 @@ from smschannel.stores.configuration import ConfigurationStore, release_agent_it
 from smschannel.stores.contacts import ContactStore
 
 # Condition shared by every write that needs the interaction open and unassigned (agentId absent or NULL).
-_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
+# An interaction a bot holds (trigger action `bot`) is not routed until the bot hands off.
+_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null) AND attribute_not_exists(bot)"
 
 
 @dataclass(frozen=True)

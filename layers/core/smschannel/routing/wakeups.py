@@ -54,7 +54,8 @@ def _interaction_wakeups(event_name: str, old: _Image, new: Mapping[str, Any]) -
         closed_now = before is not None and before.status == InteractionStatus.OPEN
         agent_id = after.agent_id or (before.agent_id if before else None)
         return [AgentFreed(agent_id)] if closed_now and agent_id else []
-    if after.agent_id or not after.queue_id:
+    if after.agent_id or not after.queue_id or after.bot:
+        # A bot has the conversation: routing waits for its hand-off (smschannel.triggers).
         return []
     if event_name == "INSERT":
         return [RouteInteraction(after)]

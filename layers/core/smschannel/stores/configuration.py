@@ -1,4 +1,4 @@
-"""Configuration items: accounts (and their triggers), queues and agents."""
+"""Configuration items: accounts, queues and agents (an account's triggers: smschannel.triggers.store)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from typing import Any
 
 from smschannel import keys
 from smschannel.dynamo import Table, to_item, to_values
-from smschannel.models import Account, Agent, Queue, Trigger
+from smschannel.models import Account, Agent, Queue
 
 
 class ConfigurationStore:
@@ -69,26 +69,6 @@ class ConfigurationStore:
 
     def delete_agent(self, agent_id: str) -> bool:
         return self.table.delete(keys.agent(agent_id))
-
-    # --- triggers ------------------------------------------------------------------------------------------
-
-    def put_trigger(self, trigger: Trigger) -> bool:
-        return self.table.put_entity(
-            key=keys.trigger(trigger.account_id, trigger.id), index={}, entity="trigger", model=trigger
-        )
-
-    def list_triggers(self, account_id: str) -> list[Trigger]:
-        items = self.table.query(
-            None,
-            "pk",
-            keys.account(account_id)["pk"],
-            sk_condition=" AND begins_with(sk, :p)",
-            values={":p": keys.TRIGGER_PREFIX},
-        )
-        return [Trigger.model_validate(item) for item in items]
-
-    def delete_trigger(self, account_id: str, trigger_id: str) -> bool:
-        return self.table.delete(keys.trigger(account_id, trigger_id))
 
     def _index_entities(self, partition: str) -> list[dict[str, Any]]:
         found = self.table.query(keys.GSI1, "gsi1pk", partition)

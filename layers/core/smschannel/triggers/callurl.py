@@ -1,0 +1,123 @@
+"""callUrl, apart from the stream: the engine queues each delivery (SQS); the CallUrl function posts it, signed,
+with timeouts and retries with backoff; what is still not delivered after the queue's receive limit goes to its
+dead-letter queue. Each attempt's outcome is written back into the trigger's run."""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import Field
+
+from smschannel import keys
+from smschannel.models import CamelModel
+from smschannel.observability import logger
+from smschannel.triggers.model import ActionOutcome, CallUrl
+from smschannel.triggers.signing import SIGNATURE_HEADER, signature
+from smschannel.triggers.store import TriggerStore
+
+CONNECT_TIMEOUT = 3.05
+ATTEMPTS_PER_RECEIVE = 3
+BACKOFF_SECONDS = 0.5
+USER_AGENT = "sms-channel-triggers/1"
+
+
+class CallUrlDelivery(CamelModel):
+    """One queued POST: which trigger action, which event, and the exact body to sign and send."""
+
+    account_id: str
+    trigger_id: str
+    action: int = Field(ge=0)
+    position: str  # the run's place (keys.trigger_run)
+    event_id: str
+    body: str
+
+
+class DeliveryFailed(Exception):
+    """Not delivered in this receive: the message goes back to the queue (then to its dead-letter queue)."""
+
+
+class SqsDispatcher:
+    def __init__(self, queue_url: str, client: Any | None = None) -> None:
+        self.queue_url = queue_url
+        self._client = client
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            import boto3
+
+            self._client = boto3.client("sqs")
+        return self._client
+
+    def dispatch(self, delivery: dict[str, Any]) -> None:
+        self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(delivery, separators=(",", ":")))
+
+
+class CallUrlSender:
+    def __init__(
+        self,
+        store: TriggerStore,
+        *,
+        attempts: int = ATTEMPTS_PER_RECEIVE,
+        backoff_seconds: float = BACKOFF_SECONDS,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.store = store
+        self.attempts = attempts
+        self.backoff_seconds = backoff_seconds
+        self.sleep = sleep
+
+    def deliver(self, delivery: CallUrlDelivery, receive_count: int = 1) -> ActionOutcome:
+        """Post it; raises DeliveryFailed when it should be tried again later."""
+        import requests
+
+        run_key = keys.trigger_run(delivery.account_id, delivery.trigger_id, delivery.position, delivery.event_id)
+        trigger = self.store.get_trigger(delivery.account_id, delivery.trigger_id)
+        actions = trigger.actions if trigger else []
+        action = actions[delivery.action] if delivery.action < len(actions) else None
+        if not isinstance(action, CallUrl):
+            outcome = ActionOutcome(type="callUrl", outcome="skipped", detail="trigger changed or deleted")
+            self.store.record_action_outcome(run_key, delivery.action, outcome)
+            return outcome
+        body = delivery.body.encode()
+        headers = {
+            "Content-Type": "application/json",
+            "User-Agent": USER_AGENT,
+            SIGNATURE_HEADER: signature(action.secret, body),
+            # Deliveries are at least once: receivers deduplicate on the event and trigger ids.
+            "X-Event-Id": delivery.event_id,
+            "X-Trigger-Id": delivery.trigger_id,
+        }
+        problem = ""
+        for attempt in range(self.attempts):
+            if attempt:
+                self.sleep(self.backoff_seconds * (2 ** (attempt - 1)) * (1 + random.random()))
+            try:
+                response = requests.post(
+                    action.url,
+                    data=body,
+                    headers=headers,
+                    timeout=(CONNECT_TIMEOUT, action.timeout_seconds),
+                    allow_redirects=False,
+                )
+            except requests.RequestException as exc:
+                problem = type(exc).__name__
+                continue
+            if response.status_code < 300:
+                outcome = ActionOutcome(type="callUrl", outcome="done", detail=f"HTTP {response.status_code}")
+                self.store.record_action_outcome(run_key, delivery.action, outcome)
+                return outcome
+            problem = f"HTTP {response.status_code}"
+            if 400 <= response.status_code < 500 and response.status_code not in (408, 425, 429):
+                break  # the receiver refuses it: trying again now will not help
+        attempts = (receive_count - 1) * self.attempts + attempt + 1
+        outcome = ActionOutcome(type="callUrl", outcome="failed", detail=f"{problem} after {attempts} attempts")
+        self.store.record_action_outcome(run_key, delivery.action, outcome)
+        logger.warning(
+            "callUrl not delivered", extra={"triggerId": delivery.trigger_id, "problem": problem, "attempts": attempts}
+        )
+        raise DeliveryFailed(problem)

@@ -1,0 +1,304 @@
+"""Triggers' data access: trigger configuration, runs (with TTL, doubling as the firing claim), once markers,
+the auto-reply rate windows, and the interaction writes trigger actions make. Keys come from `keys`."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import Table, cancellation_reasons, error_code, from_item, to_item, to_values
+from smschannel.models import Interaction, Message, utc_now
+from smschannel.stores.configuration import release_agent_item
+from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
+
+RUN_TTL_DAYS = 14
+ONCE_TTL_DAYS = 90
+MAX_RUNS_LISTED = 100
+
+# An interaction write by a trigger action needs the interaction open (a close racing it wins).
+_OPEN = "#s = :open"
+_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
+
+
+class TriggerStore:
+    def __init__(self, table: Table, run_ttl_days: int = RUN_TTL_DAYS) -> None:
+        self.table = table
+        self.table_name = table.name
+        self.client = table.client
+        self.run_ttl_seconds = run_ttl_days * 86400
+
+    # --- configuration -----------------------------------------------------------------------------------------
+
+    def put_trigger(self, trigger: Trigger) -> bool:
+        """Create or replace; True when created. `createdAt` survives updates."""
+        key = keys.trigger(trigger.account_id, trigger.id)
+        existing = self._get(key)
+        data = trigger.model_dump(mode="json", by_alias=True)
+        if existing:
+            data["createdAt"] = existing.get("createdAt", data["createdAt"])
+        data["updatedAt"] = utc_now()
+        self.client.put_item(TableName=self.table_name, Item=to_item({**key, "entity": "trigger", **data}))
+        return existing is None
+
+    def get_trigger(self, account_id: str, trigger_id: str) -> Trigger | None:
+        item = self._get(keys.trigger(account_id, trigger_id))
+        return Trigger.model_validate(item) if item else None
+
+    def list_triggers(self, account_id: str) -> list[Trigger]:
+        items = self._query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.account(account_id)["pk"], ":prefix": keys.TRIGGER_PREFIX},
+        )
+        return sorted((Trigger.model_validate(item) for item in items), key=lambda each: (each.priority, each.id))
+
+    def delete_trigger(self, account_id: str, trigger_id: str) -> bool:
+        response = self.client.delete_item(
+            TableName=self.table_name, Key=to_item(keys.trigger(account_id, trigger_id)), ReturnValues="ALL_OLD"
+        )
+        return bool(response.get("Attributes"))
+
+    # --- runs --------------------------------------------------------------------------------------------------
+
+    def begin_run(self, run: TriggerRun, position: str) -> bool:
+        """Claim the firing of `run.trigger_id` for this stream record. False when a previous delivery of the
+        same record finished it; a delivery that crashed half-way left it `running` and is run again (each
+        action is idempotent per event)."""
+        key = keys.trigger_run(run.account_id, run.trigger_id, position, run.id)
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=to_item({**key, **self._run_item(run)}),
+                ConditionExpression="attribute_not_exists(pk) OR outcome = :running",
+                ExpressionAttributeValues=to_values({":running": "running"}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def finish_run(self, run: TriggerRun, position: str) -> None:
+        key = keys.trigger_run(run.account_id, run.trigger_id, position, run.id)
+        self.client.put_item(TableName=self.table_name, Item=to_item({**key, **self._run_item(run)}))
+
+    def record_action_outcome(self, run_key: dict[str, str], index: int, outcome: ActionOutcome) -> None:
+        """A deferred action (callUrl) reports back into its run; nothing happens when the run has expired."""
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(run_key),
+                UpdateExpression=f"SET actions[{int(index)}] = :o",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_values({":o": outcome.to_json_dict()}),
+            )
+        except ClientError as error:
+            if error_code(error) not in ("ConditionalCheckFailedException", "ValidationException"):
+                raise
+
+    def list_runs(self, account_id: str, trigger_id: str, limit: int = MAX_RUNS_LISTED) -> list[TriggerRun]:
+        response = self.client.query(
+            TableName=self.table_name,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues=to_values({":pk": keys.trigger_runs_partition(account_id, trigger_id)}),
+            ScanIndexForward=False,
+            Limit=limit,
+        )
+        now = int(time.time())
+        items = [item for item in map(from_item, response.get("Items", [])) if item]
+        # TTL deletion lags expiry by up to days: expired runs are not shown.
+        return [TriggerRun.model_validate(item) for item in items if int(item.get("expiresAt", now + 1)) > now]
+
+    def _run_item(self, run: TriggerRun) -> dict[str, Any]:
+        return {"entity": "triggerRun", "expiresAt": int(time.time()) + self.run_ttl_seconds, **run.to_json_dict()}
+
+    # --- once per interaction, and the auto-reply rate limit ------------------------------------------------
+
+    def claim_once(self, interaction_id: str, trigger_id: str, event_id: str) -> bool:
+        """True for the first event of this trigger on this interaction (and for that same event again)."""
+        try:
+            self.client.put_item(
+                TableName=self.table_name,
+                Item=to_item(
+                    {
+                        **keys.trigger_once(interaction_id, trigger_id),
+                        "entity": "triggerOnce",
+                        "eventId": event_id,
+                        "expiresAt": int(time.time()) + ONCE_TTL_DAYS * 86400,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk) OR eventId = :e",
+                ExpressionAttributeValues=to_values({":e": event_id}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def take_auto_reply(self, account_id: str, phone: str, limit: int, window_seconds: int, event_id: str) -> bool:
+        """One auto-reply from the phone's budget in the current fixed window; False when it is spent. The same
+        event taking again (a redelivery) is not charged twice."""
+        now = int(time.time())
+        start = now - now % window_seconds
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.auto_reply_window(account_id, phone, start)),
+                UpdateExpression="SET entity = :e, expiresAt = :exp ADD sent :one, events :event",
+                ConditionExpression="(attribute_not_exists(sent) OR sent < :limit) AND NOT contains(events, :id)",
+                ExpressionAttributeValues={
+                    **to_values({":e": "autoReplyWindow", ":exp": start + 2 * window_seconds, ":one": 1}),
+                    ":limit": {"N": str(limit)},
+                    ":event": {"SS": [event_id]},
+                    ":id": {"S": event_id},
+                },
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            current = self._get(keys.auto_reply_window(account_id, phone, start)) or {}
+            return event_id in (current.get("events") or [])
+        return True
+
+    # --- the interaction -----------------------------------------------------------------------------------
+
+    def get_interaction(self, interaction_id: str) -> Interaction | None:
+        item = self._get(keys.interaction(interaction_id))
+        return Interaction.model_validate(item) if item else None
+
+    def first_message(self, interaction_id: str) -> Message | None:
+        items = self._query(
+            "pk = :pk AND begins_with(sk, :prefix)",
+            {":pk": keys.interaction(interaction_id)["pk"], ":prefix": keys.MESSAGE_PREFIX},
+            Limit=1,
+        )
+        return Message.model_validate(items[0]) if items else None
+
+    def add_tags(self, interaction: Interaction, tags: list[str]) -> bool:
+        merged = list(dict.fromkeys([*interaction.tags, *tags]))
+        return self._update(interaction.id, "SET tags = :t ADD triggerHops :one", _OPEN, {":t": merged})
+
+    def set_attributes(self, interaction: Interaction, attributes: dict[str, Any]) -> bool:
+        merged = {**interaction.attributes, **attributes}
+        return self._update(interaction.id, "SET attributes = :a ADD triggerHops :one", _OPEN, {":a": merged})
+
+    def move_to_queue(self, interaction: Interaction, queue_id: str) -> bool:
+        """Out of its agent's hands or its queue's waiting list, into `queue_id` (routed by the caller)."""
+        if not interaction.agent_id:
+            return self._update(
+                interaction.id,
+                "SET queueId = :q ADD triggerHops :one REMOVE queuePartition, queueSort, waitingSince",
+                _UNASSIGNED,
+                {":q": queue_id, ":null": None},
+            )
+        now = utc_now()
+        items = [
+            {
+                "Update": {
+                    "TableName": self.table_name,
+                    "Key": to_item(keys.interaction(interaction.id)),
+                    "UpdateExpression": "SET queueId = :q, rerouted = :now ADD triggerHops :one "
+                    "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
+                    "ConditionExpression": "#s = :open AND agentId = :a",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                    "ExpressionAttributeValues": to_values(
+                        {":q": queue_id, ":now": now, ":one": 1, ":open": "open", ":a": interaction.agent_id}
+                    ),
+                }
+            },
+            release_agent_item(self.table, interaction.agent_id, now),
+        ]
+        try:
+            self.client.transact_write_items(TransactItems=items)
+        except ClientError as error:
+            if cancellation_reasons(error):
+                return False
+            raise
+        return True
+
+    def start_bot(self, interaction: Interaction, state: dict[str, Any]) -> bool:
+        """Only an open interaction no agent has yet goes to a bot; it leaves its queue's waiting list."""
+        return self._update(
+            interaction.id,
+            "SET bot = :bot ADD triggerHops :one REMOVE queuePartition, queueSort, waitingSince",
+            _UNASSIGNED + " AND attribute_not_exists(bot)",
+            {":bot": state, ":null": None},
+        )
+
+    def bot_turn(self, interaction_id: str, attributes: dict[str, Any]) -> bool:
+        update = "SET bot.turns = bot.turns + :one" + (", attributes = :a" if attributes else "")
+        values: dict[str, Any] = {":a": attributes} if attributes else {}
+        return self._update(interaction_id, update, _OPEN + " AND attribute_exists(bot)", values)
+
+    def end_bot(self, interaction_id: str, queue_id: str | None, reason: str) -> bool:
+        """Hand-off: the bot lets go and the interaction waits for routing in `queue_id` (or its own)."""
+        update = "SET botHandoff = :r" + (", queueId = :q" if queue_id else "") + " ADD triggerHops :one REMOVE bot"
+        values: dict[str, Any] = {":r": reason, **({":q": queue_id} if queue_id else {})}
+        return self._update(interaction_id, update, _OPEN + " AND attribute_exists(bot)", values)
+
+    def count_waiting(self, queue_id: str, before: str | None) -> int:
+        """Waiters of the queue (ahead of the sort key `before`, when given), over every shard."""
+        total = 0
+        for shard in range(keys.WAITING_SHARDS):
+            condition = "#p = :p" + (" AND #s < :before" if before else "")
+            params: dict[str, Any] = {
+                "TableName": self.table_name,
+                "IndexName": keys.GSI3,
+                "KeyConditionExpression": condition,
+                "ExpressionAttributeNames": {
+                    "#p": keys.ROUTING_PARTITION,
+                    **({"#s": keys.ROUTING_SORT} if before else {}),
+                },
+                "ExpressionAttributeValues": to_values(
+                    {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
+                ),
+                "Select": "COUNT",
+            }
+            while True:
+                response = self.client.query(**params)
+                total += int(response.get("Count", 0))
+                if "LastEvaluatedKey" not in response:
+                    break
+                params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        return total
+
+    # --- plumbing ------------------------------------------------------------------------------------------
+
+    def _update(self, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+        names = {"#s": "status"}
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.interaction(interaction_id)),
+                UpdateExpression=update,
+                ConditionExpression=condition,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=to_values({":open": "open", ":one": 1, **values}),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
+        return self.table.get(key)
+
+    def _query(self, condition: str, values: dict[str, Any], **kwargs: Any) -> list[dict[str, Any]]:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": condition,
+            "ExpressionAttributeValues": to_values(values),
+            "ConsistentRead": True,
+            **kwargs,
+        }
+        items: list[dict[str, Any]] = []
+        while True:
+            response = self.client.query(**params)
+            items += [item for item in map(from_item, response.get("Items", [])) if item]
+            if "LastEvaluatedKey" not in response or "Limit" in kwargs:
+                return items
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

@@ -1,0 +1,107 @@
+"""Refuse an invalid trigger with 422 naming the field: shape (pydantic), rules (regex, field, op, value), time
+zone, templates, and the queues and agents its actions name."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from pydantic import ValidationError
+
+from smschannel.errors import InvalidConfiguration
+from smschannel.triggers.conditions import RuleError, compile_conditions, time_zone, valid_holidays
+from smschannel.triggers.model import AutoReply, Bot, Route, TriggerIn
+from smschannel.triggers.templates import PLACEHOLDERS, unknown_placeholders
+
+# A closed interaction takes no reply, no routing and no bot: those actions are refused on `interaction.closed`.
+_OPEN_ONLY = {"autoReply", "route", "close", "bot"}
+
+
+def parse_trigger(body: Any) -> TriggerIn:
+    try:
+        return TriggerIn.model_validate(body if body is not None else {})
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        path = field_path(error["loc"])
+        if error.get("type") in ("union_tag_invalid", "union_tag_not_found"):
+            path += ".type"  # an unknown or missing action type
+        raise InvalidConfiguration(_message(error), field=path) from exc
+
+
+def validate_trigger(
+    trigger: TriggerIn,
+    *,
+    queue_exists: Callable[[str], bool],
+    agent_exists: Callable[[str], bool],
+) -> None:
+    if trigger.time_zone:
+        try:
+            time_zone(trigger.time_zone)
+        except ValueError as exc:
+            raise InvalidConfiguration(str(exc), field="timeZone") from exc
+    try:
+        compile_conditions(trigger.conditions)
+    except RuleError as exc:
+        raise InvalidConfiguration(exc.message, field=exc.field) from exc
+    bots = 0
+    for index, action in enumerate(trigger.actions):
+        where = f"actions[{index}]"
+        if trigger.event == "interaction.closed" and action.type in _OPEN_ONLY:
+            raise InvalidConfiguration(
+                f"{action.type} cannot act on a closed interaction (event interaction.closed)", field=f"{where}.type"
+            )
+        if isinstance(action, AutoReply):
+            unknown = unknown_placeholders(action.text)
+            if unknown:
+                raise InvalidConfiguration(
+                    f"unknown placeholder {{{{{unknown[0]}}}}} (use {', '.join(PLACEHOLDERS)})", field=f"{where}.text"
+                )
+        if isinstance(action, Route):
+            if action.queue_id and not queue_exists(action.queue_id):
+                raise InvalidConfiguration(f"queue {action.queue_id!r} does not exist", field=f"{where}.queueId")
+            if action.agent_id and not agent_exists(action.agent_id):
+                raise InvalidConfiguration(f"agent {action.agent_id!r} does not exist", field=f"{where}.agentId")
+        if isinstance(action, Bot):
+            bots += 1
+            if action.queue_id and not queue_exists(action.queue_id):
+                raise InvalidConfiguration(f"queue {action.queue_id!r} does not exist", field=f"{where}.queueId")
+    if bots > 1:
+        raise InvalidConfiguration("a trigger hands off to at most one bot", field="actions")
+
+
+def validate_account_options(options: dict[str, Any]) -> None:
+    """The account options the trigger engine reads: `timeZone`, `holidays`, `autoReplyLimit`."""
+    try:
+        time_zone(options.get("timeZone"))
+    except ValueError as exc:
+        raise InvalidConfiguration(str(exc), field="options.timeZone") from exc
+    try:
+        valid_holidays(options.get("holidays"))
+    except ValueError as exc:
+        raise InvalidConfiguration(str(exc), field="options.holidays") from exc
+    limit = options.get("autoReplyLimit")
+    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000):
+        raise InvalidConfiguration(
+            "autoReplyLimit is a number of replies from 1 to 1000", field="options.autoReplyLimit"
+        )
+    window = options.get("autoReplyWindowSeconds")
+    if window is not None and (not isinstance(window, int) or isinstance(window, bool) or not 60 <= window <= 86400):
+        raise InvalidConfiguration("autoReplyWindowSeconds is from 60 to 86400", field="options.autoReplyWindowSeconds")
+
+
+def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
+    """pydantic's error location as the body's path: ('actions', 0, 'autoReply', 'text') → actions[0].text."""
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif part in {"autoReply", "route", "close", "tag", "setAttributes", "callUrl", "optOut", "optIn", "bot"}:
+            continue  # the discriminated union's branch name
+        elif isinstance(part, str) and not part.startswith(("function-", "literal")):
+            path += ("." if path else "") + part
+    return path or "body"
+
+
+def _message(error: Any) -> str:
+    message = str(error.get("msg", "invalid value"))
+    return message.removeprefix("Value error, ")
