@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PYTHON_DIR):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run demo test lint unit component integration validate build deploy bench soak clean
+.PHONY: help install run demo test lint unit component integration validate build deploy bench soak clean browser
 
 help:
 	@echo "make run    - start the local stack (ministack + sam deploy --config-env local), Ctrl-C stops it"
@@ -57,10 +57,20 @@ build: $(BIN)/.installed
 unit: $(BIN)/.installed
 	$(BIN)/pytest tests/unit tests/component -q
 
-integration: install build
+integration: install build browser
 	$(BIN)/pytest tests/integration -q
 
-test: install lint validate build
+# The page tests drive Debian's chromium through Playwright (its own browser download is not used): installed here
+# when missing, as root or through sudo, so a clean CI machine needs nothing else.
+CHROMIUM := $(shell command -v chromium || command -v chromium-browser)
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+browser:
+	@if [ -z "$(CHROMIUM)" ]; then \
+		echo "installing chromium (Debian package) for the page tests"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium; \
+	fi
+
+test: install lint validate build browser
 	$(BIN)/pytest tests -q -p no:cacheprovider
 
 deploy: build
@@ -74,6 +84,7 @@ bench: install build
 	$(BIN)/python bench/routing_local.py
 	$(BIN)/python bench/outbound_costs.py
 	$(BIN)/python bench/outbound_local.py
+	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
 

@@ -50,6 +50,14 @@ def main() -> None:
     ).json()["items"]
     show("after the close, the next SMS opened a new interaction", [(i["id"], i["status"]) for i in after])
     triggers_demo(http, sandbox, session, show)
+    time.sleep(1)  # routing assigns it
+    still_open = [i for i in after if i["status"] == "open"]
+    if still_open:
+        holder = session.get(f"{http}/admin/interactions/{still_open[-1]['id']}", timeout=30).json().get("agentId")
+        print(
+            f"\n== it is open with {holder or 'nobody yet'}: answer and close it in that agent's desktop "
+            "(the URLs `make run` printed); the dashboard shows it live"
+        )
 
 
 def triggers_demo(http: str, sandbox: str, session: requests.Session, show: Any) -> None:

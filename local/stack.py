@@ -27,7 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
-from local.demo_config import load_demo_configuration  # noqa: E402
+from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
@@ -44,7 +44,7 @@ ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
 # waits. So every function is initialised before `ready`: the webhook function as wide as a provider's burst
 # (SMS_WARM_WEBHOOKS), the others as wide as their callers (a few browsers, one stream or queue poller).
 DEFAULT_WARM = 2
-WARM_WORKERS = {"inbound": 56, "admin": 8}
+WARM_WORKERS = {"inbound": 56, "admin": 8, "realtime": 3, "wsauth": 2, "pages": 1, "fanout": 1}
 
 
 @dataclass(frozen=True)
@@ -81,6 +81,11 @@ class LocalConfig:
     @property
     def ws_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/_aws/execute-api/{WS_API_ID}/local"
+
+    @property
+    def connections_endpoint(self) -> str:
+        """The emulator's @connections endpoint of the WebSocket API, as the functions reach it."""
+        return f"{self.endpoint}/_aws/execute-api/{WS_API_ID}/local"
 
     @property
     def sandbox_base(self) -> str:
@@ -178,6 +183,8 @@ def deploy(config: LocalConfig) -> dict[str, str]:
         "LogLevel=INFO",
         f"AdminToken={config.admin_token}",
         f"PublicBaseUrl={config.http_base}",
+        f"ConnectionsEndpoint={config.connections_endpoint}",
+        f"WebSocketPublicUrl={config.ws_url}",
     ]
     sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
     cloudformation = boto3.client("cloudformation")
@@ -236,7 +243,6 @@ def wait_for_health(config: LocalConfig) -> None:
 def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, Any]:
     endpoints = {
         "http": config.http_base,
-        # The WebSocket API arrives with the realtime capability; until the stack has it there is no URL to give.
         "ws": config.ws_url if "WebSocketUrl" in outputs else None,
         "sandbox": config.sandbox_base,
         "adminToken": config.admin_token,
@@ -244,6 +250,25 @@ def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, A
     path = config.state_dir / "endpoints.json"
     path.write_text(json.dumps(endpoints, indent=2) + "\n")
     return endpoints
+
+
+def page_urls(config: LocalConfig) -> dict[str, str]:
+    """The dashboard and each demo agent's desktop, with fresh tokens (POST /admin/tokens, 12 h)."""
+
+    def token(body: dict[str, str]) -> str:
+        response = requests.post(
+            f"{config.http_base}/admin/tokens",
+            json=body,
+            headers={"Authorization": f"Bearer {config.admin_token}"},
+            timeout=30,
+        )
+        response.raise_for_status()
+        return str(response.json()["token"])
+
+    urls = {"Dashboard": f"{config.http_base}/dashboard?token={token({'role': 'supervisor'})}"}
+    for agent_id in DEMO_AGENTS:
+        urls[agent_id] = f"{config.http_base}/agent?token={token({'agentId': agent_id})}"
+    return urls
 
 
 def main() -> None:
@@ -272,6 +297,9 @@ def main() -> None:
         log(f"WebSocket:   {endpoints['ws']}")
         log(f"Sandbox:     {endpoints['sandbox']}")
         log(f"Admin token: {endpoints['adminToken']}")
+        if config.load_demo and endpoints["ws"]:
+            for name, url in page_urls(config).items():
+                log(f"{name + ':':<12} {url}")
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
         log(f"started in {time.monotonic() - started:.0f} s")
         print("ready", flush=True)

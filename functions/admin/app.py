@@ -7,7 +7,6 @@ the domain's AdminService, the only layer the routes speak to.
 from __future__ import annotations
 
 import hmac
-from functools import lru_cache
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
@@ -24,6 +23,7 @@ from admin_routes.optouts import optouts_router
 from admin_routes.queues import queues_router
 from admin_routes.tokens import tokens_router
 from admin_routes.triggers import triggers_router
+from smschannel import secrets
 from smschannel.admin import AdminService
 from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
@@ -50,24 +50,12 @@ register_error_handlers(app)
 PUBLIC_PATHS = {"/health"}
 
 
-@lru_cache(maxsize=1)
-def _static_token() -> str | None:
-    return settings.admin_token
-
-
 def admin_token() -> str:
-    """The local stack passes the token in the environment; in AWS it is an SSM SecureString (cached 5 min)."""
-    if _static_token():
-        return str(_static_token())
-    if not settings.admin_token_parameter:
-        raise RuntimeError("neither ADMIN_TOKEN nor ADMIN_TOKEN_PARAMETER is set")
-    from aws_lambda_powertools.utilities import parameters  # AWS only: the local stack passes the token
-
-    return str(parameters.get_parameter(settings.admin_token_parameter, decrypt=True, max_age=300))
+    return secrets.admin_token(settings)
 
 
 def token_signing_key() -> str:
-    return "ws-tokens:" + admin_token()
+    return secrets.token_signing_key(settings)
 
 
 def require_admin_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:

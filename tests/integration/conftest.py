@@ -129,6 +129,18 @@ def stack(started_stack: Stack) -> Stack:
 
 @pytest.fixture(scope="session")
 def started_stack() -> Iterator[Stack]:
+    running = os.environ.get("SMS_TEST_ENDPOINTS")
+    if running:  # iterate on tests against a stack already up (its endpoints.json), without a redeploy
+        endpoints = json.loads(Path(running).read_text())
+        yield Stack(
+            http=endpoints["http"],
+            ws=endpoints["ws"],
+            sandbox=endpoints["sandbox"],
+            admin_token=endpoints["adminToken"],
+            endpoint=endpoints["http"].split("/_aws/")[0],
+            session=requests.Session(),
+        )
+        return
     with local_stack() as started:
         yield started
 

@@ -34,7 +34,9 @@ def test_an_sms_to_the_demo_account_is_assigned_to_a_ready_support_agent(stack: 
     latency = time.monotonic() - posted
     assert assigned["agentId"] in {"agent-1", "agent-2"}, assigned
     assert assigned["queueId"] == "support" and assigned["assignedAt"]
-    assert latency < 2.0, f"assigned {latency:.2f} s after the SMS was posted"
+    # The demo account's triggers (a welcome reply on interaction.created) run before assignment; the latency
+    # itself is measured by bench/routing_local.py and bench/triggers.py, not bounded tightly here.
+    assert latency < 5.0, f"assigned {latency:.2f} s after the SMS was posted"
     agent = stack.admin("GET", f"/admin/agents/{assigned['agentId']}").json()
     assert agent["load"] >= 1
 

@@ -286,3 +286,48 @@ def trigger_once(interaction_id: str, trigger_id: str) -> dict[str, str]:
 
 def auto_reply_window(account_id: str, phone: str, window_start: int) -> dict[str, str]:
     return {"pk": f"AUTOREPLY#{account_id}#{phone}", "sk": f"WINDOW#{window_start}"}
+
+
+# --- realtime (WebSocket connections and the supervisor dashboard: smschannel.realtime) ---------------------------
+#
+# | item                          | pk                 | sk                              | notes                           |
+# |-------------------------------|--------------------|---------------------------------|---------------------------------|
+# | agent's WebSocket connection  | AGENT#{agentId}    | CONNECTION#{connectionId}       | TTL expiresAt; beside the agent |
+# | supervisor's connection       | SUPERVISORS        | CONNECTION#{connectionId}       | TTL; `subscribed` once it asks  |
+# | dashboard counters of a queue | DASHBOARD          | QUEUE#{queueId}                 | open, waiting map, answered     |
+# | dashboard counters of account | DASHBOARD          | ACCOUNT#{accountId}             | open                            |
+# | agent's status clock          | DASHBOARD          | AGENT#{agentId}                 | status, statusSince             |
+# | live feed entry               | DASHBOARD#FEED     | {createdAt}#{messageId}         | TTL one day                     |
+#
+# An agent's connections are one strongly consistent Query of the agent's own partition (an agent has a handful:
+# tabs, phone, desk), so the fan-out finds them without an index. The dashboard items are written only by the
+# fan-out (one writer per shard), so they carry no `entity` and never match a stream filter.
+
+CONNECTION_PREFIX = "CONNECTION#"
+SUPERVISORS_PARTITION = "SUPERVISORS"
+DASHBOARD_PARTITION = "DASHBOARD"
+FEED_PARTITION = "DASHBOARD#FEED"
+
+
+def agent_connection(agent_id: str, connection_id: str) -> dict[str, str]:
+    return {"pk": agent(agent_id)["pk"], "sk": f"{CONNECTION_PREFIX}{connection_id}"}
+
+
+def supervisor_connection(connection_id: str) -> dict[str, str]:
+    return {"pk": SUPERVISORS_PARTITION, "sk": f"{CONNECTION_PREFIX}{connection_id}"}
+
+
+def dashboard_queue(queue_id: str) -> dict[str, str]:
+    return {"pk": DASHBOARD_PARTITION, "sk": f"QUEUE#{queue_id}"}
+
+
+def dashboard_account(account_id: str) -> dict[str, str]:
+    return {"pk": DASHBOARD_PARTITION, "sk": f"ACCOUNT#{account_id}"}
+
+
+def dashboard_agent(agent_id: str) -> dict[str, str]:
+    return {"pk": DASHBOARD_PARTITION, "sk": f"AGENT#{agent_id}"}
+
+
+def feed_entry(created_at: str, message_id: str) -> dict[str, str]:
+    return {"pk": FEED_PARTITION, "sk": f"{created_at}#{message_id}"}

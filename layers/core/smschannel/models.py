@@ -116,6 +116,8 @@ class QueueIn(CamelModel):
     overflow_queue_id: str | None = None
     sticky_agent: bool = False
     requeue_on_unavailable: bool = False
+    # The dashboard's service level: the share of interactions answered (assigned) within this many seconds.
+    service_level_seconds: int = Field(default=60, ge=1, le=86_400)
 
 
 class Queue(QueueIn):

@@ -22,6 +22,10 @@ class Settings(BaseModel):
     account_cache_seconds: float = Field(default=10.0, alias="ACCOUNT_CACHE_SECONDS")
     session_cache_size: int = Field(default=10_000, alias="SESSION_CACHE_SIZE")
     dedup_ttl_days: int = Field(default=30, alias="DEDUP_TTL_DAYS")
+    # The WebSocket API's @connections endpoint (https://{apiId}.execute-api.{region}.amazonaws.com/{stage} in AWS,
+    # {AWS_ENDPOINT_URL}/_aws/execute-api/{apiId}/{stage} in the emulator) and the URL browsers connect to.
+    connections_endpoint: str | None = Field(default=None, alias="CONNECTIONS_ENDPOINT")
+    websocket_url: str | None = Field(default=None, alias="WEBSOCKET_URL")
     # Outbound: the FIFO queue the sender consumes, how often a send is tried before the dead-letter queue, how
     # long a claimed send may be in flight before its outcome counts as unknown, and where status callbacks go.
     outbound_queue_url: str | None = Field(default=None, alias="OUTBOUND_QUEUE_URL")

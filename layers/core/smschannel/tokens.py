@@ -1,17 +1,22 @@
-"""Short-lived signed tokens for the WebSocket and the pages: an agent's or a supervisor's."""
+"""Signed, expiring tokens for the WebSocket and the pages: standard JWTs (PyJWT, HS256) naming an agent or the
+supervisor role. Claims: `sub` (the agent id, or "supervisor"), `role`, `aud`, `iat`, `exp`."""
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
-import json
 import time
 from dataclasses import dataclass
+
+import jwt
 
 from smschannel.errors import Unauthorized
 
 DEFAULT_TTL_SECONDS = 12 * 3600
+AUDIENCE = "sms-channel:realtime"
+ALGORITHM = "HS256"
+ROLES = ("agent", "supervisor")
+SUPERVISOR_SUBJECT = "supervisor"
 
 
 @dataclass(frozen=True)
@@ -20,35 +25,48 @@ class Principal:
     agent_id: str | None
     expires_at: int
 
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
 
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
-
-def _unb64(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+def derive_signing_key(secret: str) -> str:
+    """A key of its own for tokens, derived from a stored secret (the admin token), never the secret itself."""
+    return hmac.new(secret.encode(), b"sms-channel realtime tokens", hashlib.sha256).hexdigest()
 
 
 def issue_token(key: str, role: str, agent_id: str | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
-    claims = {"role": role, "agentId": agent_id, "exp": int(time.time()) + ttl_seconds}
-    payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
-    signature = _b64(hmac.new(key.encode(), payload.encode(), hashlib.sha256).digest())
-    return f"{payload}.{signature}"
+    if role not in ROLES:
+        raise ValueError(f"role must be one of {ROLES}")
+    if role == "agent" and not agent_id:
+        raise ValueError("an agent token names its agent")
+    now = int(time.time())
+    claims = {
+        "sub": agent_id if role == "agent" else SUPERVISOR_SUBJECT,
+        "role": role,
+        "aud": AUDIENCE,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
 def verify_token(key: str, token: str | None) -> Principal:
-    if not token or token.count(".") != 1:
-        raise Unauthorized("missing or malformed token")
-    payload, signature = token.split(".")
-    expected = _b64(hmac.new(key.encode(), payload.encode(), hashlib.sha256).digest())
-    if not hmac.compare_digest(expected, signature):
-        raise Unauthorized("token signature is wrong")
+    """The token's principal; Unauthorized (with the reason) when missing, forged, expired or not ours."""
+    if not token:
+        raise Unauthorized("missing token")
     try:
-        claims = json.loads(_unb64(payload))
-    except ValueError as exc:
-        raise Unauthorized("token payload is unreadable") from exc
-    if int(claims.get("exp", 0)) < time.time():
-        raise Unauthorized("token expired")
-    if claims.get("role") not in {"agent", "supervisor"}:
+        claims = jwt.decode(
+            token, key, algorithms=[ALGORITHM], audience=AUDIENCE, options={"require": ["sub", "role", "exp", "aud"]}
+        )
+    except jwt.ExpiredSignatureError as exc:
+        raise Unauthorized("token expired") from exc
+    except jwt.InvalidSignatureError as exc:
+        raise Unauthorized("token signature is wrong") from exc
+    except jwt.InvalidTokenError as exc:
+        raise Unauthorized(f"token refused: {exc}") from exc
+    role = claims["role"]
+    if role not in ROLES:
         raise Unauthorized("token has no known role")
-    return Principal(role=claims["role"], agent_id=claims.get("agentId"), expires_at=int(claims["exp"]))
+    agent_id = str(claims["sub"]) if role == "agent" else None
+    return Principal(role=role, agent_id=agent_id, expires_at=int(claims["exp"]))

@@ -10,8 +10,6 @@ The signed `timestamp` must be within `REPLAY_WINDOW_SECONDS` of now, so a captu
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import hmac
 import json
@@ -19,6 +17,7 @@ import time
 import uuid
 from typing import Any, ClassVar
 
+import jwt
 import requests
 
 from smschannel.errors import InvalidConfiguration, InvalidSignature, MissingSignature, UnparsableWebhook
@@ -90,36 +89,26 @@ def compute_signature(params: dict[str, Any], secret: str, method: str = "md5has
     return hmac.new(secret.encode("utf-8"), signed, getattr(hashlib, method)).hexdigest()
 
 
-def _b64url_decode(part: str) -> bytes:
-    return base64.urlsafe_b64decode(part + "=" * (-len(part) % 4))
-
-
-def _b64url_encode(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
 def sign_jwt(claims: dict[str, Any], secret: str) -> str:
     """An HS256 JWT, as Vonage signs Messages API webhooks with the account's signature secret."""
-    header = _b64url_encode(json.dumps({"alg": "HS256", "typ": "JWT"}, separators=(",", ":")).encode())
-    payload = _b64url_encode(json.dumps(claims, separators=(",", ":")).encode())
-    signature = hmac.new(secret.encode(), f"{header}.{payload}".encode(), hashlib.sha256).digest()
-    return f"{header}.{payload}.{_b64url_encode(signature)}"
+    return jwt.encode(claims, secret, algorithm="HS256")
 
 
 def verify_jwt(token: str, secret: str) -> dict[str, Any]:
-    """The claims of an HS256 JWT signed with `secret`; InvalidSignature otherwise (only HS256 is accepted)."""
+    """The claims of an HS256 JWT signed with `secret`; InvalidSignature otherwise (only HS256 is accepted).
+
+    Freshness is Vonage's `iat` window, checked by the caller; PyJWT checks the signature and the algorithm.
+    """
     try:
-        header_part, payload_part, signature_part = token.split(".")
-        header = json.loads(_b64url_decode(header_part))
-        signature = _b64url_decode(signature_part)
-        claims = json.loads(_b64url_decode(payload_part))
-    except (ValueError, binascii.Error) as exc:
-        raise InvalidSignature("Authorization bearer token is not a JWT") from exc
-    if not isinstance(header, dict) or header.get("alg") != "HS256" or not isinstance(claims, dict):
-        raise InvalidSignature("Vonage webhook JWTs are HS256")
-    expected = hmac.new(secret.encode(), f"{header_part}.{payload_part}".encode(), hashlib.sha256).digest()
-    if not hmac.compare_digest(expected, signature):
-        raise InvalidSignature("JWT signature does not match the signature secret")
+        claims: dict[str, Any] = jwt.decode(
+            token, secret, algorithms=["HS256"], options={"verify_exp": False, "verify_nbf": False, "verify_iat": False}
+        )
+    except jwt.InvalidSignatureError as exc:
+        raise InvalidSignature("JWT signature does not match the signature secret") from exc
+    except jwt.InvalidAlgorithmError as exc:
+        raise InvalidSignature("Vonage webhook JWTs are HS256") from exc
+    except jwt.InvalidTokenError as exc:
+        raise InvalidSignature(f"Authorization bearer token is not a valid JWT: {exc}") from exc
     return claims
 
 

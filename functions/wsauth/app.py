@@ -1,0 +1,45 @@
+"""The WebSocket API's `$connect` REQUEST authorizer: `?token=` must be a valid agent or supervisor token."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from smschannel.errors import Unauthorized
+from smschannel.observability import logger
+from smschannel.secrets import token_signing_key
+from smschannel.settings import get_settings
+from smschannel.tokens import verify_token
+from smschannel.warmup import answers_warmup
+
+settings = get_settings()
+
+
+def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
+    answer: dict[str, Any] = {
+        "principalId": principal_id,
+        "policyDocument": {
+            "Version": "2012-10-17",
+            "Statement": [{"Action": "execute-api:Invoke", "Effect": effect, "Resource": resource}],
+        },
+    }
+    if context:
+        answer["context"] = context
+    return answer
+
+
+@answers_warmup
+@logger.inject_lambda_context(log_event=False)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    token = (event.get("queryStringParameters") or {}).get("token")
+    resource = str(event.get("methodArn", "*"))
+    try:
+        principal = verify_token(token_signing_key(settings), token)
+    except Unauthorized as refused:
+        logger.info("handshake refused", extra={"reason": refused.message})
+        return policy("anonymous", "Deny", resource)
+    subject = principal.agent_id or "supervisor"
+    # Context values reach every route of the connection as requestContext.authorizer (strings only).
+    claims = {"role": principal.role, "agentId": principal.agent_id or "", "expiresAt": str(principal.expires_at)}
+    return policy(subject, "Allow", resource, claims)

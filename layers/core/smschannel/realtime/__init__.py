@@ -1,0 +1,1 @@
+"""Agents and supervisors on the WebSocket API: connections, actions, the stream fan-out and the dashboard."""

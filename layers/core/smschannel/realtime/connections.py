@@ -1,0 +1,116 @@
+"""Who is connected: each WebSocket connection stored beside its agent (or among the supervisors) with a TTL."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from smschannel import keys
+from smschannel.dynamo import Table, from_item, to_item, to_values
+from smschannel.models import utc_now
+from smschannel.tokens import Principal
+
+# API Gateway closes a WebSocket connection after two hours at most: an item outlives it by a margin, no more.
+MAX_CONNECTION_SECONDS = 2 * 3600
+TTL_MARGIN_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class Connection:
+    connection_id: str
+    role: str
+    agent_id: str | None
+
+
+class ConnectionStore:
+    def __init__(self, table: Table) -> None:
+        self.table_name = table.name
+        self.client = table.client
+
+    @staticmethod
+    def _key(connection_id: str, principal: Principal) -> dict[str, str]:
+        if principal.agent_id:
+            return keys.agent_connection(principal.agent_id, connection_id)
+        return keys.supervisor_connection(connection_id)
+
+    def add(self, connection_id: str, principal: Principal, now: float | None = None) -> None:
+        now = time.time() if now is None else now
+        expires = int(min(principal.expires_at, now + MAX_CONNECTION_SECONDS)) + TTL_MARGIN_SECONDS
+        item = {
+            **self._key(connection_id, principal),
+            "entity": "connection",
+            "connectionId": connection_id,
+            "role": principal.role,
+            "agentId": principal.agent_id,
+            "connectedAt": utc_now(),
+            "subscribed": False,
+            "expiresAt": expires,
+        }
+        self.client.put_item(TableName=self.table_name, Item=to_item(item))
+
+    def remove(self, connection_id: str, principal: Principal) -> None:
+        self.client.delete_item(TableName=self.table_name, Key=to_item(self._key(connection_id, principal)))
+
+    def remove_connection(self, connection: Connection) -> None:
+        key = (
+            keys.agent_connection(connection.agent_id, connection.connection_id)
+            if connection.agent_id
+            else keys.supervisor_connection(connection.connection_id)
+        )
+        self.client.delete_item(TableName=self.table_name, Key=to_item(key))
+
+    def subscribe_supervisor(self, connection_id: str) -> bool:
+        """Mark a supervisor's connection as wanting dashboard frames; False when the connection is unknown."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.supervisor_connection(connection_id)),
+                UpdateExpression="SET subscribed = :t",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_values({":t": True}),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
+    def of_agent(self, agent_id: str) -> list[Connection]:
+        return self._connections(keys.agent(agent_id)["pk"])
+
+    def subscribed_supervisors(self) -> list[Connection]:
+        return [
+            connection for connection, item in self._items(keys.SUPERVISORS_PARTITION) if item.get("subscribed") is True
+        ]
+
+    def _connections(self, partition: str) -> list[Connection]:
+        return [connection for connection, _ in self._items(partition)]
+
+    def _items(self, partition: str) -> list[tuple[Connection, dict[str, Any]]]:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "KeyConditionExpression": "pk = :p AND begins_with(sk, :c)",
+            "ExpressionAttributeValues": to_values({":p": partition, ":c": keys.CONNECTION_PREFIX}),
+            "ConsistentRead": True,
+        }
+        now = int(time.time())
+        found: list[tuple[Connection, dict[str, Any]]] = []
+        while True:
+            response = self.client.query(**params)
+            for raw in response.get("Items", []):
+                item = from_item(raw) or {}
+                # TTL deletion lags by up to days: an expired item is a connection API Gateway has closed.
+                if int(item.get("expiresAt", now + 1)) <= now:
+                    continue
+                found.append(
+                    (
+                        Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId")),
+                        item,
+                    )
+                )
+            if "LastEvaluatedKey" not in response:
+                return found
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

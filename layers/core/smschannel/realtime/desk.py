@@ -1,0 +1,256 @@
+"""The actions agents and supervisors take on the WebSocket, each authorized, and the snapshots they start from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
+
+from botocore.exceptions import ClientError
+
+from smschannel import keys
+from smschannel.dynamo import Table, error_code, to_item, to_values
+from smschannel.errors import InteractionClosed, NotFound
+from smschannel.models import Direction, Interaction, utc_now
+from smschannel.realtime import frames
+from smschannel.realtime.connections import ConnectionStore
+from smschannel.realtime.dashboard import DashboardStore
+from smschannel.realtime.fanout import public_agent
+from smschannel.realtime.frames import (
+    Action,
+    CloseInteraction,
+    Forbidden,
+    GetInteraction,
+    MarkRead,
+    NotYours,
+    SendMessage,
+    SetStatus,
+    Subscribe,
+)
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
+from smschannel.tokens import Principal
+
+if TYPE_CHECKING:
+    from smschannel.outbound.service import OutboundService
+
+Frame = dict[str, Any]
+
+
+class Desk:
+    def __init__(
+        self,
+        table: Table,
+        configuration: ConfigurationStore,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        dashboard: DashboardStore,
+        *,
+        replies: Callable[[], OutboundService],
+    ) -> None:
+        self.table = table
+        self.configuration = configuration
+        self.conversations = conversations
+        self._replies_factory = replies
+        self._replies: OutboundService | None = None
+        self.connections = connections
+        self.dashboard = dashboard
+
+    # --- connections -------------------------------------------------------------------------------------------
+
+    def connect(self, connection_id: str, principal: Principal) -> None:
+        if principal.agent_id and self.configuration.get_agent(principal.agent_id) is None:
+            raise Forbidden(f"agent {principal.agent_id!r} does not exist")
+        self.connections.add(connection_id, principal)
+
+    def disconnect(self, connection_id: str, principal: Principal) -> None:
+        self.connections.remove(connection_id, principal)
+
+    # --- actions -----------------------------------------------------------------------------------------------
+
+    def act(self, connection_id: str, principal: Principal, action: Action) -> list[Frame]:
+        """The frames answering the acting connection; DomainError for a refused action (an `error` frame)."""
+        match action:
+            case Subscribe(topic="dashboard"):
+                return [self.subscribe_dashboard(connection_id, principal)]
+            case Subscribe():
+                return [self.agent_snapshot(principal)]
+            case GetInteraction():
+                return [self.interaction_detail(principal, action.interaction_id)]
+            case CloseInteraction():
+                self.close(principal, action)
+                return []  # interaction.closed reaches every connection of the agent through the stream
+            case SetStatus():
+                self.set_status(principal, action)
+                return []  # agent.updated, likewise
+            case MarkRead():
+                return [self.mark_read(principal, action.interaction_id)]
+            case SendMessage():
+                return [self.send_message(principal, action)]
+        raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
+
+    def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
+        """The interaction if this principal may act on it (supervisors: any; agents: their own)."""
+        interaction = self.conversations.get_interaction(interaction_id)
+        if interaction is None:
+            raise NotFound(f"interaction {interaction_id} not found", field="interactionId")
+        if not principal.is_supervisor and interaction.agent_id != principal.agent_id:
+            # Same answer whether it is someone else's or nobody's: nothing about other agents' work leaks.
+            raise NotYours(f"interaction {interaction_id} is not assigned to you", field="interactionId")
+        if open_only and interaction.status != "open":
+            raise InteractionClosed(f"interaction {interaction_id} is closed", field="interactionId")
+        return interaction
+
+    def close(self, principal: Principal, action: CloseInteraction) -> Interaction:
+        self._owned(principal, action.interaction_id, open_only=True)
+        return self.conversations.close_interaction(action.interaction_id, action.disposition)
+
+    def set_status(self, principal: Principal, action: SetStatus) -> None:
+        if not principal.agent_id:
+            raise Forbidden("only an agent has a status")
+        now = utc_now()
+        try:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(keys.agent(principal.agent_id)),
+                UpdateExpression="SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeNames={"#s": "status"},
+                ExpressionAttributeValues=to_values(
+                    {":s": action.status, ":now": now, ":r": action.reason if action.status == "paused" else None}
+                ),
+            )
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                raise NotFound(f"agent {principal.agent_id} not found") from error
+            raise
+
+    def mark_read(self, principal: Principal, interaction_id: str) -> Frame:
+        self._owned(principal, interaction_id, open_only=False)
+        now = utc_now()
+        if principal.agent_id:
+            self.table.client.update_item(
+                TableName=self.table.name,
+                Key=to_item(keys.interaction(interaction_id)),
+                UpdateExpression="SET agentReadAt = :now",
+                ConditionExpression="attribute_exists(pk) AND agentId = :a",
+                ExpressionAttributeValues=to_values({":now": now, ":a": principal.agent_id}),
+            )
+        return {"type": "interaction.read", "interactionId": interaction_id, "readAt": now}
+
+    def replies(self) -> OutboundService:
+        """The outbound domain's reply use case, built on the first reply (only the replying path needs it)."""
+        if self._replies is None:
+            self._replies = self._replies_factory()
+        return self._replies
+
+    def send_message(self, principal: Principal, action: SendMessage) -> Frame:
+        if not principal.agent_id:
+            raise Forbidden("supervisors do not reply on the WebSocket (use the admin API)")
+        self._owned(principal, action.interaction_id, open_only=True)
+        message = self.replies().reply(
+            action.interaction_id,
+            action.body,
+            action.client_message_id,
+            media=action.media,
+            sender=f"agent:{principal.agent_id}",
+        )
+        return {
+            "type": "message.accepted",
+            "interactionId": action.interaction_id,
+            "clientMessageId": action.client_message_id,
+            "message": message.to_json_dict(),
+        }
+
+    # --- snapshots ---------------------------------------------------------------------------------------------
+
+    def interaction_detail(self, principal: Principal, interaction_id: str) -> Frame:
+        interaction = self._owned(principal, interaction_id, open_only=False)
+        messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction_id)]
+        return {"type": "interaction.detail", "interaction": interaction.to_json_dict(), "messages": messages}
+
+    def agent_snapshot(self, principal: Principal) -> Frame:
+        if not principal.agent_id:
+            raise Forbidden("the agent topic is an agent's own desk")
+        agent = self.configuration.get_agent(principal.agent_id)
+        if agent is None:
+            raise NotFound(f"agent {principal.agent_id} not found")
+        _, _, since = self.dashboard.counters()
+        interactions = []
+        for interaction_id in self._open_of_agent(principal.agent_id):
+            interaction = self.conversations.get_interaction(interaction_id)
+            if interaction is None or interaction.agent_id != principal.agent_id or interaction.status != "open":
+                continue
+            data = interaction.to_json_dict()
+            messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction.id)]
+            read_at = self._read_at(interaction.id)
+            data["messages"] = messages
+            data["unread"] = sum(
+                1 for message in messages if message["direction"] == Direction.IN and message["createdAt"] > read_at
+            )
+            interactions.append(data)
+        return {
+            "type": "agent.snapshot",
+            "at": utc_now(),
+            "agent": {**public_agent(agent.to_json_dict()), "statusSince": since.get(agent.id, agent.updated_at)},
+            "interactions": sorted(interactions, key=lambda item: item["createdAt"]),
+        }
+
+    def _open_of_agent(self, agent_id: str) -> list[str]:
+        """The ids of the agent's open interactions (the routing index keeps them under the agent)."""
+        entries = self.table.query(keys.GSI3, keys.ROUTING_PARTITION, keys.agent_open_partition(agent_id))
+        return [str(entry[keys.ROUTING_SORT]).rpartition("#")[2] for entry in entries]
+
+    def _read_at(self, interaction_id: str) -> str:
+        response = self.table.client.get_item(
+            TableName=self.table.name,
+            Key=to_item(keys.interaction(interaction_id)),
+            ProjectionExpression="agentReadAt",
+            ConsistentRead=True,
+        )
+        return str(response.get("Item", {}).get("agentReadAt", {}).get("S", ""))
+
+    def subscribe_dashboard(self, connection_id: str, principal: Principal) -> Frame:
+        if not principal.is_supervisor:
+            raise Forbidden("the dashboard is for supervisors")
+        self.connections.subscribe_supervisor(connection_id)
+        return self.dashboard_snapshot()
+
+    def dashboard_snapshot(self) -> Frame:
+        counters, account_counters, since = self.dashboard.counters()
+        queues = []
+        for queue in self.configuration.list_queues():
+            state = counters.get(queue.id) or {"open": 0, "waiting": 0, "oldestWaitingSince": None}
+            queues.append(
+                {
+                    "id": queue.id,
+                    "name": queue.name,
+                    "strategy": queue.strategy,
+                    "agentIds": queue.agent_ids,
+                    "serviceLevelSeconds": queue.service_level_seconds,
+                    "answered": 0,
+                    "answeredInTarget": 0,
+                    **state,
+                }
+            )
+        agents = [
+            {**public_agent(agent.to_json_dict()), "statusSince": since.get(agent.id, agent.updated_at)}
+            for agent in self.configuration.list_agents()
+        ]
+        accounts = [
+            {
+                "id": account.id,
+                "name": account.name,
+                "provider": account.provider,
+                "queueId": account.queue_id,
+                "open": (account_counters.get(account.id) or {}).get("open", 0),
+            }
+            for account in self.configuration.list_accounts()
+        ]
+        return {
+            "type": "dashboard.snapshot",
+            "at": utc_now(),
+            "queues": queues,
+            "agents": agents,
+            "accounts": accounts,
+            "feed": self.dashboard.recent_feed(),
+        }

@@ -1,0 +1,211 @@
+"""The fan-out: table changes become frames for the agents concerned and the subscribed supervisors.
+
+No agent ever receives a frame of another agent's interaction: an interaction's frames go to the agent it is
+assigned to (read from the image, or for a message from the interaction itself), supervisors get everything.
+Counters are applied per record; frames are pushed once per batch, in record order per connection.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from smschannel.models import utc_now
+from smschannel.realtime import frames
+from smschannel.realtime.changes import (
+    Image,
+    agent_changed,
+    agent_status_changed,
+    interaction_change,
+    message_status_changed,
+    public_interaction,
+    public_message,
+)
+from smschannel.realtime.connections import Connection, ConnectionStore
+from smschannel.realtime.dashboard import DashboardStore
+from smschannel.realtime.push import Pusher
+from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.conversations import ConversationStore
+
+FEED_BODY_CHARS = 160
+
+
+@dataclass(frozen=True)
+class Change:
+    event_name: str  # INSERT | MODIFY | REMOVE
+    old: Image | None
+    new: Image | None
+
+    @property
+    def entity(self) -> str | None:
+        return (self.new or self.old or {}).get("entity")
+
+
+def public_agent(image: Image) -> Image:
+    shown = ("id", "name", "status", "load", "capacity", "pauseReason", "updatedAt", "lastAssignedAt")
+    return {name: image.get(name) for name in shown}
+
+
+def feed_entry(message: Image, agent_id: str | None) -> Image:
+    return {
+        "id": message.get("id"),
+        "interactionId": message.get("interactionId"),
+        "accountId": message.get("accountId"),
+        "direction": message.get("direction"),
+        "body": str(message.get("body") or "")[:FEED_BODY_CHARS],
+        "media": len(message.get("media") or []),
+        "from": message.get("from"),
+        "to": message.get("to"),
+        "status": message.get("status"),
+        "createdAt": message.get("createdAt"),
+        "agentId": agent_id,
+        "sender": message.get("sender"),
+    }
+
+
+@dataclass
+class Batch:
+    """What one stream batch produced: frames per audience and the dashboard's changed parts."""
+
+    to_agents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    to_supervisors: list[dict[str, Any]] = field(default_factory=list)
+    queues: dict[str, dict[str, Any]] = field(default_factory=dict)
+    accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    agents: dict[str, dict[str, Any]] = field(default_factory=dict)
+    feed: list[dict[str, Any]] = field(default_factory=list)
+    interactions: dict[str, dict[str, Any]] = field(default_factory=dict)  # read during this batch
+    service_levels: dict[str, int | None] = field(default_factory=dict)
+
+    def dashboard_update(self) -> dict[str, Any] | None:
+        if not (self.queues or self.accounts or self.agents or self.feed):
+            return None
+        return {
+            "type": "dashboard.update",
+            "at": utc_now(),
+            "queues": list(self.queues.values()),
+            "accounts": list(self.accounts.values()),
+            "agents": list(self.agents.values()),
+            "feed": self.feed,
+        }
+
+
+class FanOut:
+    def __init__(
+        self,
+        configuration: ConfigurationStore,
+        conversations: ConversationStore,
+        connections: ConnectionStore,
+        dashboard: DashboardStore,
+        pusher: Pusher,
+    ) -> None:
+        self.configuration = configuration
+        self.conversations = conversations
+        self.connections = connections
+        self.dashboard = dashboard
+        self.pusher = pusher
+
+    # --- one record --------------------------------------------------------------------------------------------
+
+    def handle(self, change: Change, batch: Batch) -> None:
+        entity = change.entity
+        if entity == "interaction":
+            self._interaction(change, batch)
+        elif entity == "message":
+            self._message(change, batch)
+        elif entity == "agent":
+            self._agent(change, batch)
+
+    def _interaction(self, change: Change, batch: Batch) -> None:
+        new = change.new
+        queue_id = (new or change.old or {}).get("queueId")
+        meaning = interaction_change(change.old, new, self._service_level(queue_id, batch) if queue_id else None)
+        if not meaning.matters:
+            return
+        shown = public_interaction(new or change.old or {})
+        if new is not None:
+            batch.interactions[str(new["id"])] = new
+        if meaning.unassigned_from:
+            batch.to_agents.append((meaning.unassigned_from, frames.interaction_frame("interaction.unassigned", shown)))
+        if meaning.assigned_to:
+            assigned = frames.interaction_frame("interaction.assigned", shown)
+            batch.to_agents.append((meaning.assigned_to, assigned))
+            batch.to_supervisors.append(assigned)
+            # The messages that arrived before the assignment: the agent sees the whole conversation.
+            for message in self.conversations.list_messages(str(shown["id"])):
+                batch.to_agents.append((meaning.assigned_to, frames.message_created(message.to_json_dict())))
+        if meaning.closed:
+            closed = frames.interaction_frame("interaction.closed", shown)
+            if meaning.closed_for:
+                batch.to_agents.append((meaning.closed_for, closed))
+            batch.to_supervisors.append(closed)
+        if meaning.opened:
+            batch.to_supervisors.append(frames.interaction_frame("interaction.created", shown))
+        for queue_id_changed, delta in meaning.queues.items():
+            batch.queues[queue_id_changed] = self.dashboard.apply_queue(queue_id_changed, delta)
+        for account_id, delta_open in meaning.accounts.items():
+            batch.accounts[account_id] = self.dashboard.apply_account(account_id, delta_open)
+
+    def _message(self, change: Change, batch: Batch) -> None:
+        new = change.new
+        if new is None:
+            return
+        created = change.event_name == "INSERT"
+        if not created and not message_status_changed(change.old, new):
+            return
+        message = public_message(new)
+        agent_id = self._agent_of(str(message.get("interactionId")), batch)
+        frame = frames.message_created(message) if created else frames.message_status(message)
+        if agent_id:
+            batch.to_agents.append((agent_id, frame))
+        batch.to_supervisors.append(frame)
+        if created:
+            entry = feed_entry(message, agent_id)
+            self.dashboard.add_to_feed(entry)
+            batch.feed.append(entry)
+
+    def _agent(self, change: Change, batch: Batch) -> None:
+        new = change.new
+        if new is None or not agent_changed(change.old, new):
+            return
+        agent = public_agent(new)
+        if agent_status_changed(change.old, new):
+            since = str(new.get("statusChangedAt") or new.get("updatedAt") or utc_now())
+            self.dashboard.agent_status_since(str(agent["id"]), str(agent["status"]), since)
+            agent["statusSince"] = since
+        batch.agents[str(agent["id"])] = agent
+        batch.to_agents.append((str(agent["id"]), {"type": "agent.updated", "agent": agent}))
+
+    def _agent_of(self, interaction_id: str, batch: Batch) -> str | None:
+        interaction = batch.interactions.get(interaction_id)
+        if interaction is None:
+            found = self.conversations.get_interaction(interaction_id)
+            interaction = found.to_json_dict() if found else {}
+            batch.interactions[interaction_id] = interaction
+        if interaction.get("status") == "closed" and not interaction.get("agentId"):
+            return None
+        return interaction.get("agentId") or None
+
+    def _service_level(self, queue_id: str, batch: Batch) -> int | None:
+        if queue_id not in batch.service_levels:
+            queue = self.configuration.get_queue(queue_id)
+            batch.service_levels[queue_id] = queue.service_level_seconds if queue else None
+        return batch.service_levels[queue_id]
+
+    # --- the batch's frames ------------------------------------------------------------------------------------
+
+    def flush(self, batch: Batch) -> int:
+        """Push every frame of the batch; connections found gone are removed. Returns the frames pushed."""
+        deliveries: list[tuple[Connection, dict[str, Any]]] = []
+        agent_connections: dict[str, list[Connection]] = {}
+        for agent_id, frame in batch.to_agents:
+            if agent_id not in agent_connections:
+                agent_connections[agent_id] = self.connections.of_agent(agent_id)
+            deliveries += [(connection, frame) for connection in agent_connections[agent_id]]
+        update = batch.dashboard_update()
+        supervisor_frames = batch.to_supervisors + ([update] if update else [])
+        if supervisor_frames:
+            for supervisor in self.connections.subscribed_supervisors():
+                deliveries += [(supervisor, frame) for frame in supervisor_frames]
+        for gone in self.pusher.send_all(deliveries):
+            self.connections.remove_connection(gone)
+        return len(deliveries)

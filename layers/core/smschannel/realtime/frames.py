@@ -1,0 +1,114 @@
+"""The WebSocket's frames (SPEC.md "WebSocket"): client actions as pydantic models, server frames as dicts."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, TypeAdapter, ValidationError
+
+from smschannel.errors import DomainError
+from smschannel.models import CamelModel
+
+
+class SendMessage(CamelModel):
+    action: Literal["sendMessage"]
+    interaction_id: str = Field(min_length=1)
+    body: str = ""
+    client_message_id: str = Field(min_length=1, max_length=200)
+    media: list[str] | None = None
+
+
+class CloseInteraction(CamelModel):
+    action: Literal["closeInteraction"]
+    interaction_id: str = Field(min_length=1)
+    disposition: str | None = Field(default=None, max_length=200)
+
+
+class SetStatus(CamelModel):
+    action: Literal["setStatus"]
+    status: Literal["ready", "paused"]
+    reason: str | None = Field(default=None, max_length=200)
+
+
+class Subscribe(CamelModel):
+    """`dashboard` (supervisors) or `agent` (an agent's own desk: its snapshot)."""
+
+    action: Literal["subscribe"]
+    topic: Literal["dashboard", "agent"]
+
+
+class MarkRead(CamelModel):
+    action: Literal["markRead"]
+    interaction_id: str = Field(min_length=1)
+
+
+class GetInteraction(CamelModel):
+    """The conversation of one interaction (an agent: only its own; a supervisor: any)."""
+
+    action: Literal["getInteraction"]
+    interaction_id: str = Field(min_length=1)
+
+
+Action = Annotated[
+    SendMessage | CloseInteraction | SetStatus | Subscribe | MarkRead | GetInteraction, Field(discriminator="action")
+]
+_actions: TypeAdapter[Action] = TypeAdapter(Action)
+ACTIONS = ("sendMessage", "closeInteraction", "setStatus", "subscribe", "markRead", "getInteraction")
+
+
+class InvalidFrame(DomainError):
+    status_code = 400
+    code = "invalid_frame"
+
+
+class NotYours(DomainError):
+    """An agent acting on an interaction assigned to someone else (or to no one)."""
+
+    status_code = 403
+    code = "not_yours"
+
+
+class Forbidden(DomainError):
+    status_code = 403
+    code = "forbidden"
+
+
+def parse_action(body: str | None) -> Action:
+    """The client's frame as its action model; InvalidFrame naming the field at fault."""
+    try:
+        return _actions.validate_json(body or "")
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        location = ".".join(str(part) for part in error.get("loc", ()) if not str(part).startswith("function-"))
+        if error.get("type") == "union_tag_invalid" or location in ("", "action"):
+            raise InvalidFrame(f"action must be one of {list(ACTIONS)}", field="action") from exc
+        field = location.split(".", 1)[1] if location.split(".")[0] in ACTIONS else location
+        raise InvalidFrame(f"{field}: {error.get('msg')}", field=field) from exc
+
+
+def error_frame(error: DomainError, request: dict[str, Any] | None = None) -> dict[str, Any]:
+    frame: dict[str, Any] = {"type": "error", "code": error.code, "message": error.message}
+    if error.field:
+        frame["field"] = error.field
+    for name in ("action", "interactionId", "clientMessageId"):
+        if request and isinstance(request.get(name), str):
+            frame[name] = request[name]
+    return frame
+
+
+def interaction_frame(kind: str, interaction: dict[str, Any]) -> dict[str, Any]:
+    return {"type": kind, "interaction": interaction}
+
+
+def message_created(message: dict[str, Any]) -> dict[str, Any]:
+    return {"type": "message.created", "interactionId": message.get("interactionId"), "message": message}
+
+
+def message_status(message: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "type": "message.status",
+        "interactionId": message.get("interactionId"),
+        "messageId": message.get("id"),
+        "status": message.get("status"),
+        "errorCode": message.get("errorCode"),
+    }

@@ -1,0 +1,145 @@
+"""The fan-out function under moto, fed from the table's own stream beside the routing function: who receives which
+frame (moto's @connections records what each connection was sent), the dashboard counters, and partial failures."""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+import pytest
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
+
+from tests.component.test_routing import Routing, passes_filter, phone, stream_event
+from tests.conftest import FakeContext, load_function
+
+FANOUT_ENTITIES = {"interaction", "message", "agent"}
+ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
+
+
+def fanout_filter(record: dict[str, Any]) -> bool:
+    """template.yaml's FilterCriteria of FanoutFunction: INSERT/MODIFY of interactions, messages, agents."""
+    entity = record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S")
+    return record["eventName"] in {"INSERT", "MODIFY"} and entity in FANOUT_ENTITIES
+
+
+class Realtime:
+    def __init__(self, world: Routing) -> None:
+        self.world = world
+        self.fanout = load_function("fanout")
+        self.realtime = load_function("realtime")
+        self.responses: list[dict[str, Any]] = []
+
+    def connect(self, connection_id: str, role: str, agent_id: str | None = None) -> None:
+        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+        event = {"requestContext": {"routeKey": "$connect", "connectionId": connection_id, "authorizer": authorizer}}
+        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
+
+    def act(self, connection_id: str, role: str, agent_id: str | None, **frame: Any) -> None:
+        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+        event = {
+            "requestContext": {"routeKey": frame["action"], "connectionId": connection_id, "authorizer": authorizer},
+            "body": json.dumps(frame),
+        }
+        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
+
+    def pump(self) -> None:
+        """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
+        while records := self.world.stream.read():
+            routed = [record for record in records if passes_filter(record)]
+            if routed:
+                self.world.invoke(stream_event(routed))
+            fanned = [record for record in records if fanout_filter(record)]
+            if fanned:
+                self.responses.append(self.fanout.lambda_handler(stream_event(fanned), FakeContext()))
+
+
+def frames_of(connection_id: str) -> list[dict[str, Any]]:
+    """Every frame moto's @connections received for one connection (their JSON texts, concatenated)."""
+    data = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections[connection_id].data.decode()
+    decoder, frames, position = json.JSONDecoder(), [], 0
+    while position < len(data):
+        frame, position = decoder.raw_decode(data, position)
+        frames.append(frame)
+    return frames
+
+
+@pytest.fixture
+def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
+    from moto.dynamodb.models.table import StreamShard
+
+    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
+    monkeypatch.setenv("CONNECTIONS_ENDPOINT", ENDPOINT)
+    world = Routing(aws)
+    world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)
+    world.agent("a1", capacity=5)
+    world.agent("a2", capacity=5)
+    world.use_queue("support")
+    return Realtime(world)
+
+
+def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything(realtime: Realtime) -> None:
+    realtime.connect("a1-desk", "agent", "a1")
+    realtime.connect("a1-phone", "agent", "a1")
+    realtime.connect("a2-desk", "agent", "a2")
+    realtime.connect("sup", "supervisor")
+    realtime.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
+    realtime.world.stream.read()  # the connection items are not the fan-out's business
+    outcomes = [realtime.world.sms(phone(index), f"hello {index}") for index in range(6)]
+    realtime.pump()
+
+    owners = {
+        outcome.interaction_id: realtime.world.interaction(outcome.interaction_id)["agentId"] for outcome in outcomes
+    }
+    assert sorted(owners.values()) == ["a1", "a1", "a1", "a2", "a2", "a2"]
+    for connection_id, agent_id in (("a1-desk", "a1"), ("a1-phone", "a1"), ("a2-desk", "a2")):
+        frames = frames_of(connection_id)
+        named = {frame.get("interactionId") or frame.get("interaction", {}).get("id") for frame in frames} - {None}
+        assert named == {key for key, owner in owners.items() if owner == agent_id}, frames
+        created = [frame for frame in frames if frame["type"] == "message.created"]
+        assert len(created) == 3
+        for frame in created:
+            assigned = next(
+                f
+                for f in frames
+                if f["type"] == "interaction.assigned" and f["interaction"]["id"] == frame["interactionId"]
+            )
+            assert frames.index(assigned) < frames.index(frame)
+
+    supervisor = frames_of("sup")
+    assert supervisor[0]["type"] == "dashboard.snapshot"
+    assert sum(frame["type"] == "message.created" for frame in supervisor) == 6
+    updates = [frame for frame in supervisor if frame["type"] == "dashboard.update"]
+    last = {queue["id"]: queue for frame in updates for queue in frame["queues"]}["support"]
+    assert (last["open"], last["waiting"], last["answered"], last["answeredInTarget"]) == (6, 0, 6, 6)
+
+
+def test_a_failing_record_holds_back_those_after_it_so_a_retry_never_counts_twice(realtime: Realtime) -> None:
+    realtime.world.stream.read()
+    realtime.world.sms(phone(1), "first")
+    realtime.world.sms(phone(2), "second")
+    records = [record for record in realtime.world.stream.read() if fanout_filter(record)]
+    interactions = [r for r in records if r["dynamodb"]["NewImage"]["entity"]["S"] == "interaction"]
+    assert len(interactions) == 2
+    poison = json.loads(json.dumps(interactions[0]))
+    # An assignment whose creation time cannot be read: computing its wait raises.
+    poison["dynamodb"]["OldImage"] = dict(poison["dynamodb"]["NewImage"])
+    poison["dynamodb"]["NewImage"] = {
+        **poison["dynamodb"]["NewImage"],
+        "agentId": {"S": "a1"},
+        "assignedAt": {"S": "2026-01-01T00:00:00.000Z"},
+        "createdAt": {"S": "not a time"},
+    }
+    poison["eventName"] = "MODIFY"
+    poison["dynamodb"]["SequenceNumber"] = "999"
+    batch = [interactions[0], poison, interactions[1]]
+    response = realtime.fanout.lambda_handler(stream_event(batch), FakeContext())
+    failed = [failure["itemIdentifier"] for failure in response["batchItemFailures"]]
+    assert failed == ["999", interactions[1]["dynamodb"]["SequenceNumber"]]
+    # The retry (the poison set aside by bisection and the on-failure destination) applies the held-back record once.
+    realtime.fanout.lambda_handler(stream_event([interactions[1]]), FakeContext())
+    realtime.connect("sup", "supervisor")
+    realtime.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
+    [snapshot] = [frame for frame in frames_of("sup") if frame["type"] == "dashboard.snapshot"]
+    queue = next(queue for queue in snapshot["queues"] if queue["id"] == "support")
+    assert (queue["open"], queue["waiting"]) == (2, 2)

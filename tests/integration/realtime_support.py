@@ -1,0 +1,98 @@
+"""Real WebSocket clients (`websockets`) on the deployed stack's WebSocket API, and a team of one queue per test."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import websockets
+from websockets.asyncio.client import ClientConnection
+
+from tests.integration.conftest import Stack
+
+
+def token(stack: Stack, **body: str) -> str:
+    response = stack.admin("POST", "/admin/tokens", json=body)
+    assert response.status_code in (200, 201), response.text
+    return str(response.json()["token"])
+
+
+class Client:
+    """One WebSocket connection that records every frame it receives."""
+
+    def __init__(self, connection: ClientConnection) -> None:
+        self.connection = connection
+        self.frames: list[dict[str, Any]] = []
+        self._reader = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        try:
+            async for raw in self.connection:
+                self.frames.append(json.loads(raw))
+        except websockets.ConnectionClosed:
+            return
+
+    async def send(self, **frame: Any) -> None:
+        await self.connection.send(json.dumps(frame))
+
+    async def wait_for(self, predicate: Any, timeout: float = 10.0, after: int = 0) -> dict[str, Any]:
+        """The first frame (from index `after`) matching `predicate`; AssertionError naming what came instead."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for frame in self.frames[after:]:
+                if predicate(frame):
+                    return frame
+            await asyncio.sleep(0.02)
+        raise AssertionError(f"no matching frame within {timeout} s; got {[f.get('type') for f in self.frames]}")
+
+    async def wait_type(self, kind: str, timeout: float = 10.0, after: int = 0, **fields: Any) -> dict[str, Any]:
+        def matches(frame: dict[str, Any]) -> bool:
+            return frame.get("type") == kind and all(frame.get(name) == value for name, value in fields.items())
+
+        return await self.wait_for(matches, timeout, after)
+
+    def types(self) -> list[str]:
+        return [str(frame.get("type")) for frame in self.frames]
+
+    async def close(self) -> None:
+        await self.connection.close()
+        self._reader.cancel()
+
+
+async def connect(stack: Stack, token_value: str) -> Client:
+    assert stack.ws, "the stack has no WebSocket URL"
+    return Client(await websockets.connect(f"{stack.ws}?token={token_value}", open_timeout=30))
+
+
+@dataclass
+class Team:
+    """A queue of its own with its agents and a Twilio account, so tests never see each other's conversations."""
+
+    queue_id: str
+    agent_ids: list[str]
+    account: dict[str, Any]
+
+    @property
+    def account_id(self) -> str:
+        return str(self.account["id"])
+
+
+def make_team(stack: Stack, statuses: list[str], service_level_seconds: int = 60) -> Team:
+    suffix = uuid.uuid4().hex[:6]
+    agent_ids = [f"rt-{suffix}-{index}" for index in range(len(statuses))]
+    for index, (agent_id, status) in enumerate(zip(agent_ids, statuses, strict=True)):
+        body = {"name": f"Agent {suffix} {index}", "capacity": 3, "status": status}
+        assert stack.admin("PUT", f"/admin/agents/{agent_id}", json=body).ok
+    queue_id = f"rtq-{suffix}"
+    queue = {"name": f"Realtime {suffix}", "agentIds": agent_ids, "serviceLevelSeconds": service_level_seconds}
+    assert stack.admin("PUT", f"/admin/queues/{queue_id}", json=queue).ok
+    account = stack.twilio_account(f"rta-{suffix}", queueId=queue_id)
+    return Team(queue_id=queue_id, agent_ids=agent_ids, account=account)
+
+
+def new_phone() -> str:
+    return "+1415556" + str(uuid.uuid4().int % 10000).zfill(4)

@@ -1,0 +1,172 @@
+"""The dashboard and the agent desktop in a real headless Chromium (Debian's package, driven by Playwright) against
+the deployed stack. Screenshots of both pages are saved under test-artifacts/."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import requests
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.integration.conftest import Stack
+from tests.integration.realtime_support import make_team, new_phone, token
+
+ROOT = Path(__file__).resolve().parents[2]
+ARTIFACTS = ROOT / "test-artifacts"
+TIMEOUT_MS = 15_000
+
+
+def chromium_path() -> str:
+    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
+    if not found:
+        pytest.fail("chromium is not installed: `make browser` installs Debian's package")
+    return found
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as playwright:
+        # --no-sandbox: CI and this machine run the tests as root, where Chromium's sandbox cannot start.
+        launched = playwright.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox"])
+        yield launched
+        launched.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    context = browser.new_context(viewport={"width": 1600, "height": 900})
+    opened = context.new_page()
+    opened.set_default_timeout(TIMEOUT_MS)
+    errors: list[str] = []
+    opened.on("pageerror", lambda error: errors.append(str(error)))
+    yield opened
+    context.close()
+    assert not errors, f"the page raised: {errors}"
+
+
+def screenshot(page: Page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def test_pages_refuse_a_wrong_token_or_the_wrong_role(stack: Stack) -> None:
+    assert requests.get(f"{stack.http}/dashboard", params={"token": "nope"}, timeout=30).status_code == 401
+    agent_token = token(stack, agentId="agent-1")
+    wrong_role = requests.get(f"{stack.http}/dashboard", params={"token": agent_token}, timeout=30)
+    assert wrong_role.status_code == 403
+    agent_page = requests.get(f"{stack.http}/agent", params={"token": agent_token}, timeout=30)
+    assert agent_page.status_code == 200 and "text/html" in agent_page.headers["content-type"]
+    assert agent_page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_the_dashboard_renders_the_snapshot_and_updates_when_an_sms_arrives(stack: Stack, page: Page) -> None:
+    team = make_team(stack, ["ready", "paused", "offline"])
+    page.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    row = page.locator(f'tr[data-queue="{team.queue_id}"]')
+    expect(row).to_be_visible()
+    expect(row.locator(".chip.ready")).to_have_text("1")
+    expect(row.locator(".chip.paused")).to_have_text("1")
+    expect(row.locator(".chip.offline")).to_have_text("1")
+    expect(row.locator(".queue-open")).to_have_text("0")
+    expect(page.locator(f'tr[data-agent="{team.agent_ids[0]}"] .pill')).to_have_text("ready")
+
+    body = "Hello from the dashboard test"
+    assert stack.post_twilio(team.account, new_phone(), body).status_code == 200
+    entry = page.locator("#feed li", has_text=body)
+    expect(entry).to_be_visible()
+    expect(row.locator(".queue-open")).to_have_text("1")
+    expect(page.locator(f'tr[data-agent="{team.agent_ids[0]}"] .agent-load')).to_have_text("1/3")
+    expect(page.locator(f'[data-account="{team.account_id}"] .n')).to_have_text("1")
+
+    entry.click()  # the conversation of any interaction, on click
+    expect(page.locator("#thread .msg.in", has_text=body)).to_be_visible()
+    screenshot(page, "dashboard")
+
+
+def test_the_agent_desktop_shows_an_sms_and_closes_it_and_recovers_a_dropped_connection(
+    stack: Stack, page: Page
+) -> None:
+    team = make_team(stack, ["ready"])
+    [agent_id] = team.agent_ids
+    phone = new_phone()
+    page.goto(f"{stack.http}/agent?token={token(stack, agentId=agent_id)}")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    expect(page.locator("#list-empty")).to_be_visible()
+
+    assert stack.post_twilio(team.account, phone, "My parcel never came").status_code == 200
+    item = page.locator(".item", has_text=phone)
+    expect(item).to_be_visible()  # appears without a reload
+    expect(item.locator(".badge")).to_have_text("1")
+    item.click()
+    expect(page.locator("#thread .bubble.in", has_text="My parcel never came")).to_be_visible()
+    expect(item.locator(".badge")).to_have_text("0")
+
+    # The live counter: GSM-7 with an extension character counting two, then UCS-2 for an emoji.
+    reply = page.locator("#reply")
+    reply.fill("Sorry! The price is 5€ [tracking]")
+    expect(page.locator("#counter")).to_have_attribute("data-encoding", "GSM-7")
+    expect(page.locator("#counter")).to_have_text("GSM-7 · 1 segment · 124 left")
+    reply.fill("Sorry 🙏")
+    expect(page.locator("#counter")).to_have_text("UCS-2 · 1 segment · 62 left")
+    reply.fill("")
+
+    # A dropped connection reconnects and restores the state from a fresh snapshot.
+    page.evaluate("window.dropConnection()")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "2")
+    expect(page.locator(".item", has_text=phone)).to_be_visible()
+    assert stack.post_twilio(team.account, phone, "Hello again").status_code == 200
+    expect(page.locator("#thread .bubble.in", has_text="Hello again")).to_be_visible()
+
+    # The agent replies: the reply shows its delivery status and the provider's API (the sandbox) got it once.
+    reply.fill("We are on it, sorry for the wait")
+    page.locator("#send").click()
+    outgoing = page.locator("#thread .bubble.out", has_text="We are on it, sorry for the wait")
+    expect(outgoing.locator(".status")).to_have_text(re.compile("sent|delivered"))
+    outbox = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
+    assert [item["body"] for item in outbox if item.get("to") == phone] == ["We are on it, sorry for the wait"]
+
+    page.locator("button[data-status='paused']").click()
+    expect(page.locator("body")).to_have_attribute("data-status", "paused")
+    screenshot(page, "agent")
+
+    page.select_option("#disposition", "resolved")
+    page.locator("#close").click()
+    expect(page.locator(".item", has_text=phone)).to_have_count(0)
+    [closed] = stack.interactions(team.account_id, phone=phone)
+    assert closed["status"] == "closed" and closed["disposition"] == "resolved"
+    assert stack.admin("GET", f"/admin/agents/{agent_id}").json()["status"] == "paused"
+
+
+SEGMENT_SAMPLES = [
+    "",
+    "Hello",
+    "a" * 160,
+    "a" * 161,
+    "€" * 80,
+    "€" * 81,
+    "a" * 152 + "€",
+    "a" * 306 + "{",
+    "Ünïcödé ✓",
+    "ж" * 70,
+    "ж" * 71,
+    "🙏" * 35,
+    "🙏" * 36,
+    "x" * 66 + "🙏",
+    "Line one\nLine two\r\n\f^{}\\[~]|",
+]
+
+
+def test_the_desktop_counts_segments_exactly_as_the_server_previews_them(stack: Stack, page: Page) -> None:
+    [agent_id] = make_team(stack, ["paused"]).agent_ids
+    page.goto(f"{stack.http}/agent?token={token(stack, agentId=agent_id)}")
+    for body in SEGMENT_SAMPLES:
+        server = stack.admin("POST", "/admin/messages/preview", json={"body": body})
+        assert server.status_code == 200, server.text
+        assert page.evaluate("(body) => window.measureSms(body)", body) == server.json(), repr(body)
