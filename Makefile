@@ -82,6 +82,8 @@ bench: install build
 	$(BIN)/python bench/local_throughput.py
 	$(BIN)/python bench/routing_hot_keys.py
 	$(BIN)/python bench/routing_local.py
+	$(BIN)/python bench/outbound_costs.py
+	$(BIN)/python bench/outbound_local.py
 	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py

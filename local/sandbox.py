@@ -25,7 +25,7 @@ from urllib.parse import parse_qsl, urlsplit
 import requests
 
 from smschannel.credentials import with_secret_credentials
-from smschannel.models import Account, MessageStatus, utc_now
+from smschannel.models import Account, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import ADAPTERS, get_adapter
 from smschannel.providers.base import HTTP_TIMEOUT, OutboundSms, ProviderAdapter, SimulatedWebhook, WebhookRequest
 from smschannel.stores.configuration import ConfigurationStore
@@ -50,8 +50,22 @@ class SandboxState:
     faults: dict[str, deque[str]] = field(default_factory=dict)  # provider ("*" = any) -> pending fault modes
     lock: threading.Lock = field(default_factory=threading.Lock)
     auto_status: bool = True  # post `sent` then `delivered` after each accepted send
+    # Providers without receipts: when each send was accepted, and any status forced by POST /sandbox/status.
+    accepted: dict[tuple[str, str], float] = field(default_factory=dict)
+    forced: dict[tuple[str, str], StatusUpdate] = field(default_factory=dict)
     callbacks: list[dict[str, Any]] = field(default_factory=list)  # what the automatic callbacks got back
     bot_turns: list[dict[str, Any]] = field(default_factory=list)  # what the demo bot was told, in order
+
+    def polled_status(self, provider: str, provider_message_id: str) -> StatusUpdate | None:
+        """What a polled provider reports: a forced status, else `delivered` once the automatic delays passed."""
+        with self.lock:
+            forced = self.forced.get((provider, provider_message_id))
+            accepted = self.accepted.get((provider, provider_message_id))
+        if forced is not None:
+            return forced
+        if accepted is not None and time.monotonic() - accepted >= sum(AUTO_STATUS_DELAYS):
+            return StatusUpdate(provider=provider, provider_message_id=provider_message_id, status="delivered")
+        return None
 
     def take_fault(self, provider: str) -> str | None:
         with self.lock:
@@ -183,6 +197,15 @@ class SandboxHandler(BaseHTTPRequestHandler):
         webhook = adapter.simulate_status(
             account, url=url, provider_message_id=str(request["providerMessageId"]), status=str(request["status"])
         )
+        if webhook is None and adapter.polls_status:
+            # No receipts: the status waits to be read by the sender's poller.
+            update = StatusUpdate(
+                provider=adapter.name, provider_message_id=str(request["providerMessageId"]), status=request["status"]
+            )
+            with self.state.lock:
+                self.state.forced[(adapter.name, update.provider_message_id)] = update
+            self._send(200, {"status": "stored for polling"})
+            return
         if webhook is None:
             self._send(501, {"error": "not_supported", "message": f"{adapter.name} sends no status callbacks"})
             return
@@ -239,6 +262,18 @@ class SandboxHandler(BaseHTTPRequestHandler):
         provider, account_id = parts[3], parts[4]
         adapter = get_adapter(provider)
         body = self._body()  # read even when refusing: the caller's kept-alive connection carries the next request
+        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
+        request = WebhookRequest(
+            method=method,
+            urls=(f"http://{self.headers.get('Host')}{self.path}",),
+            headers={key.lower(): value for key, value in self.headers.items()},
+            query=query,
+            body=body,
+        )
+        asked = adapter.sandbox_status_query(request)
+        if asked is not None:  # a provider without receipts being polled for a message's status
+            self._send(200, adapter.sandbox_status_answer(asked, self.state.polled_status(provider, asked)))
+            return
         fault = self.state.take_fault(provider)
         if fault == "timeout":
             time.sleep(TIMEOUT_FAULT_SECONDS)
@@ -254,14 +289,6 @@ class SandboxHandler(BaseHTTPRequestHandler):
         if fault == "429":
             self._send(429, {"error": "sandbox fault 429"}, {"Retry-After": "1"})
             return
-        query = dict(parse_qsl(urlsplit(self.path).query, keep_blank_values=True))
-        request = WebhookRequest(
-            method=method,
-            urls=(f"http://{self.headers.get('Host')}{self.path}",),
-            headers={key.lower(): value for key, value in self.headers.items()},
-            query=query,
-            body=body,
-        )
         message_id = uuid.uuid4().hex
         status, payload, sms = adapter.sandbox_accept(request, message_id)
         if status < 300:
@@ -295,6 +322,10 @@ class SandboxHandler(BaseHTTPRequestHandler):
                 return
             account = with_secret_credentials(account)
             provider_message_id = accepted_message_id(adapter, account, status, payload, sms)
+            if adapter.polls_status:
+                with self.state.lock:
+                    self.state.accepted[(adapter.name, provider_message_id)] = time.monotonic()
+                return
             url = sms.status_callback_url or f"{self.state.http_base}/webhooks/{account.id}/status"
             for delay, target in zip(AUTO_STATUS_DELAYS, (MessageStatus.SENT, MessageStatus.DELIVERED), strict=True):
                 time.sleep(delay)

@@ -5,6 +5,7 @@ with partial failures; a message that keeps failing goes to the dead-letter queu
 from __future__ import annotations
 
 import json
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
 
 from aws_lambda_powertools.metrics import MetricUnit
@@ -16,7 +17,8 @@ from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
 from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
-from smschannel.outbound.sender import OutboundSender, Verdict
+from smschannel.outbound.poller import StatusPoller
+from smschannel.outbound.sender import OutboundSender, SendOutcome, Verdict
 from smschannel.outbound.store import OutboundRef
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
@@ -34,6 +36,7 @@ sender = OutboundSender(
     retry_base_seconds=settings.retry_base_seconds,
 )
 enqueuer = Enqueuer(table, settings.outbound_queue_url)
+poller = StatusPoller(table, accounts, lambda: sender.session)
 # One failure stops the rest of its message group (one customer's replies leave in order), not other groups.
 processor = SqsFifoPartialProcessor(skip_group_on_error=True)
 # A batch whose every record failed is reported like any other (the delays chosen for it must apply), not raised.
@@ -44,16 +47,37 @@ processor.raise_on_entire_batch_failure = False
 # group wait as long as it does (else they would hold the group until the queue's visibility timeout).
 _group_delays: dict[str, float] = {}
 _delayed: set[str] = set()
+# The head record of each message group, sent concurrently before the processor walks the batch in order: groups are
+# independent customers, so a batch of ten conversations costs one provider round trip, not ten in a row. The rest
+# of a group is sent in order by the processor, after its head succeeded.
+_heads: dict[str, Future[SendOutcome]] = {}
+_pool = ThreadPoolExecutor(max_workers=10, thread_name_prefix="send")
 
 
 class SendLater(Exception):
     """A send to try again: the SQS message was delayed (its visibility changed) before this is raised."""
 
 
+def _deliver(record: SQSRecord) -> SendOutcome:
+    ref = OutboundRef.from_json(json.loads(record.body))
+    return sender.deliver(ref, int(record.attributes.approximate_receive_count or 1))
+
+
+def _send_group_heads(event: dict[str, Any]) -> None:
+    _heads.clear()
+    seen: set[str] = set()
+    for raw in event.get("Records", []):
+        record = SQSRecord(raw)
+        group = record.attributes.message_group_id or record.message_id
+        if group not in seen:
+            seen.add(group)
+            _heads[record.message_id] = _pool.submit(_deliver, record)
+
+
 def send_record(record: SQSRecord) -> None:
     ref = OutboundRef.from_json(json.loads(record.body))
-    attempt = int(record.attributes.approximate_receive_count or 1)
-    outcome = sender.deliver(ref, attempt)
+    head = _heads.pop(record.message_id, None)
+    outcome = head.result() if head is not None else _deliver(record)
     metrics.add_metric(name=f"Outbound{outcome.verdict.value.capitalize()}", unit=MetricUnit.Count, value=1)
     if outcome.verdict is Verdict.RETRY:
         _delay(record, outcome.delay)
@@ -97,13 +121,17 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     if is_schedule(event):
         redriven = enqueuer.sweep(settings.outbox_sweep_seconds)
         metrics.add_metric(name="OutboundRedriven", unit=MetricUnit.Count, value=redriven)
-        return {"redriven": redriven}
+        # Providers without receipts (Skebby, IntelePeer): ask for the status of recent sent messages.
+        polled = poller.poll()
+        metrics.add_metric(name="StatusPolled", unit=MetricUnit.Count, value=polled.asked)
+        return {"redriven": redriven, "polled": polled.asked, "statusUpdated": polled.updated}
     if event_source(event) == "aws:dynamodb":
         # New replies on the table stream: to the FIFO queue (a failure here is re-driven by the sweep).
         enqueued = enqueuer.enqueue(refs_in_stream(event))
         return {"enqueued": enqueued}
     _group_delays.clear()
     _delayed.clear()
+    _send_group_heads(event)
     response = dict(
         process_partial_response(event=event, record_handler=send_record, processor=processor, context=context)
     )

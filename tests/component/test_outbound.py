@@ -125,9 +125,10 @@ class Outbound:
         """One SQS batch into the handler; successes are deleted as the mapping deletes them. Returns failures."""
         response = self.invoke({"Records": [sqs_record(message, self.queue_url) for message in messages]})
         failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
-        for message in messages:
-            if message["MessageId"] not in failed:
-                self.sqs.delete_message(QueueUrl=self.queue_url, ReceiptHandle=message["ReceiptHandle"])
+        done = [message for message in messages if message["MessageId"] not in failed]
+        if done:  # one DeleteMessageBatch, as the mapping deletes a batch's successes
+            entries = [{"Id": str(n), "ReceiptHandle": m["ReceiptHandle"]} for n, m in enumerate(done)]
+            self.sqs.delete_message_batch(QueueUrl=self.queue_url, Entries=entries)
         return failed
 
     def pump(self, seconds: float = 0.0) -> None:
@@ -225,7 +226,9 @@ def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Outb
     world = Outbound(aws, f"http://127.0.0.1:{port}/sandbox", state, queues)
     world.account()
     try:
-        yield world
+        # The sender sends its batch's group heads on threads: keep moto to DynamoDB's per-request atomicity.
+        with requests_applied_atomically():
+            yield world
     finally:
         server.shutdown()
         server.server_close()
@@ -399,10 +402,10 @@ def test_the_sweep_re_drives_a_reply_whose_enqueue_was_lost(world: Outbound) -> 
     world.reply(interaction_id, "lost on the way", "c-1")
     world.stream.read()  # the stream batch is lost (the enqueue never happened)
     schedule = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
-    assert world.invoke(schedule) == {"redriven": 1}
+    assert world.invoke(schedule)["redriven"] == 1
     world.pump()
     assert [item["body"] for item in world.outbox()] == ["lost on the way"]
-    assert world.invoke(schedule) == {"redriven": 0}  # sent: out of the outbox index
+    assert world.invoke(schedule)["redriven"] == 0  # sent: out of the outbox index
 
 
 def test_the_account_send_rate_spaces_a_burst(world: Outbound) -> None:
@@ -539,3 +542,65 @@ def test_a_stop_after_a_reply_was_queued_stops_that_reply_too(world: Outbound) -
     assert "queued before the stop" not in bodies and bodies[0].startswith("You are unsubscribed")
     [refused] = [message for message in world.messages(interaction_id) if message["sender"] == "admin"]
     assert refused["status"] == "failed" and refused["errorCode"] == "opted-out"
+
+
+# --- providers without receipts ---------------------------------------------------------------------------------
+
+
+def test_a_provider_without_receipts_is_polled_with_backoff_until_the_status_is_final(world: Outbound) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    interaction_id = world.sms("hello")
+    credentials = {"userKey": "user-123456", "accessToken": "token-123456", "webhookSecret": "secret-123456"}
+    body = {
+        "name": "Acme",
+        "provider": "skebby",
+        "phoneNumber": OUR_NUMBER,
+        "credentials": credentials,
+        "apiBaseUrl": f"{world.sandbox}/api/skebby/acme",
+    }
+    assert admin(world.admin, "PUT", "/admin/accounts/acme", body)[0] == 200
+    status, reply = admin(
+        load_function("admin"),
+        "POST",
+        f"/admin/interactions/{interaction_id}/messages",
+        {"body": "Ciao", "clientMessageId": "c-1"},
+    )
+    assert status == 202, reply
+    world.pump()
+    [sent] = world.messages(interaction_id)
+    assert sent["status"] == "sent" and sent["providerMessageId"] == reply["message"]["id"]  # our id is the order id
+
+    poller = world.outbound.poller
+    assert poller.poll().asked == 0  # the first query waits 30 s
+    report = poller.poll(datetime.now(UTC) + timedelta(seconds=31))
+    assert (report.asked, report.finished) == (1, 0)  # Skebby still says SENT: asked again later
+    assert poller.poll(datetime.now(UTC) + timedelta(seconds=40)).asked == 0  # backoff: not yet
+    forced = {"accountId": "acme", "providerMessageId": sent["providerMessageId"], "status": "delivered"}
+    assert requests.post(f"{world.sandbox}/status", json=forced, timeout=5).status_code == 200
+    report = poller.poll(datetime.now(UTC) + timedelta(seconds=95))
+    assert (report.asked, report.updated, report.finished) == (1, 1, 1)
+    assert world.messages(interaction_id)[0]["status"] == "delivered"
+    assert poller.poll(datetime.now(UTC) + timedelta(hours=2)).asked == 0  # final: out of the poll index
+
+
+def test_the_heads_of_a_batch_s_groups_are_sent_concurrently_and_a_failure_holds_only_its_group(
+    world: Outbound,
+) -> None:
+    interactions = [world.sms("hi", phone=f"+1415554{n:04d}") for n in range(5)]
+    for interaction_id in interactions:
+        world.reply(interaction_id, "first", "c-1")
+        world.reply(interaction_id, "second", "c-2")
+    world.fault("500", 1)  # whichever head reaches the provider first is refused
+    world.enqueue_new_replies()
+    messages = world.receive()
+    assert len(messages) == 10
+    with requests_applied_atomically():  # moto applies each request atomically only one at a time
+        failed = world.deliver(messages)
+    assert len(failed) == 2  # the refused head and the reply queued behind it in its group
+    assert len(world.outbox()) == 8
+    world.pump(seconds=3)
+    sent = world.outbox()
+    assert len(sent) == 10
+    for phone in {item["to"] for item in sent}:
+        assert [item["body"] for item in sent if item["to"] == phone] == ["first", "second"]

@@ -193,6 +193,7 @@ def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> di
 # |---------------------------|--------------------------------------|---------------|-----------------------------------------------|
 # | outbound message          | INTERACTION#{interactionId}          | MESSAGE#{createdAt}#{id} | OUTBOX#{shard} / {createdAt}#{id} while queued |
 # | client message id pointer | CLIENTMSG#{interactionId}#{clientId} | CLIENTMSG     |                                               |
+# | sent, status to poll      | (outbound message)                   | (message)     | POLL#{shard} / {nextPollAt}#{id} (providers without receipts) |
 # | opt-out                   | OPTOUT#{accountId}                   | {phone}       |                                               |
 # | send-rate window          | RATE#{accountId}                     | {epochSecond} |                                               |
 #
@@ -224,6 +225,18 @@ def outbox_index(message_id: str, created_at: str) -> dict[str, str]:
     return {
         OUTBOX_PARTITION: outbox_partition(shard_of(message_id, OUTBOX_SHARDS)),
         OUTBOX_SORT: f"{created_at}#{message_id}",
+    }
+
+
+def poll_partition(shard: int) -> str:
+    return f"POLL#{shard}"
+
+
+def poll_index(message_id: str, next_poll_at: str) -> dict[str, str]:
+    """A sent message whose provider posts no receipt, due for a status query at `next_poll_at`."""
+    return {
+        OUTBOX_PARTITION: poll_partition(shard_of(message_id, OUTBOX_SHARDS)),
+        OUTBOX_SORT: f"{next_poll_at}#{message_id}",
     }
 
 

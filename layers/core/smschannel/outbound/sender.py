@@ -139,7 +139,10 @@ class OutboundSender:
             )
         # Any other exception leaves the claim in place: the redelivery finds it and fails the message as
         # unknown-outcome once the claim is older than a send can take.
-        self.store.mark_sent(ref, token, account.id, result.provider_message_id, utc_now())
+        from smschannel.outbound.poller import first_poll_at
+
+        poll_at = first_poll_at() if adapter.polls_status else None
+        self.store.mark_sent(ref, token, account.id, result.provider_message_id, utc_now(), poll_at=poll_at)
         return SendOutcome(Verdict.SENT, detail=result.provider_message_id)
 
     def _claimed_elsewhere(self, ref: OutboundRef, item: dict[str, Any]) -> SendOutcome:

@@ -179,10 +179,31 @@ class OutboundStore:
             {":e": error[:500], ":t": token},
         )
 
-    def mark_sent(self, ref: OutboundRef, token: str, account_id: str, provider_message_id: str, now: str) -> None:
-        """The provider accepted it: `sent` (unless a callback already said more), its id, and the pointer
-        status callbacks find it by; it leaves the outbox index."""
+    def mark_sent(
+        self,
+        ref: OutboundRef,
+        token: str,
+        account_id: str,
+        provider_message_id: str,
+        now: str,
+        *,
+        poll_at: str | None = None,
+    ) -> None:
+        """The provider accepted it: `sent`, its id, and the pointer status callbacks find it by; it leaves the
+        outbox index (for the poll entry at `poll_at` where the provider posts no receipts)."""
         pointer = keys.provider_message(account_id, provider_message_id)
+        index = keys.poll_index(ref.message_id, poll_at) if poll_at else None
+        values: dict[str, Any] = {
+            ":p": provider_message_id,
+            ":now": now,
+            ":sent": "sent",
+            ":rank": STATUS_RANK[MessageStatus.SENT],
+            ":t": token,
+        }
+        index_update = "REMOVE outboxPartition, outboxSort"
+        if index:
+            index_update = ", outboxPartition = :pp, outboxSort = :ps, pollAttempts = :zero"
+            values.update({":pp": index[keys.OUTBOX_PARTITION], ":ps": index[keys.OUTBOX_SORT], ":zero": 0})
         self.table.client.transact_write_items(
             TransactItems=[
                 {
@@ -190,19 +211,11 @@ class OutboundStore:
                         "TableName": self.table.name,
                         "Key": to_item(ref.key),
                         "UpdateExpression": "SET providerMessageId = :p, sentAt = :now, statusAt = :now, "
-                        "#s = :sent, statusRank = :rank REMOVE outboxPartition, outboxSort",
+                        "#s = :sent, statusRank = :rank" + (" " if not index else "") + index_update,
                         # No callback can precede this: the pointer it is found by is written here.
                         "ConditionExpression": "claimToken = :t AND statusRank < :rank",
                         "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": to_values(
-                            {
-                                ":p": provider_message_id,
-                                ":now": now,
-                                ":sent": "sent",
-                                ":rank": STATUS_RANK[MessageStatus.SENT],
-                                ":t": token,
-                            }
-                        ),
+                        "ExpressionAttributeValues": to_values(values),
                     }
                 },
                 {
@@ -294,6 +307,34 @@ class OutboundStore:
                 message_id = str(item[keys.OUTBOX_SORT]).rpartition("#")[2]
                 refs.append(OutboundRef(message_id, interaction_id, str(item["sk"])))
         return refs
+
+    def due_for_poll(self, now: str) -> list[dict[str, Any]]:
+        """Sent messages whose provider posts no receipts and whose next status query is due (every shard)."""
+        found: list[dict[str, Any]] = []
+        for shard in range(keys.OUTBOX_SHARDS):
+            entries = self.table.query(
+                keys.GSI4,
+                keys.OUTBOX_PARTITION,
+                keys.poll_partition(shard),
+                sk_condition=" AND #o <= :now",
+                names={"#o": keys.OUTBOX_SORT},
+                values={":now": now + "~"},
+            )
+            found += self.table.batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in entries], consistent=True)
+        return found
+
+    def reschedule_poll(self, key: dict[str, str], message_id: str, next_poll_at: str | None) -> None:
+        """The next status query of a polled message, or none (final status, or too old to keep asking)."""
+        if next_poll_at is None:
+            update, values = "REMOVE outboxPartition, outboxSort", {}
+        else:
+            index = keys.poll_index(message_id, next_poll_at)
+            update = "SET outboxPartition = :pp, outboxSort = :ps ADD pollAttempts :one"
+            values = {":pp": index[keys.OUTBOX_PARTITION], ":ps": index[keys.OUTBOX_SORT], ":one": 1}
+        params: dict[str, Any] = {"TableName": self.table.name, "Key": to_item(key), "UpdateExpression": update}
+        if values:
+            params["ExpressionAttributeValues"] = to_values(values)
+        self.table.client.update_item(**params)
 
     def take_send_slot(self, account_id: str, per_second: int) -> bool:
         """One of the account's `per_second` sends in the current second (a counter item per second)."""

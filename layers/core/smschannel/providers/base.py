@@ -130,6 +130,8 @@ class ProviderAdapter(ABC):
     # False where the provider posts delivery events to the one callback URL configured on its side (e.g.
     # Bandwidth's application) rather than to a URL passed with each send.
     status_url_per_message: ClassVar[bool] = True
+    # True where the provider posts no delivery receipt: the outbound poller asks `fetch_status` instead.
+    polls_status: ClassVar[bool] = False
 
     @abstractmethod
     def verify(self, request: WebhookRequest, account: Account) -> None:
@@ -158,7 +160,19 @@ class ProviderAdapter(ABC):
     def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
         """Send through the provider's REST API; raise SendError (retryable or not) on refusal."""
 
+    def fetch_status(self, account: Account, provider_message_id: str, session: requests.Session) -> StatusUpdate:
+        """The status the provider holds for a sent message (providers with `polls_status`)."""
+        raise NotImplementedError(f"{self.name} posts delivery receipts; it is not polled")
+
     # --- the provider's side, for the sandbox and tests ---------------------------------------------------
+
+    def sandbox_status_query(self, request: WebhookRequest) -> str | None:
+        """The provider message id a status query to the provider's API asks about (None: not a status query)."""
+        return None
+
+    def sandbox_status_answer(self, provider_message_id: str, status: StatusUpdate | None) -> dict[str, Any]:
+        """The provider API's answer to a status query, saying `status` (None: only accepted so far)."""
+        raise NotImplementedError
 
     @abstractmethod
     def simulate_inbound(

@@ -92,6 +92,7 @@ class IntelePeerAdapter(ProviderAdapter):
     signs_body: ClassVar[bool] = False
     # IntelePeer takes no callback URL with a send and posts no delivery receipts at all (see parse_status).
     status_url_per_message: ClassVar[bool] = False
+    polls_status: ClassVar[bool] = True
 
     def verify(self, request: WebhookRequest, account: Account) -> None:
         secret = account.credentials["webhookSecret"]
@@ -245,6 +246,16 @@ class IntelePeerAdapter(ProviderAdapter):
             {"refid": refid, "from": sms.from_, "to": sms.to, "text": sms.body, "guid": sms.client_reference},
             sms,
         )
+
+    def sandbox_status_query(self, request: WebhookRequest) -> str | None:
+        if request.method != "POST" or not request.urls[0].split("?")[0].endswith("/sms/mdr"):
+            return None
+        data = request.json()
+        return str(data.get("refid") or "") if isinstance(data, dict) else ""
+
+    def sandbox_status_answer(self, provider_message_id: str, status: StatusUpdate | None) -> dict[str, Any]:
+        word = next(name for name, mapped in MDR_STATUSES.items() if mapped == (status.status if status else "sent"))
+        return {"code": 200, "refid": provider_message_id, "RCC_en": word, "RCC": 210000}
 
     def sandbox_credentials(self) -> dict[str, str]:
         # With `apiToken` the sender skips the authenticate call, as it does for a long-lived portal token.

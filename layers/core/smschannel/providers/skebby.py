@@ -115,6 +115,7 @@ class SkebbyAdapter(ProviderAdapter):
     signs_body: ClassVar[bool] = False
     # Skebby takes no callback URL with a send (see parse_status).
     status_url_per_message: ClassVar[bool] = False
+    polls_status: ClassVar[bool] = True
 
     def verify(self, request: WebhookRequest, account: Account) -> None:
         verify_webhook_secret(request, account.credentials["webhookSecret"])
@@ -143,6 +144,24 @@ class SkebbyAdapter(ProviderAdapter):
             "Skebby's REST API documents no delivery-receipt callback: read the order's recipient status "
             "(GET /sms/{order_id}) and map it with skebby.status_from_order"
         )
+
+    def fetch_status(self, account: Account, provider_message_id: str, session: requests.Session) -> StatusUpdate:
+        """The recipient status of the order (`GET /sms/{order_id}`: `{"recipients": [{"status": "DLVRD"}]}`)."""
+        credentials = account.credentials
+        response = post_to_provider(
+            session,
+            self.name,
+            "GET",
+            f"{self.api_base(account)}/sms/{provider_message_id}",
+            classify=_classify_error,
+            headers={"user_key": credentials["userKey"], "Access_token": credentials["accessToken"]},
+        )
+        try:
+            recipients = response.json()["recipients"]
+            status = str(recipients[0]["status"])
+        except (ValueError, KeyError, IndexError, TypeError) as exc:
+            raise SendError(f"skebby answered an unreadable order: {response.text[:200]}", retryable=True) from exc
+        return status_from_order(provider_message_id, status)
 
     def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
         kind = message_type(account)
@@ -205,6 +224,16 @@ class SkebbyAdapter(ProviderAdapter):
             body=urlencode(fields).encode(),
             query={"secret": account.credentials["webhookSecret"]},
         )
+
+    def sandbox_status_query(self, request: WebhookRequest) -> str | None:
+        path = request.urls[0].split("?")[0]
+        if request.method != "GET" or "/sms/" not in path:
+            return None
+        return path.rsplit("/sms/", 1)[1]
+
+    def sandbox_status_answer(self, provider_message_id: str, status: StatusUpdate | None) -> dict[str, Any]:
+        word = next(name for name, mapped in ORDER_STATUSES.items() if mapped == (status.status if status else "sent"))
+        return {"recipients_number": 1, "result": "OK", "recipients": [{"destination": "", "status": word}]}
 
     def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
         data = request.json()

@@ -1,0 +1,135 @@
+"""DynamoDB write units and SQS requests per outbound message, along the whole path: the reply, the stream
+enqueue, the send (claim, provider call, `sent` with its pointer) and the provider's two status callbacks.
+
+In-process under moto with the real functions (admin, inbound, outbound), the table built from template.yaml and
+the local stack's provider sandbox over real HTTP; calls are counted with botocore's event hooks. The SQS
+receive/delete requests are those Lambda's event source mapping makes for these batches (it also long-polls an
+idle queue, which AWS does not bill per message). Run: `.venv/bin/python bench/outbound_costs.py [N]`.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
+os.environ.update(
+    {
+        "AWS_ACCESS_KEY_ID": "bench",
+        "AWS_SECRET_ACCESS_KEY": "bench",
+        "AWS_DEFAULT_REGION": "us-east-1",
+        "TABLE_NAME": "bench",
+        "ARCHIVE_BUCKET": "bench-archive",
+        "ADMIN_TOKEN": "test-admin-token",
+        "POWERTOOLS_TRACE_DISABLED": "true",
+        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_LOG_LEVEL": "WARNING",
+        "RETRY_BASE_SECONDS": "0",
+    }
+)
+os.environ.pop("AWS_ENDPOINT_URL", None)
+
+import boto3  # noqa: E402
+from botocore.session import Session  # noqa: E402
+from moto import mock_aws  # noqa: E402
+from moto.dynamodb.models.table import StreamShard  # noqa: E402
+
+from bench.inbound_round_trips import item_kb  # noqa: E402
+from tests.conftest import create_table_from_template  # noqa: E402
+
+MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 50
+
+
+class Meter:
+    """Every DynamoDB and SQS call of every client in this process."""
+
+    def __init__(self) -> None:
+        self.calls: Counter[str] = Counter()
+        self.wcu = 0.0
+        self.sqs_requests = 0
+        original = Session.create_client
+
+        def create_client(session: Any, service_name: str, *args: Any, **kwargs: Any) -> Any:
+            client = original(session, service_name, *args, **kwargs)
+            client.meta.events.register(f"before-parameter-build.{service_name}.*", self._count)
+            return client
+
+        Session.create_client = create_client  # type: ignore[method-assign]
+
+    def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
+        service = model.service_model.service_name
+        self.calls[f"{service}:{model.name}"] += 1
+        if service == "sqs":
+            self.sqs_requests += 1
+        elif model.name == "TransactWriteItems":
+            for entry in params["TransactItems"]:
+                ((kind, body),) = entry.items()
+                self.wcu += 2 * (item_kb(body["Item"]) if kind == "Put" else 1)
+        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
+            self.wcu += item_kb(params.get("Item", {})) if model.name == "PutItem" else 1
+
+    def take(self) -> tuple[float, int, Counter[str]]:
+        result = (self.wcu, self.sqs_requests, self.calls)
+        self.wcu, self.sqs_requests, self.calls = 0.0, 0, Counter()
+        return result
+
+
+def main() -> None:
+    meter = Meter()
+    StreamShard.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
+    with mock_aws():
+        from local.sandbox import SandboxState, start_sandbox
+        from smschannel.dynamo import Table
+        from smschannel.stores.configuration import ConfigurationStore
+        from tests.component.test_outbound import Outbound, create_queues, free_port
+
+        create_table_from_template(boto3.client("dynamodb"), "bench")
+        boto3.client("s3").create_bucket(Bucket="bench-archive")
+        queues = create_queues()
+        os.environ["OUTBOUND_QUEUE_URL"] = queues["queue"]
+        port = free_port()
+        state = SandboxState(
+            http_base="http://127.0.0.1:9", configuration=ConfigurationStore(Table("bench")), auto_status=False
+        )
+        server = start_sandbox(state, port)
+        world = Outbound({"table": "bench"}, f"http://127.0.0.1:{port}/sandbox", state, queues)
+        world.account()
+        interactions = [world.sms("hello", phone=f"+1415555{n:04d}") for n in range(MESSAGES)]
+        world.stream.read()
+        meter.take()
+
+        stages: list[tuple[str, float, int]] = []
+        for n, interaction_id in enumerate(interactions):
+            world.reply(interaction_id, f"Your order {n} left this morning.", "c-1")
+        stages.append(("reply stored (POST .../messages)", *meter.take()[:2]))
+        world.enqueue_new_replies()
+        stages.append(("stream -> FIFO queue (SendMessageBatch)", *meter.take()[:2]))
+        world.pump()
+        stages.append(("send: receive, claim, provider, sent+pointer, delete", *meter.take()[:2]))
+        for message in (world.messages(interaction_id)[0] for interaction_id in interactions):
+            meter.take()
+            world.status_callback(message["providerMessageId"], "sent")
+            world.status_callback(message["providerMessageId"], "delivered")
+            stage = meter.take()
+            stages.append(("status callbacks sent + delivered", stage[0], stage[1]))
+        server.shutdown()
+
+    callbacks = [stage for stage in stages if stage[0].startswith("status")]
+    rows = [stage for stage in stages if not stage[0].startswith("status")]
+    rows.append(("status callbacks sent + delivered", sum(s[1] for s in callbacks), sum(s[2] for s in callbacks)))
+    print(f"{MESSAGES} replies to {MESSAGES} interactions (moto, in-process), per message:")
+    print(f"{'stage':56} {'write units':>12} {'SQS requests':>13}")
+    total_wcu = total_sqs = 0.0
+    for name, wcu, sqs in rows:
+        total_wcu += wcu / MESSAGES
+        total_sqs += sqs / MESSAGES
+        print(f"{name:56} {wcu / MESSAGES:12.2f} {sqs / MESSAGES:13.2f}")
+    print(f"{'total':56} {total_wcu:12.2f} {total_sqs:13.2f}")
+
+
+if __name__ == "__main__":
+    main()
