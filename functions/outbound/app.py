@@ -15,6 +15,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
+from smschannel.invocations import event_source, is_schedule
 from smschannel.observability import logger, metrics, tracer
 from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
 from smschannel.outbound.poller import StatusPoller
@@ -102,15 +103,6 @@ def _delay_skipped(event: dict[str, Any], response: dict[str, Any]) -> None:
         group = record.attributes.message_group_id or ""
         if record.message_id in failed and record.message_id not in _delayed and group in _group_delays:
             enqueuer.delay(record.receipt_handle, _group_delays[group])
-
-
-def is_schedule(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-
-
-def event_source(event: dict[str, Any]) -> str:
-    records = event.get("Records") or [{}]
-    return str(records[0].get("eventSource") or records[0].get("EventSource") or "")
 
 
 @answers_warmup

@@ -11,6 +11,7 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel.dynamo import Table
+from smschannel.invocations import is_schedule
 from smschannel.observability import logger, metrics, tracer
 from smschannel.routing.service import RoutingService
 from smschannel.routing.store import RoutingStore
@@ -48,10 +49,6 @@ def route_change(record: DynamoDBRecord) -> None:
             sequence_number=change.sequence_number or "",
         )
     )
-
-
-def is_schedule(event: dict[str, Any]) -> bool:
-    return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
 
 
 @answers_warmup

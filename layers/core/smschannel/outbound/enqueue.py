@@ -9,6 +9,7 @@ from typing import Any
 
 from smschannel.dynamo import Table
 from smschannel.outbound.store import OutboundRef, OutboundStore
+from smschannel.queues import sqs_client
 
 SQS_BATCH = 10
 MAX_VISIBILITY_SECONDS = 43_200
@@ -34,11 +35,7 @@ class Enqueuer:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
+        return self._client or sqs_client()
 
     def enqueue(self, refs: list[OutboundRef]) -> int:
         if not refs:

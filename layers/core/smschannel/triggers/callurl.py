@@ -15,6 +15,7 @@ from pydantic import Field
 from smschannel import keys
 from smschannel.models import CamelModel
 from smschannel.observability import logger
+from smschannel.queues import sqs_client
 from smschannel.triggers.model import ActionOutcome, CallUrl
 from smschannel.triggers.signing import SIGNATURE_HEADER, signature
 from smschannel.triggers.store import TriggerStore
@@ -47,11 +48,7 @@ class SqsDispatcher:
 
     @property
     def client(self) -> Any:
-        if self._client is None:
-            import boto3
-
-            self._client = boto3.client("sqs")
-        return self._client
+        return self._client or sqs_client()
 
     def dispatch(self, delivery: dict[str, Any]) -> None:
         self.client.send_message(QueueUrl=self.queue_url, MessageBody=json.dumps(delivery, separators=(",", ":")))
