@@ -1,6 +1,6 @@
 """DynamoDB round trips and write units per inbound message, by path (open, warm join, cold join, retry).
 
-In-process under moto, through the real ArrivalStore; round trips are counted with botocore's event hooks and
+In-process under moto, through the real InboundMessageStore; round trips are counted with botocore's event hooks and
 write units computed from the item sizes the way DynamoDB bills them (a transactional write costs 2 WCU per
 started KB of each item). Run: `.venv/bin/python bench/inbound_round_trips.py`.
 """
@@ -24,8 +24,8 @@ from moto import mock_aws  # noqa: E402
 
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.models import Account, InboundMessage  # noqa: E402
-from smschannel.stores.arrivals import ArrivalStore  # noqa: E402
-from smschannel.stores.conversations import ConversationStore  # noqa: E402
+from smschannel.stores.inbound_messages import InboundMessageStore  # noqa: E402
+from smschannel.stores.interactions import InteractionStore  # noqa: E402
 from tests.conftest import create_table_from_template  # noqa: E402
 
 
@@ -77,15 +77,15 @@ def main() -> None:
         create_table_from_template(client, "bench")
         table = Table("bench", client=client)
 
-        def container() -> ArrivalStore:
+        def container() -> InboundMessageStore:
             """A fresh container's stores: nothing cached."""
-            return ArrivalStore(table, ConversationStore(table))
+            return InboundMessageStore(table, InteractionStore(table))
 
         arrivals = container()
         account = Account(id="acme", name="A", provider="twilio", phone_number="+15005550006", queue_id="support")
         meter = Meter(client)
 
-        def send(phone: str, pmid: str | None = None, repo: ArrivalStore = arrivals) -> None:
+        def send(phone: str, pmid: str | None = None, repo: InboundMessageStore = arrivals) -> None:
             body = "Hello, I would like to change the delivery address of my order 12345, please."
             message = InboundMessage(
                 provider="twilio",

@@ -1,6 +1,6 @@
 """Writes per DynamoDB key while one account takes a burst of inbound SMS and their queue assignment.
 
-In-process under moto: the real ArrivalStore.record_inbound, then the table stream replayed into the triggers
+In-process under moto: the real InboundMessageStore.record_inbound, then the table stream replayed into the triggers
 handler in batches of 100 (as the event source mapping delivers them), then every assigned agent closes once.
 Table writes are counted per item from the requests (botocore `before-parameter-build.dynamodb.*`, so a cancelled
 conditional write counts too); index writes per partition are derived from the stream's old/new images the way
@@ -41,9 +41,9 @@ from moto.dynamodb.models.table import StreamShard  # noqa: E402
 from smschannel import keys  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.models import Account, Agent, AgentStatus, InboundMessage, Queue  # noqa: E402
-from smschannel.stores.arrivals import ArrivalStore  # noqa: E402
 from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
-from smschannel.stores.conversations import ConversationStore  # noqa: E402
+from smschannel.stores.inbound_messages import InboundMessageStore  # noqa: E402
+from smschannel.stores.interactions import InteractionStore  # noqa: E402
 from tests.conftest import FakeContext, create_table_from_template, load_function  # noqa: E402
 
 TABLE = "bench-routing"
@@ -131,8 +131,8 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
         create_table_from_template(client, TABLE)
         counter = WriteCounter(client)
         table = Table(TABLE, client=client)
-        configuration, conversations = ConfigurationStore(table), ConversationStore(table)
-        arrivals = ArrivalStore(table, conversations)
+        configuration, conversations = ConfigurationStore(table), InteractionStore(table)
+        arrivals = InboundMessageStore(table, conversations)
         agent_ids = [f"agent-{n}" for n in range(agents)]
         for agent_id in agent_ids:
             configuration.put_agent(Agent(id=agent_id, name=agent_id, capacity=capacity, status=AgentStatus.READY))

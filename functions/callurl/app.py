@@ -12,8 +12,8 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from smschannel.dynamo import Table
 from smschannel.observability import logger, metrics, tracer
 from smschannel.settings import get_settings
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.callurl import CallUrlDelivery, CallUrlSender
-from smschannel.triggers.store import TriggerStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()

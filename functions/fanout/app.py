@@ -12,20 +12,20 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel.dynamo import Table, from_item
 from smschannel.observability import logger, metrics, tracer
-from smschannel.realtime.connections import ConnectionStore
-from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.fanout import Batch, Change, FanOut
 from smschannel.realtime.push import Pusher
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.connections import ConnectionStore
+from smschannel.stores.dashboard import DashboardStore
+from smschannel.stores.interactions import InteractionStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
 fanout = FanOut(
     ConfigurationStore(table),
-    ConversationStore(table),
+    InteractionStore(table),
     ConnectionStore(table),
     DashboardStore(table),
     Pusher(settings.connections_endpoint),

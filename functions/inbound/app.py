@@ -7,9 +7,9 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smschannel.account_cache import AccountCache
 from smschannel.archive import WebhookArchive
 from smschannel.compliance import KeywordResponder
-from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.http import register_error_handlers, webhook_request
 from smschannel.inbound import InboundService
@@ -17,16 +17,16 @@ from smschannel.observability import logger, metrics, tracer
 from smschannel.optouts import OptOutStore
 from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
-from smschannel.stores.arrivals import ArrivalStore
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore, SessionCache
+from smschannel.stores.inbound_messages import InboundMessageStore
+from smschannel.stores.interactions import InteractionStore, SessionCache
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
-conversations = ConversationStore(table, SessionCache(settings.session_cache_size))
-arrivals = ArrivalStore(table, conversations, settings.dedup_ttl_days)
-accounts = AccountDirectory(ConfigurationStore(table), settings.account_cache_seconds)
+conversations = InteractionStore(table, SessionCache(settings.session_cache_size))
+arrivals = InboundMessageStore(table, conversations, settings.dedup_ttl_days)
+accounts = AccountCache(ConfigurationStore(table), settings.account_cache_seconds)
 keywords = KeywordResponder(OptOutStore(table), OutboundService(table, accounts, settings.max_body_length))
 service = InboundService(arrivals, conversations, accounts, WebhookArchive(settings.archive_bucket), keywords)
 

@@ -13,21 +13,21 @@ from aws_lambda_powertools.utilities.batch import SqsFifoPartialProcessor, proce
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smschannel.directory import AccountDirectory
+from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.invocations import event_source, is_schedule
 from smschannel.observability import logger, metrics, tracer
 from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
 from smschannel.outbound.poller import StatusPoller
 from smschannel.outbound.sender import OutboundSender, SendOutcome, Verdict
-from smschannel.outbound.store import OutboundRef
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
+from smschannel.stores.outbound import OutboundRef
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
-accounts = AccountDirectory(ConfigurationStore(table), settings.account_cache_seconds)
+accounts = AccountCache(ConfigurationStore(table), settings.account_cache_seconds)
 sender = OutboundSender(
     table,
     accounts,

@@ -13,14 +13,14 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from smschannel.dynamo import Table
 from smschannel.errors import DomainError
 from smschannel.observability import logger, tracer
-from smschannel.realtime.connections import ConnectionStore
-from smschannel.realtime.dashboard import DashboardStore
-from smschannel.realtime.desk import Desk
+from smschannel.realtime.agent_desk import AgentDesk
 from smschannel.realtime.frames import error_frame, parse_action
 from smschannel.realtime.push import Pusher
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.connections import ConnectionStore
+from smschannel.stores.dashboard import DashboardStore
+from smschannel.stores.interactions import InteractionStore
 from smschannel.tokens import Principal
 from smschannel.warmup import answers_warmup
 
@@ -34,15 +34,15 @@ configuration = ConfigurationStore(table)
 
 def replies() -> OutboundService:
     """The reply use case, imported and built on an agent's first reply, not at cold start."""
-    from smschannel.directory import AccountDirectory
+    from smschannel.account_cache import AccountCache
     from smschannel.outbound.service import OutboundService
 
-    accounts = AccountDirectory(configuration, settings.account_cache_seconds)
+    accounts = AccountCache(configuration, settings.account_cache_seconds)
     return OutboundService(table, accounts, settings.max_body_length)
 
 
-desk = Desk(
-    table, configuration, ConversationStore(table), ConnectionStore(table), DashboardStore(table), replies=replies
+desk = AgentDesk(
+    table, configuration, InteractionStore(table), ConnectionStore(table), DashboardStore(table), replies=replies
 )
 pusher = Pusher(settings.connections_endpoint)
 

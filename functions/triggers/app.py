@@ -14,10 +14,10 @@ from smschannel.dynamo import Table
 from smschannel.invocations import is_schedule
 from smschannel.observability import logger, metrics, tracer
 from smschannel.routing.service import RoutingService
-from smschannel.routing.store import RoutingStore
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
+from smschannel.stores.routing import RoutingStore
 from smschannel.stream import ChangeHandler
 from smschannel.triggers.events import Change
 from smschannel.triggers.wiring import build_engine

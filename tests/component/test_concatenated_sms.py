@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
+from smschannel.account_cache import AccountCache
 from smschannel.archive import WebhookArchive
-from smschannel.directory import AccountDirectory
 from smschannel.dynamo import Table
 from smschannel.inbound import InboundService
 from smschannel.models import Account, InboundMessage
 from smschannel.providers.base import WebhookRequest
-from smschannel.stores.arrivals import ArrivalStore
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.inbound_messages import InboundMessageStore
+from smschannel.stores.interactions import InteractionStore
 
 PHONE = "+447700900123"
 
 
-def services(table_name: str, bucket: str) -> tuple[ConfigurationStore, ArrivalStore, InboundService]:
+def services(table_name: str, bucket: str) -> tuple[ConfigurationStore, InboundMessageStore, InboundService]:
     table = Table(table_name)
-    configuration, conversations = ConfigurationStore(table), ConversationStore(table)
-    arrivals = ArrivalStore(table, conversations)
-    service = InboundService(arrivals, conversations, AccountDirectory(configuration, 0), WebhookArchive(bucket))
+    configuration, conversations = ConfigurationStore(table), InteractionStore(table)
+    arrivals = InboundMessageStore(table, conversations)
+    service = InboundService(arrivals, conversations, AccountCache(configuration, 0), WebhookArchive(bucket))
     return configuration, arrivals, service
 
 

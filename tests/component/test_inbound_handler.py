@@ -218,8 +218,8 @@ def test_status_callbacks_never_move_a_message_backwards(functions: dict[str, Mo
 
 def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict[str, ModuleType]) -> None:
     from smschannel.models import InboundMessage
-    from smschannel.stores.arrivals import ArrivalStore
-    from smschannel.stores.conversations import ConversationStore
+    from smschannel.stores.inbound_messages import InboundMessageStore
+    from smschannel.stores.interactions import InteractionStore
 
     inbound = functions["inbound"]
     arrivals, table = inbound.arrivals, inbound.table
@@ -237,7 +237,7 @@ def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict
     store("SMr2")
     assert calls == ["TransactWriteItems"]  # joining, known to this container: one round trip
     calls.clear()
-    cold = ArrivalStore(table, ConversationStore(table))
+    cold = InboundMessageStore(table, InteractionStore(table))
     message = InboundMessage(provider="twilio", provider_message_id="SMr3", **{"from": "+14155552671"}, to="+1500")
     cold.record_inbound(account, message, "+14155552671", "+15005550006")
     assert calls == ["GetItem", "TransactWriteItems"]  # joining from a container that never saw the phone
@@ -251,11 +251,11 @@ def test_close_of_an_unknown_interaction_is_404(functions: dict[str, ModuleType]
 def test_client_error_other_than_cancellation_is_raised(functions: dict[str, ModuleType]) -> None:
     from smschannel.dynamo import Table
     from smschannel.models import InboundMessage
-    from smschannel.stores.arrivals import ArrivalStore
-    from smschannel.stores.conversations import ConversationStore
+    from smschannel.stores.inbound_messages import InboundMessageStore
+    from smschannel.stores.interactions import InteractionStore
 
     table = Table("no-such-table")
-    broken = ArrivalStore(table, ConversationStore(table))
+    broken = InboundMessageStore(table, InteractionStore(table))
     account = functions["inbound"].accounts.get("acme")
     message = InboundMessage(provider="twilio", provider_message_id="SMx", **{"from": "+14155552671"}, to="+1500")
     with pytest.raises(ClientError):

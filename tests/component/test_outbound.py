@@ -363,7 +363,7 @@ def test_a_send_that_keeps_failing_is_marked_failed_and_dead_lettered_after_the_
 def test_a_sender_that_died_mid_call_leaves_the_reply_failed_as_unknown_outcome_not_sent_twice(
     world: Outbound, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from smschannel.outbound.store import OutboundRef, OutboundStore
+    from smschannel.stores.outbound import OutboundRef, OutboundStore
 
     interaction_id = world.sms("hello")
     _, body = world.reply(interaction_id, "maybe sent", "c-1")
@@ -385,7 +385,7 @@ def test_a_sender_that_died_mid_call_leaves_the_reply_failed_as_unknown_outcome_
 
 
 def test_a_claim_younger_than_a_send_can_take_is_left_to_its_sender(world: Outbound) -> None:
-    from smschannel.outbound.store import OutboundRef, OutboundStore
+    from smschannel.stores.outbound import OutboundRef, OutboundStore
 
     interaction_id = world.sms("hello")
     world.reply(interaction_id, "in flight", "c-1")

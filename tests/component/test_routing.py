@@ -16,10 +16,10 @@ import pytest
 
 from smschannel.dynamo import Table
 from smschannel.models import Account, InboundMessage
-from smschannel.stores.arrivals import ArrivalStore, InboundOutcome
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.inbound_messages import InboundMessageStore, InboundOutcome
+from smschannel.stores.interactions import InteractionStore
 from tests.conftest import FakeContext, admin, load_function
 
 TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "secret-auth-token"}
@@ -83,8 +83,8 @@ class Routing:
         self.table = Table(names["table"])
         self.configuration = ConfigurationStore(self.table)
         self.contacts = ContactStore(self.table)
-        self.conversations = ConversationStore(self.table)
-        self.arrivals = ArrivalStore(self.table, self.conversations)
+        self.conversations = InteractionStore(self.table)
+        self.arrivals = InboundMessageStore(self.table, self.conversations)
         self.stream = TableStream(names["table"])
         self.batch_size = batch_size
         self.account = Account(

@@ -14,11 +14,11 @@ import boto3
 import pytest
 from botocore.stub import Stubber
 
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.bots import LexBackend
 from smschannel.triggers.model import Trigger
 from smschannel.triggers.service import MAX_TRIGGER_HOPS
 from smschannel.triggers.signing import verify
-from smschannel.triggers.store import TriggerStore
 from smschannel.triggers.validation import parse_trigger
 from tests.component.test_routing import Routing, phone, stream_event
 

@@ -23,16 +23,16 @@ from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.triggers import TriggerStore
 from smschannel.tokens import issue_token
 from smschannel.triggers.admin import TriggerAdmin
-from smschannel.triggers.store import TriggerStore
 from smschannel.triggers.validation import validate_account_options
 
 
 class AdminService:
     def __init__(
-        self, configuration: ConfigurationStore, contacts: ContactStore, conversations: ConversationStore
+        self, configuration: ConfigurationStore, contacts: ContactStore, conversations: InteractionStore
     ) -> None:
         self.configuration = configuration
         self.contacts = contacts

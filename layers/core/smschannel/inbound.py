@@ -6,17 +6,17 @@ from dataclasses import dataclass
 
 from pydantic import ValidationError
 
+from smschannel.account_cache import AccountCache
 from smschannel.archive import WebhookArchive
 from smschannel.compliance import KeywordResponder
-from smschannel.directory import AccountDirectory
 from smschannel.errors import DomainError, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, StatusUpdate
 from smschannel.observability import logger
 from smschannel.phone import mask_phone, normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.providers.base import WebhookAnswer, WebhookRequest
-from smschannel.stores.arrivals import ArrivalStore, InboundOutcome
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.inbound_messages import InboundMessageStore, InboundOutcome
+from smschannel.stores.interactions import InteractionStore
 
 
 @dataclass(frozen=True)
@@ -28,9 +28,9 @@ class InboundResult:
 class InboundService:
     def __init__(
         self,
-        arrivals: ArrivalStore,
-        conversations: ConversationStore,
-        accounts: AccountDirectory,
+        arrivals: InboundMessageStore,
+        conversations: InteractionStore,
+        accounts: AccountCache,
         archive: WebhookArchive,
         keywords: KeywordResponder | None = None,
     ) -> None:

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from smschannel.models import Interaction, InteractionStatus
 from smschannel.routing.service import RoutingService
-from smschannel.routing.store import Routable
 from smschannel.routing.wakeups import RouteInteraction, wakeups_of
+from smschannel.stores.routing import Routable
 from smschannel.triggers.events import Change, bot_held_interaction, occurrences_of
 from smschannel.triggers.service import EngineOutcome, TriggerEngine
 

@@ -8,8 +8,8 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from smschannel.dynamo import Table
-from smschannel.outbound.store import OutboundRef, OutboundStore
-from smschannel.queues import sqs_client
+from smschannel.sqs import sqs_client
+from smschannel.stores.outbound import OutboundRef, OutboundStore
 
 SQS_BATCH = 10
 MAX_VISIBILITY_SECONDS = 43_200

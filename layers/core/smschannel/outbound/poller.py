@@ -8,13 +8,13 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from smschannel.directory import AccountDirectory
+from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.errors import DomainError
 from smschannel.models import MessageStatus
 from smschannel.observability import logger
-from smschannel.outbound.store import OutboundStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.outbound import OutboundStore
 
 FIRST_POLL_SECONDS = 30.0
 POLL_CAP_SECONDS = 3600.0
@@ -38,10 +38,10 @@ class PollReport:
 
 class StatusPoller:
     def __init__(
-        self, table: Table, accounts: AccountDirectory, session: Callable[[], Any], max_age_hours: float = 48.0
+        self, table: Table, accounts: AccountCache, session: Callable[[], Any], max_age_hours: float = 48.0
     ) -> None:
         self.store = OutboundStore(table)
-        self.conversations = ConversationStore(table)
+        self.conversations = InteractionStore(table)
         self.accounts = accounts
         self.session = session
         self.max_age = timedelta(hours=max_age_hours)

@@ -10,12 +10,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from smschannel.directory import AccountDirectory
+from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.models import Message, MessageStatus, utc_now
 from smschannel.observability import logger
 from smschannel.optouts import OptOutStore
-from smschannel.outbound.store import OutboundRef, OutboundStore
+from smschannel.stores.outbound import OutboundRef, OutboundStore
 
 if TYPE_CHECKING:
     import requests
@@ -53,7 +53,7 @@ class OutboundSender:
     def __init__(
         self,
         table: Table,
-        accounts: AccountDirectory,
+        accounts: AccountCache,
         *,
         max_attempts: int,
         claim_seconds: float,

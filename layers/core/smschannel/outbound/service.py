@@ -6,14 +6,14 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from smschannel import keys
-from smschannel.directory import AccountDirectory
+from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.errors import InvalidMessage, NotFound
 from smschannel.models import Account, Direction, Interaction, Message, MessageStatus, utc_now
-from smschannel.outbound.store import OutboundStore
 from smschannel.providers import get_adapter
 from smschannel.segments import SegmentInfo, measure
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.outbound import OutboundStore
 
 DEFAULT_MAX_BODY_LENGTH = 1600
 MAX_CLIENT_MESSAGE_ID = 128
@@ -22,10 +22,8 @@ PLAIN_SENDERS = ("admin", "bot", "system")
 
 
 class OutboundService:
-    def __init__(
-        self, table: Table, accounts: AccountDirectory, max_body_length: int = DEFAULT_MAX_BODY_LENGTH
-    ) -> None:
-        self.conversations = ConversationStore(table)
+    def __init__(self, table: Table, accounts: AccountCache, max_body_length: int = DEFAULT_MAX_BODY_LENGTH) -> None:
+        self.conversations = InteractionStore(table)
         self.store = OutboundStore(table)
         self.accounts = accounts
         self.max_body_length = max_body_length

@@ -21,11 +21,11 @@ from smschannel.realtime.changes import (
     public_interaction,
     public_message,
 )
-from smschannel.realtime.connections import Connection, ConnectionStore
-from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.push import Pusher
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.connections import Connection, ConnectionStore
+from smschannel.stores.dashboard import DashboardStore
+from smschannel.stores.interactions import InteractionStore
 
 FEED_BODY_CHARS = 160
 
@@ -93,7 +93,7 @@ class FanOut:
     def __init__(
         self,
         configuration: ConfigurationStore,
-        conversations: ConversationStore,
+        conversations: InteractionStore,
         connections: ConnectionStore,
         dashboard: DashboardStore,
         pusher: Pusher,

@@ -13,7 +13,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from smschannel.observability import logger
-from smschannel.realtime.connections import Connection
+from smschannel.stores.connections import Connection
 
 PUSH_THREADS = 16
 CLIENT_CONFIG = Config(

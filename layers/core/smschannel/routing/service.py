@@ -16,9 +16,9 @@ from botocore.exceptions import ClientError
 from smschannel.models import Agent, AgentStatus, Queue, utc_now
 from smschannel.observability import logger
 from smschannel.routing.candidates import Candidate, RoutingContext
-from smschannel.routing.store import AssignOutcome, Routable, RoutingStore
 from smschannel.routing.strategies import strategy_for
 from smschannel.routing.wakeups import AgentFreed, AgentUnavailable, RouteInteraction, WakeUp
+from smschannel.stores.routing import AssignOutcome, Routable, RoutingStore
 
 QUEUE_CACHE_SECONDS = 10.0
 CONFLICT_RETRIES = 3

@@ -1,4 +1,4 @@
-"""Configuration items: accounts, queues and agents (an account's triggers: smschannel.triggers.store)."""
+"""Configuration items: accounts, queues and agents (an account's triggers: smschannel.stores.triggers)."""
 
 from __future__ import annotations
 

@@ -6,8 +6,8 @@ from collections.abc import Callable
 from typing import Any
 
 from smschannel.errors import NotFound
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.model import Trigger, TriggerRun
-from smschannel.triggers.store import TriggerStore
 from smschannel.triggers.validation import parse_trigger, validate_trigger
 
 

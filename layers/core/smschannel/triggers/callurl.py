@@ -15,10 +15,10 @@ from pydantic import Field
 from smschannel import keys
 from smschannel.models import CamelModel
 from smschannel.observability import logger
-from smschannel.queues import sqs_client
+from smschannel.sqs import sqs_client
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.model import ActionOutcome, CallUrl
 from smschannel.triggers.signing import SIGNATURE_HEADER, signature
-from smschannel.triggers.store import TriggerStore
 
 CONNECT_TIMEOUT = 3.05
 ATTEMPTS_PER_RECEIVE = 3

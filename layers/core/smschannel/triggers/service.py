@@ -19,6 +19,7 @@ from typing import Any, Protocol
 from smschannel.errors import DomainError
 from smschannel.models import Account, Interaction, InteractionStatus, Message
 from smschannel.observability import logger
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.bots import BotAnswer, BotBackend, BotError, BotTurn
 from smschannel.triggers.conditions import Facts, Matcher, compile_conditions, time_zone, valid_holidays
 from smschannel.triggers.events import Occurrence
@@ -37,7 +38,6 @@ from smschannel.triggers.model import (
     Trigger,
     TriggerRun,
 )
-from smschannel.triggers.store import TriggerStore
 from smschannel.triggers.templates import render
 
 TRIGGER_CACHE_SECONDS = 10.0

@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from smschannel.directory import AccountDirectory
+from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.optouts import OptOutStore
 from smschannel.outbound.service import OutboundService
 from smschannel.settings import Settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.bots import BotBackend, LexBackend, WebhookBackend
 from smschannel.triggers.callurl import SqsDispatcher
 from smschannel.triggers.service import TriggerEngine
-from smschannel.triggers.store import TriggerStore
 
 
 def build_engine(settings: Settings, table: Table) -> TriggerEngine:
     configuration = ConfigurationStore(table)
     contacts = ContactStore(table)
-    conversations = ConversationStore(table)
+    conversations = InteractionStore(table)
 
     def contact_name(contact_id: str) -> str | None:
         contact = contacts.get_contact(contact_id)
@@ -32,7 +32,7 @@ def build_engine(settings: Settings, table: Table) -> TriggerEngine:
         close=conversations.close_interaction,
         contact_name=contact_name,
         replier=OutboundService(
-            table, AccountDirectory(configuration, settings.account_cache_seconds), settings.max_body_length
+            table, AccountCache(configuration, settings.account_cache_seconds), settings.max_body_length
         ),
         optouts=OptOutStore(table),
         dispatcher=SqsDispatcher(settings.call_url_queue_url) if settings.call_url_queue_url else None,

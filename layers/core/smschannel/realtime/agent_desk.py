@@ -12,8 +12,6 @@ from smschannel.dynamo import Table, error_code, to_item, to_values
 from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.realtime import frames
-from smschannel.realtime.connections import ConnectionStore
-from smschannel.realtime.dashboard import DashboardStore
 from smschannel.realtime.fanout import public_agent
 from smschannel.realtime.frames import (
     Action,
@@ -27,7 +25,9 @@ from smschannel.realtime.frames import (
     Subscribe,
 )
 from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.conversations import ConversationStore
+from smschannel.stores.connections import ConnectionStore
+from smschannel.stores.dashboard import DashboardStore
+from smschannel.stores.interactions import InteractionStore
 from smschannel.tokens import Principal
 
 if TYPE_CHECKING:
@@ -36,12 +36,12 @@ if TYPE_CHECKING:
 Frame = dict[str, Any]
 
 
-class Desk:
+class AgentDesk:
     def __init__(
         self,
         table: Table,
         configuration: ConfigurationStore,
-        conversations: ConversationStore,
+        conversations: InteractionStore,
         connections: ConnectionStore,
         dashboard: DashboardStore,
         *,

@@ -32,7 +32,7 @@ from smschannel.models import (
     MessageStatus,
     utc_now,
 )
-from smschannel.stores.conversations import MAX_WRITE_ATTEMPTS, ConversationStore
+from smschannel.stores.interactions import MAX_WRITE_ATTEMPTS, InteractionStore
 
 
 @dataclass(frozen=True)
@@ -56,8 +56,8 @@ class InboundOutcome:
     round_trips: int
 
 
-class ArrivalStore:
-    def __init__(self, table: Table, conversations: ConversationStore, dedup_ttl_days: int = 30) -> None:
+class InboundMessageStore:
+    def __init__(self, table: Table, conversations: InteractionStore, dedup_ttl_days: int = 30) -> None:
         self.table = table
         self.conversations = conversations
         self.sessions = conversations.sessions

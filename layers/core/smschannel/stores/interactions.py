@@ -55,7 +55,7 @@ class SessionCache:
             self._entries.pop((account_id, phone), None)
 
 
-class ConversationStore:
+class InteractionStore:
     def __init__(self, table: Table, sessions: SessionCache | None = None) -> None:
         self.table = table
         self.sessions = sessions or SessionCache(10_000)

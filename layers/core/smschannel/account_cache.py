@@ -10,7 +10,7 @@ from smschannel.models import Account
 from smschannel.stores.configuration import ConfigurationStore
 
 
-class AccountDirectory:
+class AccountCache:
     def __init__(self, configuration: ConfigurationStore, ttl_seconds: float) -> None:
         self.configuration = configuration
         self.ttl_seconds = ttl_seconds
