@@ -81,11 +81,11 @@ def main() -> None:
             """A fresh container's stores: nothing cached."""
             return InboundMessageStore(table, InteractionStore(table))
 
-        arrivals = container()
+        inbound_messages = container()
         account = Account(id="acme", name="A", provider="twilio", phone_number="+15005550006", queue_id="support")
         meter = Meter(client)
 
-        def send(phone: str, pmid: str | None = None, repo: InboundMessageStore = arrivals) -> None:
+        def send(phone: str, pmid: str | None = None, repo: InboundMessageStore = inbound_messages) -> None:
             body = "Hello, I would like to change the delivery address of my order 12345, please."
             message = InboundMessage(
                 provider="twilio",

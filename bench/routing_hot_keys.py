@@ -131,8 +131,8 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
         create_table_from_template(client, TABLE)
         counter = WriteCounter(client)
         table = Table(TABLE, client=client)
-        configuration, conversations = ConfigurationStore(table), InteractionStore(table)
-        arrivals = InboundMessageStore(table, conversations)
+        configuration, interactions = ConfigurationStore(table), InteractionStore(table)
+        inbound_messages = InboundMessageStore(table, interactions)
         agent_ids = [f"agent-{n}" for n in range(agents)]
         for agent_id in agent_ids:
             configuration.put_agent(Agent(id=agent_id, name=agent_id, capacity=capacity, status=AgentStatus.READY))
@@ -177,13 +177,13 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
             inbound = InboundMessage(
                 provider="twilio", provider_message_id="SM" + uuid.uuid4().hex, **{"from": phone}, to="+15005550006"
             )
-            outcome = arrivals.record_inbound(account, inbound, phone, account.phone_number)
+            outcome = inbound_messages.record_inbound(account, inbound, phone, account.phone_number)
             interaction_ids.append(outcome.interaction_id)
         pump()
-        opened = [conversations.get_interaction(i) for i in dict.fromkeys(interaction_ids)]
+        opened = [interactions.get_interaction(i) for i in dict.fromkeys(interaction_ids)]
         assigned = [each.id for each in opened if each is not None and each.agent_id]
         for interaction_id in assigned:
-            conversations.close_interaction(interaction_id, "resolved")
+            interactions.close_interaction(interaction_id, "resolved")
         pump()
         elapsed = time.perf_counter() - started
         print(f"burst: {messages} inbound messages from {phones} phones, 1 account/queue, {agents} agents x {capacity}")

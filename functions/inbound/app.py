@@ -24,11 +24,11 @@ from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 table = Table(settings.table_name)
-conversations = InteractionStore(table, SessionCache(settings.session_cache_size))
-arrivals = InboundMessageStore(table, conversations, settings.dedup_ttl_days)
+interactions = InteractionStore(table, SessionCache(settings.session_cache_size))
+inbound_messages = InboundMessageStore(table, interactions, settings.dedup_ttl_days)
 accounts = AccountCache(ConfigurationStore(table), settings.account_cache_seconds)
 keywords = KeywordResponder(OptOutStore(table), OutboundService(table, accounts, settings.max_body_length))
-service = InboundService(arrivals, conversations, accounts, WebhookArchive(settings.archive_bucket), keywords)
+service = InboundService(inbound_messages, interactions, accounts, WebhookArchive(settings.archive_bucket), keywords)
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)

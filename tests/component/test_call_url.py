@@ -94,7 +94,7 @@ def closing_trigger(world: World, url: str, **extra: Any) -> str:
     )
     outcome = world.sms(phone(20), "hello")
     world.pump()
-    world.conversations.close_interaction(outcome.interaction_id, "resolved")
+    world.interactions.close_interaction(outcome.interaction_id, "resolved")
     world.pump()
     return outcome.interaction_id
 

@@ -17,10 +17,10 @@ PHONE = "+447700900123"
 
 def services(table_name: str, bucket: str) -> tuple[ConfigurationStore, InboundMessageStore, InboundService]:
     table = Table(table_name)
-    configuration, conversations = ConfigurationStore(table), InteractionStore(table)
-    arrivals = InboundMessageStore(table, conversations)
-    service = InboundService(arrivals, conversations, AccountCache(configuration, 0), WebhookArchive(bucket))
-    return configuration, arrivals, service
+    configuration, interactions = ConfigurationStore(table), InteractionStore(table)
+    inbound_messages = InboundMessageStore(table, interactions)
+    service = InboundService(inbound_messages, interactions, AccountCache(configuration, 0), WebhookArchive(bucket))
+    return configuration, inbound_messages, service
 
 
 def part(reference: str, number: int, total: int, body: str) -> InboundMessage:
@@ -35,7 +35,7 @@ def part(reference: str, number: int, total: int, body: str) -> InboundMessage:
 
 
 def test_parts_out_of_order_become_one_message_once(aws: dict[str, str]) -> None:
-    configuration, arrivals, service = services(aws["table"], aws["bucket"])
+    configuration, inbound_messages, service = services(aws["table"], aws["bucket"])
     account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
     configuration.put_account(account)
 
@@ -47,18 +47,18 @@ def test_parts_out_of_order_become_one_message_once(aws: dict[str, str]) -> None
     retried = service._store(account, part("ref1", 2, 3, " two"))
     assert retried is not None and retried.duplicate
 
-    [interaction] = service.conversations.list_interactions("uk")
-    [message] = service.conversations.list_messages(interaction.id)
+    [interaction] = service.interactions.list_interactions("uk")
+    [message] = service.interactions.list_messages(interaction.id)
     assert message.body == "one two three"
     assert message.provider_message_id == "ref1:joined"
 
 
 def test_an_incomplete_message_stores_nothing_in_the_interaction_yet(aws: dict[str, str]) -> None:
-    configuration, arrivals, _ = services(aws["table"], aws["bucket"])
+    configuration, inbound_messages, _ = services(aws["table"], aws["bucket"])
     account = Account(id="uk", name="UK", provider="vonage", phone_number="+447700900000")
     configuration.put_account(account)
-    assert arrivals.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
-    assert arrivals.conversations.list_interactions("uk") == []
+    assert inbound_messages.join_parts("uk", PHONE, part("ref2", 1, 2, "half")) is None
+    assert inbound_messages.interactions.list_interactions("uk") == []
 
 
 def test_a_payload_our_model_refuses_is_archived_naming_the_field(aws: dict[str, str]) -> None:

@@ -222,14 +222,14 @@ def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict
     from smschannel.stores.interactions import InteractionStore
 
     inbound = functions["inbound"]
-    arrivals, table = inbound.arrivals, inbound.table
+    inbound_messages, table = inbound.inbound_messages, inbound.table
     account = inbound.accounts.get("acme")
     calls: list[str] = []
     table.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
 
     def store(sid: str) -> None:
         message = InboundMessage(provider="twilio", provider_message_id=sid, **{"from": "+14155552671"}, to="+1500")
-        arrivals.record_inbound(account, message, "+14155552671", "+15005550006")
+        inbound_messages.record_inbound(account, message, "+14155552671", "+15005550006")
 
     store("SMr1")
     assert calls == ["GetItem", "TransactWriteItems"]  # opening: read the session, then one transaction

@@ -83,8 +83,8 @@ class Routing:
         self.table = Table(names["table"])
         self.configuration = ConfigurationStore(self.table)
         self.contacts = ContactStore(self.table)
-        self.conversations = InteractionStore(self.table)
-        self.arrivals = InboundMessageStore(self.table, self.conversations)
+        self.interactions = InteractionStore(self.table)
+        self.inbound_messages = InboundMessageStore(self.table, self.interactions)
         self.stream = TableStream(names["table"])
         self.batch_size = batch_size
         self.account = Account(
@@ -118,7 +118,7 @@ class Routing:
             to="+15005550006",
             body=body,
         )
-        return self.arrivals.record_inbound(self.account, inbound, phone, self.account.phone_number)
+        return self.inbound_messages.record_inbound(self.account, inbound, phone, self.account.phone_number)
 
     def pump(self, module: ModuleType | None = None) -> int:
         """Deliver the stream to the handler in batches until no change is left; returns records delivered."""
@@ -249,7 +249,7 @@ def test_200_arrivals_for_5_agents_of_capacity_3_racing_never_exceed_capacity_th
             break
         before = {i for i in open_now if world.interaction(i).get("agentId")}
         for interaction_id in held_now:
-            world.conversations.close_interaction(interaction_id, "resolved")
+            world.interactions.close_interaction(interaction_id, "resolved")
         world.pump()
         newly = sorted(
             (world.interaction(i) for i in open_now if world.interaction(i).get("agentId") and i not in before),
@@ -288,7 +288,7 @@ def test_a_returning_customer_goes_to_their_last_agent_and_the_interaction_carri
     assert world.contacts.get_contact(contact_id).last_agent_id == "agent-b"  # type: ignore[union-attr]
     status, _ = admin(world.admin, "PUT", f"/admin/contacts/{contact_id}", {"name": "Ada Lovelace"})
     assert status == 200
-    world.conversations.close_interaction(first.interaction_id, "resolved")
+    world.interactions.close_interaction(first.interaction_id, "resolved")
     world.pump()
 
     returning = world.sms(phone(2), "me again")

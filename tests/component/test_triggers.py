@@ -270,7 +270,7 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
     assert world.sweep()["timedOut"] == 1
     world.pump()
     assert world.interaction(outcome.interaction_id)["tags"] == ["waited-too-long"]
-    world.conversations.close_interaction(outcome.interaction_id, "resolved")
+    world.interactions.close_interaction(outcome.interaction_id, "resolved")
     world.pump()
     [call] = world.queued_calls()
     body = json.loads(call["body"])

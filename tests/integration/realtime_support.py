@@ -70,7 +70,7 @@ async def connect(stack: Stack, token_value: str) -> Client:
 
 @dataclass
 class Team:
-    """A queue of its own with its agents and a Twilio account, so tests never see each other's conversations."""
+    """A queue of its own with its agents and a Twilio account, so tests never see each other's interactions."""
 
     queue_id: str
     agent_ids: list[str]

@@ -32,11 +32,11 @@ from smschannel.triggers.validation import validate_account_options
 
 class AdminService:
     def __init__(
-        self, configuration: ConfigurationStore, contacts: ContactStore, conversations: InteractionStore
+        self, configuration: ConfigurationStore, contacts: ContactStore, interactions: InteractionStore
     ) -> None:
         self.configuration = configuration
         self.contacts = contacts
-        self.conversations = conversations
+        self.interactions = interactions
         self.optouts = OptOutStore(configuration.table)
         self.triggers = TriggerAdmin(
             TriggerStore(configuration.table),
@@ -151,17 +151,17 @@ class AdminService:
         for each in account_ids:
             account = self.get_account(each)
             normalized = self._phone(phone, account) if phone else None
-            found += self.conversations.list_interactions(each, status, normalized)
+            found += self.interactions.list_interactions(each, status, normalized)
         return found
 
     def get_interaction(self, interaction_id: str) -> dict[str, Any]:
-        interaction = require_found(self.conversations.get_interaction(interaction_id), "interaction", interaction_id)
+        interaction = require_found(self.interactions.get_interaction(interaction_id), "interaction", interaction_id)
         data = self._with_contact_name(interaction)
-        data["messages"] = [message.to_json_dict() for message in self.conversations.list_messages(interaction_id)]
+        data["messages"] = [message.to_json_dict() for message in self.interactions.list_messages(interaction_id)]
         return data
 
     def close_interaction(self, interaction_id: str, disposition: str | None) -> dict[str, Any]:
-        return self._with_contact_name(self.conversations.close_interaction(interaction_id, disposition))
+        return self._with_contact_name(self.interactions.close_interaction(interaction_id, disposition))
 
     def interaction_json(self, interaction: Interaction) -> dict[str, Any]:
         return self._with_contact_name(interaction)

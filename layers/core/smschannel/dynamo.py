@@ -97,7 +97,7 @@ def backoff(attempt: int) -> None:
 class Table:
     """The single table: its name, one client per container, and the item operations every store shares.
 
-    Stores (configuration, contacts, conversations, arrivals, routing, ...) hold one `Table` each, built once per
+    Stores (configuration, contacts, interactions, inbound_messages, routing, ...) hold one `Table` each, built once per
     container and shared, so a function keeps a single connection pool whatever stores it uses.
     """
 

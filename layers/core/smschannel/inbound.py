@@ -28,15 +28,15 @@ class InboundResult:
 class InboundService:
     def __init__(
         self,
-        arrivals: InboundMessageStore,
-        conversations: InteractionStore,
+        inbound_messages: InboundMessageStore,
+        interactions: InteractionStore,
         accounts: AccountCache,
         archive: WebhookArchive,
         keywords: KeywordResponder | None = None,
     ) -> None:
         self.keywords = keywords
-        self.arrivals = arrivals
-        self.conversations = conversations
+        self.inbound_messages = inbound_messages
+        self.interactions = interactions
         self.accounts = accounts
         self.archive = archive
 
@@ -68,7 +68,7 @@ class InboundService:
 
     def _apply_statuses(self, account: Account, updates: list[StatusUpdate]) -> None:
         for update in updates:
-            if self.conversations.record_status(account.id, update) is None:
+            if self.interactions.record_status(account.id, update) is None:
                 logger.info(
                     "status callback not applied (unknown message or older status)",
                     extra={"providerMessageId": update.provider_message_id, "status": update.status},
@@ -79,12 +79,12 @@ class InboundService:
         to = normalize_phone(message.to, account.default_region)
         if message.part is not None:
             # One part of a concatenated SMS: stored until every part is here, then stored as one message.
-            joined = self.arrivals.join_parts(account.id, phone, message)
+            joined = self.inbound_messages.join_parts(account.id, phone, message)
             if joined is None:
                 logger.info("message part stored", extra={"accountId": account.id, "part": message.part[1:]})
                 return None
             message = joined
-        outcome = self.arrivals.record_inbound(account, message, phone, to)
+        outcome = self.inbound_messages.record_inbound(account, message, phone, to)
         if self.keywords is not None and not outcome.duplicate:
             self.keywords.handle(account, phone, outcome.interaction_id, outcome.message_id, message.body)
         logger.info(

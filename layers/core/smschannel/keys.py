@@ -21,7 +21,7 @@ an open interaction waiting in a queue is at `QUEUE#{queueId}#WAITING#{shard}` /
 one at `AGENT#{agentId}#OPEN` / `{assignedAt}#{id}`; closing it removes both attributes.
 
 Why it scales for one busy account: the per-phone session item, the interaction and its messages are keyed by
-phone or interaction, so a burst spreads over as many partitions as there are conversations. The only
+phone or interaction, so a burst spreads over as many partitions as there are interactions. The only
 account-wide keys are index keys written when an interaction opens or closes (never per message: the index is
 KEYS_ONLY and its keys do not change on a join), and they are sharded `INTERACTION_SHARDS` ways.
 """

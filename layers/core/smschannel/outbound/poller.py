@@ -41,7 +41,7 @@ class StatusPoller:
         self, table: Table, accounts: AccountCache, session: Callable[[], Any], max_age_hours: float = 48.0
     ) -> None:
         self.store = OutboundStore(table)
-        self.conversations = InteractionStore(table)
+        self.interactions = InteractionStore(table)
         self.accounts = accounts
         self.session = session
         self.max_age = timedelta(hours=max_age_hours)
@@ -70,7 +70,7 @@ class StatusPoller:
                 logger.warning("status poll failed", extra={"messageId": item["id"], "reason": str(error)[:200]})
                 update = None
             asked += 1
-            if update is not None and self.conversations.record_status(str(item["accountId"]), update) is not None:
+            if update is not None and self.interactions.record_status(str(item["accountId"]), update) is not None:
                 updated += 1
             if update is not None and update.status in FINAL:
                 self.store.reschedule_poll(key, str(item["id"]), None)

@@ -23,7 +23,7 @@ PLAIN_SENDERS = ("admin", "bot", "system")
 
 class OutboundService:
     def __init__(self, table: Table, accounts: AccountCache, max_body_length: int = DEFAULT_MAX_BODY_LENGTH) -> None:
-        self.conversations = InteractionStore(table)
+        self.interactions = InteractionStore(table)
         self.store = OutboundStore(table)
         self.accounts = accounts
         self.max_body_length = max_body_length
@@ -67,7 +67,7 @@ class OutboundService:
             raise InvalidMessage(
                 f"clientMessageId must be 1 to {MAX_CLIENT_MESSAGE_ID} characters", field="clientMessageId"
             )
-        interaction = self.conversations.get_interaction(interaction_id)
+        interaction = self.interactions.get_interaction(interaction_id)
         if interaction is None:
             raise NotFound(f"interaction {interaction_id!r} not found")
         account = self.accounts.get(interaction.account_id)

@@ -41,7 +41,7 @@ class AgentDesk:
         self,
         table: Table,
         configuration: ConfigurationStore,
-        conversations: InteractionStore,
+        interactions: InteractionStore,
         connections: ConnectionStore,
         dashboard: DashboardStore,
         *,
@@ -49,7 +49,7 @@ class AgentDesk:
     ) -> None:
         self.table = table
         self.configuration = configuration
-        self.conversations = conversations
+        self.interactions = interactions
         self._replies_factory = replies
         self._replies: OutboundService | None = None
         self.connections = connections
@@ -90,7 +90,7 @@ class AgentDesk:
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
         """The interaction if this principal may act on it (supervisors: any; agents: their own)."""
-        interaction = self.conversations.get_interaction(interaction_id)
+        interaction = self.interactions.get_interaction(interaction_id)
         if interaction is None:
             raise NotFound(f"interaction {interaction_id} not found", field="interactionId")
         if not principal.is_supervisor and interaction.agent_id != principal.agent_id:
@@ -102,7 +102,7 @@ class AgentDesk:
 
     def close(self, principal: Principal, action: CloseInteraction) -> Interaction:
         self._owned(principal, action.interaction_id, open_only=True)
-        return self.conversations.close_interaction(action.interaction_id, action.disposition)
+        return self.interactions.close_interaction(action.interaction_id, action.disposition)
 
     def set_status(self, principal: Principal, action: SetStatus) -> None:
         if not principal.agent_id:
@@ -165,7 +165,7 @@ class AgentDesk:
 
     def interaction_detail(self, principal: Principal, interaction_id: str) -> Frame:
         interaction = self._owned(principal, interaction_id, open_only=False)
-        messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction_id)]
+        messages = [message.to_json_dict() for message in self.interactions.list_messages(interaction_id)]
         return {"type": "interaction.detail", "interaction": interaction.to_json_dict(), "messages": messages}
 
     def agent_snapshot(self, principal: Principal) -> Frame:
@@ -177,11 +177,11 @@ class AgentDesk:
         _, _, since = self.dashboard.counters()
         interactions = []
         for interaction_id in self._open_of_agent(principal.agent_id):
-            interaction = self.conversations.get_interaction(interaction_id)
+            interaction = self.interactions.get_interaction(interaction_id)
             if interaction is None or interaction.agent_id != principal.agent_id or interaction.status != "open":
                 continue
             data = interaction.to_json_dict()
-            messages = [message.to_json_dict() for message in self.conversations.list_messages(interaction.id)]
+            messages = [message.to_json_dict() for message in self.interactions.list_messages(interaction.id)]
             read_at = self._read_at(interaction.id)
             data["messages"] = messages
             data["unread"] = sum(

@@ -93,13 +93,13 @@ class FanOut:
     def __init__(
         self,
         configuration: ConfigurationStore,
-        conversations: InteractionStore,
+        interactions: InteractionStore,
         connections: ConnectionStore,
         dashboard: DashboardStore,
         pusher: Pusher,
     ) -> None:
         self.configuration = configuration
-        self.conversations = conversations
+        self.interactions = interactions
         self.connections = connections
         self.dashboard = dashboard
         self.pusher = pusher
@@ -131,7 +131,7 @@ class FanOut:
             batch.to_agents.append((meaning.assigned_to, assigned))
             batch.to_supervisors.append(assigned)
             # The messages that arrived before the assignment: the agent sees the whole conversation.
-            for message in self.conversations.list_messages(str(shown["id"])):
+            for message in self.interactions.list_messages(str(shown["id"])):
                 batch.to_agents.append((meaning.assigned_to, frames.message_created(message.to_json_dict())))
         if meaning.closed:
             closed = frames.interaction_frame("interaction.closed", shown)
@@ -178,7 +178,7 @@ class FanOut:
     def _agent_of(self, interaction_id: str, batch: Batch) -> str | None:
         interaction = batch.interactions.get(interaction_id)
         if interaction is None:
-            found = self.conversations.get_interaction(interaction_id)
+            found = self.interactions.get_interaction(interaction_id)
             interaction = found.to_json_dict() if found else {}
             batch.interactions[interaction_id] = interaction
         if interaction.get("status") == "closed" and not interaction.get("agentId"):

@@ -57,10 +57,10 @@ class InboundOutcome:
 
 
 class InboundMessageStore:
-    def __init__(self, table: Table, conversations: InteractionStore, dedup_ttl_days: int = 30) -> None:
+    def __init__(self, table: Table, interactions: InteractionStore, dedup_ttl_days: int = 30) -> None:
         self.table = table
-        self.conversations = conversations
-        self.sessions = conversations.sessions
+        self.interactions = interactions
+        self.sessions = interactions.sessions
         self.dedup_ttl_seconds = dedup_ttl_days * 86400
 
     # --- the open-session write ------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ class InboundMessageStore:
             # One read (1 RRU) tells a container that has not seen this phone whether to join or to open; an
             # optimistic open that fails costs a cancelled five-item transaction instead (10 WCU), and at scale
             # most messages land on containers that have not seen their phone.
-            guess = self.conversations.open_session_interaction(account.id, phone)
+            guess = self.interactions.open_session_interaction(account.id, phone)
             round_trips += 1
         for attempt in range(MAX_WRITE_ATTEMPTS):
             round_trips += 1
@@ -107,7 +107,7 @@ class InboundMessageStore:
                         # Another message opened the session first: join it.
                         guess = current.get("interactionId") if current else None
                         if guess is None:
-                            guess = self.conversations.open_session_interaction(account.id, phone)
+                            guess = self.interactions.open_session_interaction(account.id, phone)
                             round_trips += 1
                     else:
                         # The guessed interaction is closed (or gone): open the next one.

@@ -19,7 +19,7 @@ from smschannel.triggers.service import TriggerEngine
 def build_engine(settings: Settings, table: Table) -> TriggerEngine:
     configuration = ConfigurationStore(table)
     contacts = ContactStore(table)
-    conversations = InteractionStore(table)
+    interactions = InteractionStore(table)
 
     def contact_name(contact_id: str) -> str | None:
         contact = contacts.get_contact(contact_id)
@@ -29,7 +29,7 @@ def build_engine(settings: Settings, table: Table) -> TriggerEngine:
     return TriggerEngine(
         TriggerStore(table, run_ttl_days=settings.trigger_run_ttl_days),
         account_of=configuration.get_account,
-        close=conversations.close_interaction,
+        close=interactions.close_interaction,
         contact_name=contact_name,
         replier=OutboundService(
             table, AccountCache(configuration, settings.account_cache_seconds), settings.max_body_length
