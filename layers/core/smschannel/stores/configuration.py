@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from botocore.exceptions import ClientError
+
 from smschannel import keys
-from smschannel.dynamo import Table, to_item, to_values
+from smschannel.dynamo import Table, cancellation_reasons, to_item, to_values
 from smschannel.models import Account, Agent, Queue
 
 
@@ -77,7 +79,7 @@ class ConfigurationStore:
 
 
 def release_agent_item(table: Table, agent_id: str, now: str) -> dict[str, Any]:
-    """The transaction item giving one unit of an agent's capacity back (close, requeue)."""
+    """The transaction item giving one unit of an agent's capacity back (close, and `take_from_agent`)."""
     return {
         "Update": {
             "TableName": table.name,
@@ -88,3 +90,32 @@ def release_agent_item(table: Table, agent_id: str, now: str) -> dict[str, Any]:
             "ExpressionAttributeValues": to_values({":one": 1, ":zero": 0, ":now": now}),
         }
     }
+
+
+def take_from_agent(
+    table: Table, interaction_id: str, agent_id: str, now: str, *, update: str, values: dict[str, Any]
+) -> bool:
+    """One transaction takes an open interaction out of `agent_id`'s hands (`update`, which REMOVEs agentId, with
+    its `values`; it may name the agent as :a and must record the time as :now) and gives that agent one unit of
+    capacity back (requeue, reroute); False when the interaction was no longer open and that agent's, or the agent
+    had no load to give back: nothing was written."""
+    items = [
+        {
+            "Update": {
+                "TableName": table.name,
+                "Key": to_item(keys.interaction(interaction_id)),
+                "UpdateExpression": update,
+                "ConditionExpression": "#s = :open AND agentId = :a",
+                "ExpressionAttributeNames": {"#s": "status"},
+                "ExpressionAttributeValues": to_values({**values, ":now": now, ":open": "open", ":a": agent_id}),
+            }
+        },
+        release_agent_item(table, agent_id, now),
+    ]
+    try:
+        table.client.transact_write_items(TransactItems=items)
+    except ClientError as error:
+        if cancellation_reasons(error):
+            return False
+        raise
+    return True

@@ -24,7 +24,7 @@ from smschannel.dynamo import (
     to_values,
 )
 from smschannel.models import Agent, Contact, Interaction, Queue
-from smschannel.stores.configuration import ConfigurationStore, release_agent_item
+from smschannel.stores.configuration import ConfigurationStore, take_from_agent
 from smschannel.stores.contacts import ContactStore
 
 # Condition shared by every write that needs the interaction open and unassigned (agentId absent or NULL).
@@ -316,32 +316,12 @@ class RoutingStore:
         """Take an open interaction back from an agent who became unavailable, releasing one unit of their load;
         it waits again in its queue at its original arrival position."""
         waiting = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
-        items = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": to_item(keys.interaction(routable.id)),
-                    "UpdateExpression": "SET queuePartition = :qp, queueSort = :qs, waitingSince = :now, "
-                    "requeuedFrom = :a REMOVE agentId, assignedAt",
-                    "ConditionExpression": "#s = :open AND agentId = :a",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": to_values(
-                        {
-                            ":qp": waiting[keys.ROUTING_PARTITION],
-                            ":qs": waiting[keys.ROUTING_SORT],
-                            ":now": now,
-                            ":a": agent_id,
-                            ":open": "open",
-                        }
-                    ),
-                }
-            },
-            release_agent_item(self.table, agent_id, now),
-        ]
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if cancellation_reasons(error):
-                return False
-            raise
-        return True
+        return take_from_agent(
+            self.table,
+            routable.id,
+            agent_id,
+            now,
+            update="SET queuePartition = :qp, queueSort = :qs, waitingSince = :now, requeuedFrom = :a "
+            "REMOVE agentId, assignedAt",
+            values={":qp": waiting[keys.ROUTING_PARTITION], ":qs": waiting[keys.ROUTING_SORT]},
+        )

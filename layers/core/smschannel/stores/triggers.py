@@ -9,9 +9,9 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smschannel import keys
-from smschannel.dynamo import Table, cancellation_reasons, error_code, from_item, to_item, to_values
+from smschannel.dynamo import Table, error_code, from_item, to_item, to_values
 from smschannel.models import Interaction, Message, utc_now
-from smschannel.stores.configuration import release_agent_item
+from smschannel.stores.configuration import take_from_agent
 from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
 
 RUN_TTL_DAYS = 14
@@ -195,30 +195,15 @@ class TriggerStore:
                 _UNASSIGNED,
                 {":q": queue_id, ":null": None},
             )
-        now = utc_now()
-        items = [
-            {
-                "Update": {
-                    "TableName": self.table_name,
-                    "Key": to_item(keys.interaction(interaction.id)),
-                    "UpdateExpression": "SET queueId = :q, rerouted = :now ADD triggerHops :one "
-                    "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
-                    "ConditionExpression": "#s = :open AND agentId = :a",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": to_values(
-                        {":q": queue_id, ":now": now, ":one": 1, ":open": "open", ":a": interaction.agent_id}
-                    ),
-                }
-            },
-            release_agent_item(self.table, interaction.agent_id, now),
-        ]
-        try:
-            self.client.transact_write_items(TransactItems=items)
-        except ClientError as error:
-            if cancellation_reasons(error):
-                return False
-            raise
-        return True
+        return take_from_agent(
+            self.table,
+            interaction.id,
+            interaction.agent_id,
+            utc_now(),
+            update="SET queueId = :q, rerouted = :now ADD triggerHops :one "
+            "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
+            values={":q": queue_id, ":one": 1},
+        )
 
     def start_bot(self, interaction: Interaction, state: dict[str, Any]) -> bool:
         """Only an open interaction no agent has yet goes to a bot; it leaves its queue's waiting list."""
