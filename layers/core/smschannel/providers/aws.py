@@ -38,6 +38,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookRequest,
     post_to_provider,
+    read_answer,
 )
 
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$")
@@ -299,11 +300,8 @@ class AwsAdapter(ProviderAdapter):
         response = post_to_provider(
             session, self.name, "POST", url, classify=_classify_error, data=body, headers=headers
         )
-        try:
-            message_id = str(response.json()["MessageId"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(f"aws answered an unreadable body: {response.text[:200]}", retryable=True) from exc
-        return SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=response.json())
+        data, message_id = read_answer(response, self.name, lambda data: str(data["MessageId"]))
+        return SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
 
     def _signed_headers(self, account: Account, url: str, body: bytes) -> dict[str, str]:
         """SigV4 (botocore ships with the Lambda runtime): the account's access key, or the function's role."""

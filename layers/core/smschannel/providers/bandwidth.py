@@ -20,12 +20,12 @@ from smschannel.models import Account, InboundMessage, Media, MessageStatus, Sta
 from smschannel.providers.base import (
     OutboundSms,
     ProviderAdapter,
-    SendError,
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
     basic_auth_header,
     post_to_provider,
+    read_answer,
     verify_webhook_secret,
 )
 
@@ -156,11 +156,7 @@ class BandwidthAdapter(ProviderAdapter):
             json=payload,
             auth=(credentials["username"], credentials["password"]),
         )
-        try:
-            data = response.json()
-            message_id = str(data["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(f"bandwidth answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, message_id = read_answer(response, self.name, lambda data: str(data["id"]))
         return SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
 
     # --- Bandwidth's side -------------------------------------------------------------------------------------

@@ -304,6 +304,17 @@ def raise_for_send_response(
     )
 
 
+def read_answer[T](response: requests.Response, provider: str, pick: Callable[[Any], T]) -> tuple[Any, T]:
+    """The provider's decoded 2xx answer and what `pick` takes out of it (its message id, its first recipient...).
+    An answer that cannot be read is a retryable send error: the claim before the call keeps a retry from sending
+    twice."""
+    try:
+        data = response.json()
+        return data, pick(data)
+    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
+        raise SendError(f"{provider} answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+
+
 def post_to_provider(
     session: requests.Session,
     provider: str,

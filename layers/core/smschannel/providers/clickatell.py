@@ -25,6 +25,7 @@ from smschannel.providers.base import (
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
     verify_webhook_secret,
 )
 
@@ -216,14 +217,10 @@ class ClickatellAdapter(ProviderAdapter):
             json={"messages": [message]},
             headers={"Authorization": account.credentials["apiKey"], "Accept": "application/json"},
         )
-        try:
-            data = response.json()
-            sent = data["messages"][0]
-            accepted = bool(sent.get("accepted"))
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise SendError(f"clickatell answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, sent = read_answer(response, self.name, lambda data: dict(data["messages"][0]))
+        accepted = bool(sent.get("accepted"))
         if not accepted:  # a message-level reject inside a 2xx answer
-            error = sent.get("error") if isinstance(sent.get("error"), dict) else {}
+            error = sent["error"] if isinstance(sent.get("error"), dict) else {}
             code = str(error.get("code")) if error.get("code") is not None else "rejected"
             raise SendError(
                 f"clickatell rejected the message: {error.get('description') or code}",

@@ -26,6 +26,7 @@ from smschannel.providers.base import (
     basic_auth_header,
     international_number,
     post_to_provider,
+    read_answer,
     verify_webhook_secret,
 )
 
@@ -136,12 +137,8 @@ class ClickSendAdapter(ProviderAdapter):
                 "Accept": "application/json",
             },
         )
-        try:
-            data = response.json()
-            sent = data["data"]["messages"][0]
-            outcome = str(sent.get("status") or "")
-        except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise SendError(f"clicksend answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, sent = read_answer(response, self.name, lambda data: dict(data["data"]["messages"][0]))
+        outcome = str(sent.get("status") or "")
         if outcome != "SUCCESS":  # HTTP 200, but this recipient was refused (e.g. INVALID_RECIPIENT)
             raise SendError(
                 f"clicksend refused the message: {outcome}", retryable=outcome in RETRYABLE_CODES, code=outcome

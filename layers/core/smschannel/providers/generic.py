@@ -34,6 +34,7 @@ from smschannel.providers.base import (
     SimulatedWebhook,
     WebhookRequest,
     post_to_provider,
+    read_answer,
     require_header,
 )
 
@@ -162,13 +163,7 @@ class GenericAdapter(ProviderAdapter):
             data=body,
             headers=signed_headers(account.credentials["secret"], body),
         )
-        try:
-            data = response.json()
-            message_id = str(data["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(
-                f"generic gateway answered an unreadable body: {response.text[:200]}", retryable=True
-            ) from exc
+        data, message_id = read_answer(response, "generic gateway", lambda data: str(data["id"]))
         return SendResult(provider_message_id=message_id, status=str(data.get("status") or "queued"), raw=data)
 
     # --- the gateway's side -----------------------------------------------------------------------------------

@@ -23,6 +23,7 @@ from smschannel.providers.base import (
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
     verify_webhook_secret,
     with_secret_query,
     without_secret_query,
@@ -147,12 +148,9 @@ class InfobipAdapter(ProviderAdapter):
             json={"messages": [message]},
             headers={"Authorization": f"App {account.credentials['apiKey']}", "Accept": "application/json"},
         )
-        try:
-            data = response.json()
-            sent = data["messages"][0]
-            message_id = str(sent["messageId"])
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise SendError(f"infobip answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, (sent, message_id) = read_answer(
+            response, self.name, lambda data: ((sent := dict(data["messages"][0])), str(sent["messageId"]))
+        )
         group = str((sent.get("status") or {}).get("groupName") or "PENDING").upper()
         if group == "REJECTED":  # accepted by the API but refused for this destination (e.g. REJECTED_DESTINATION)
             name = str((sent.get("status") or {}).get("name") or "REJECTED")

@@ -24,13 +24,13 @@ from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpda
 from smschannel.providers.base import (
     OutboundSms,
     ProviderAdapter,
-    SendError,
     SendResult,
     SimulatedWebhook,
     WebhookAnswer,
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
     require_header,
 )
 
@@ -210,11 +210,7 @@ class MessageBirdAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"AccessKey {account.credentials['accessKey']}", "Accept": "application/json"},
         )
-        try:
-            data = response.json()
-            message_id = str(data["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(f"messagebird answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, message_id = read_answer(response, self.name, lambda data: str(data["id"]))
         return SendResult(provider_message_id=message_id, status=MessageStatus.SENT, raw=data)
 
     # --- MessageBird's side -----------------------------------------------------------------------------------

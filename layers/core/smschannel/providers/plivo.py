@@ -23,13 +23,13 @@ from smschannel.models import Account, InboundMessage, Media, MessageStatus, Sta
 from smschannel.providers.base import (
     OutboundSms,
     ProviderAdapter,
-    SendError,
     SendResult,
     SimulatedWebhook,
     WebhookAnswer,
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
     require_header,
 )
 
@@ -171,11 +171,7 @@ class PlivoAdapter(ProviderAdapter):
             json=payload,
             auth=(auth_id, account.credentials["authToken"]),
         )
-        try:
-            data = response.json()
-            message_uuid = data["message_uuid"][0]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise SendError(f"plivo answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, message_uuid = read_answer(response, self.name, lambda data: data["message_uuid"][0])
         return SendResult(provider_message_id=str(message_uuid), status="queued", raw=data)
 
     # --- Plivo's side -----------------------------------------------------------------------------------------

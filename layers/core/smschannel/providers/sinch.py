@@ -23,12 +23,12 @@ from smschannel.models import Account, InboundMessage, Media, MessageStatus, Sta
 from smschannel.providers.base import (
     OutboundSms,
     ProviderAdapter,
-    SendError,
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
     require_header,
 )
 
@@ -174,11 +174,7 @@ class SinchAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"Bearer {account.credentials['apiToken']}"},
         )
-        try:
-            data = response.json()
-            batch_id = str(data["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(f"sinch answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, batch_id = read_answer(response, self.name, lambda data: str(data["id"]))
         return SendResult(provider_message_id=batch_id, status="queued", raw=data)
 
     # --- Sinch's side -----------------------------------------------------------------------------------------

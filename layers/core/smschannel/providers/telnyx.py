@@ -25,11 +25,11 @@ from smschannel.models import Account, InboundMessage, Media, MessageStatus, Sta
 from smschannel.providers.base import (
     OutboundSms,
     ProviderAdapter,
-    SendError,
     SendResult,
     SimulatedWebhook,
     WebhookRequest,
     post_to_provider,
+    read_answer,
     require_header,
 )
 
@@ -183,11 +183,8 @@ class TelnyxAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"Bearer {account.credentials['apiKey']}"},
         )
-        try:
-            data = response.json()["data"]
-            message_id = str(data["id"])
-        except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(f"telnyx answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, message_id = read_answer(response, self.name, lambda answer: str(answer["data"]["id"]))
+        data = data["data"]
         recipients = data.get("to") or [{}]
         return SendResult(provider_message_id=message_id, status=str(recipients[0].get("status", "queued")), raw=data)
 

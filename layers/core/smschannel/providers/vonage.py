@@ -31,6 +31,7 @@ from smschannel.providers.base import (
     WebhookRequest,
     international_number,
     post_to_provider,
+    read_answer,
 )
 
 REPLAY_WINDOW_SECONDS = 300
@@ -284,11 +285,7 @@ class VonageAdapter(ProviderAdapter):
         response = post_to_provider(
             session, self.name, "POST", f"{self.api_base(account)}/sms/json", classify=_classify_error, data=form
         )
-        try:
-            data = response.json()
-            first = data["messages"][0]
-        except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise SendError(f"vonage answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+        data, first = read_answer(response, self.name, lambda data: data["messages"][0])
         code = str(first.get("status", ""))
         if code != "0":
             raise SendError(
