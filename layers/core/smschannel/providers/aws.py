@@ -29,17 +29,7 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from smschannel.errors import InvalidConfiguration, InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    HTTP_TIMEOUT,
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    post_to_provider,
-    read_answer,
-)
+from smschannel.providers import base
 
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$")
 SIGNED_FIELDS = {
@@ -74,13 +64,13 @@ _certificates: dict[str, x509.Certificate] = {}
 
 
 def _download_certificate(url: str) -> bytes:
-    response = requests.get(url, timeout=HTTP_TIMEOUT)
+    response = requests.get(url, timeout=base.HTTP_TIMEOUT)
     response.raise_for_status()
     return response.content
 
 
 def _visit_subscribe_url(url: str) -> None:
-    requests.get(url, timeout=HTTP_TIMEOUT).raise_for_status()
+    requests.get(url, timeout=base.HTTP_TIMEOUT).raise_for_status()
 
 
 # Replaceable (tests, or a runtime without internet access): PEM bytes for a SigningCertURL, and the call that
@@ -152,7 +142,7 @@ def _region(account: Account) -> str:
     return parts[3]
 
 
-def _document(request: WebhookRequest) -> dict[str, Any]:
+def _document(request: base.WebhookRequest) -> dict[str, Any]:
     try:
         document = json.loads(request.body or b"null")
     except ValueError:
@@ -170,7 +160,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return None
 
 
-class AwsAdapter(ProviderAdapter):
+class AwsAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "aws"
     required_credentials: ClassVar[tuple[str, ...]] = ("topicArn",)
     supports_mms: ClassVar[bool] = False  # SendMediaMessage takes S3 objects; inbound MMS is not handled
@@ -180,7 +170,7 @@ class AwsAdapter(ProviderAdapter):
     def api_base(self, account: Account) -> str:
         return (account.api_base_url or f"https://sms-voice.{_region(account)}.amazonaws.com").rstrip("/")
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
         document = _document(request)
         signature_b64 = document.get("Signature")
         if not signature_b64 or not document.get("SigningCertURL"):
@@ -202,7 +192,7 @@ class AwsAdapter(ProviderAdapter):
             raise InvalidSignature("SNS TopicArn is not this account's topicArn")
 
     @staticmethod
-    def _message(request: WebhookRequest) -> dict[str, Any] | None:
+    def _message(request: base.WebhookRequest) -> dict[str, Any] | None:
         """The JSON payload of a Notification; None for a subscription message (handled, nothing to store)."""
         document = _document(request)
         kind = document.get("Type")
@@ -221,7 +211,7 @@ class AwsAdapter(ProviderAdapter):
             raise UnparsableWebhook("SNS Message must be a JSON object")
         return message
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         message = self._message(request)
         if message is None or "eventType" in message:  # a delivery event on the inbound topic: not a message
             return []
@@ -240,12 +230,12 @@ class AwsAdapter(ProviderAdapter):
             )
         ]
 
-    def parse_inbound_statuses(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_inbound_statuses(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         # One topic may carry both two-way messages and the configuration set's events.
         message = self._message_without_side_effects(request)
         return self._status(message) if message is not None and "eventType" in message else []
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         message = self._message(request)
         if message is None:
             return []
@@ -253,7 +243,7 @@ class AwsAdapter(ProviderAdapter):
             raise UnparsableWebhook("SNS notification on the status URL is not a delivery event")
         return self._status(message)
 
-    def _message_without_side_effects(self, request: WebhookRequest) -> dict[str, Any] | None:
+    def _message_without_side_effects(self, request: base.WebhookRequest) -> dict[str, Any] | None:
         document = _document(request)
         if document.get("Type") != "Notification":
             return None
@@ -283,7 +273,7 @@ class AwsAdapter(ProviderAdapter):
             )
         ]
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         payload: dict[str, Any] = {
             "DestinationPhoneNumber": sms.to,
             "OriginationIdentity": account.options.get("originationIdentity") or sms.from_,
@@ -297,11 +287,11 @@ class AwsAdapter(ProviderAdapter):
         url = f"{self.api_base(account)}/"
         body = json.dumps(payload, ensure_ascii=False).encode()
         headers = self._signed_headers(account, url, body)
-        response = post_to_provider(
+        response = base.post_to_provider(
             session, self.name, "POST", url, classify=_classify_error, data=body, headers=headers
         )
-        data, message_id = read_answer(response, self.name, lambda data: str(data["MessageId"]))
-        return SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
+        data, message_id = base.read_answer(response, self.name, lambda data: str(data["MessageId"]))
+        return base.SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
 
     def _signed_headers(self, account: Account, url: str, body: bytes) -> dict[str, str]:
         """SigV4 (botocore ships with the Lambda runtime): the account's access key, or the function's role."""
@@ -318,7 +308,7 @@ class AwsAdapter(ProviderAdapter):
         else:
             credentials = botocore.session.get_session().get_credentials()
         if credentials is None:
-            raise SendError("no AWS credentials to sign SendTextMessage", retryable=False, code="no_credentials")
+            raise base.SendError("no AWS credentials to sign SendTextMessage", retryable=False, code="no_credentials")
         request = AWSRequest(
             method="POST",
             url=url,
@@ -340,7 +330,7 @@ class AwsAdapter(ProviderAdapter):
             "signingKey": key,
         }
 
-    def _notification(self, account: Account, suffix: str, message: dict[str, Any]) -> SimulatedWebhook:
+    def _notification(self, account: Account, suffix: str, message: dict[str, Any]) -> base.SimulatedWebhook:
         key = account.credentials.get("signingKey")
         if not key:
             raise InvalidConfiguration(
@@ -361,7 +351,7 @@ class AwsAdapter(ProviderAdapter):
             "UnsubscribeURL": f"https://sns.{region}.amazonaws.com/?Action=Unsubscribe&SubscriptionArn={topic}:sub",
         }
         document["Signature"] = sign_notification(document, key)
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={
@@ -376,7 +366,7 @@ class AwsAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         keyword = body.split(" ", 1)[0].upper() if body else ""
         message = {
             "originationNumber": from_,
@@ -390,7 +380,7 @@ class AwsAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         raw = {"delivered": "DELIVERED", "sent": "SUCCESSFUL", "failed": "BLOCKED", "undelivered": "UNREACHABLE"}.get(
             status.lower(), status.upper()
         )
@@ -416,12 +406,14 @@ class AwsAdapter(ProviderAdapter):
         }
         return self._notification(account, "/status", event)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
         context = data.get("Context") if isinstance(data.get("Context"), dict) else {}
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(data.get("DestinationPhoneNumber") or ""),
             from_=str(data.get("OriginationIdentity") or ""),
             body=str(data.get("MessageBody") or ""),

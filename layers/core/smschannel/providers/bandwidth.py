@@ -17,17 +17,7 @@ import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    basic_auth_header,
-    post_to_provider,
-    read_answer,
-    verify_webhook_secret,
-)
+from smschannel.providers import base
 
 INBOUND_EVENT = "message-received"
 STATUS_EVENTS: dict[str, MessageStatus] = {
@@ -52,7 +42,7 @@ def _content_type(url: str) -> str | None:
     return guessed
 
 
-def _events(request: WebhookRequest) -> list[dict[str, Any]]:
+def _events(request: base.WebhookRequest) -> list[dict[str, Any]]:
     document = request.json()
     if isinstance(document, dict):  # tolerate a single event outside the documented array
         document = [document]
@@ -64,7 +54,7 @@ def _events(request: WebhookRequest) -> list[dict[str, Any]]:
     return document
 
 
-class BandwidthAdapter(ProviderAdapter):
+class BandwidthAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "bandwidth"
     required_credentials: ClassVar[tuple[str, ...]] = (
         "accountId",
@@ -79,12 +69,12 @@ class BandwidthAdapter(ProviderAdapter):
     signs_body: ClassVar[bool] = False
     status_url_per_message: ClassVar[bool] = False
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        verify_webhook_secret(
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        base.verify_webhook_secret(
             request, account.credentials["callbackPassword"], username=account.credentials["callbackUsername"]
         )
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         messages = []
         for event in _events(request):
             if event.get("type") != INBOUND_EVENT:
@@ -107,10 +97,10 @@ class BandwidthAdapter(ProviderAdapter):
             )
         return messages
 
-    def parse_inbound_statuses(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_inbound_statuses(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         return self._statuses(_events(request))
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         events = _events(request)
         unknown = [event.get("type") for event in events if event.get("type") not in {INBOUND_EVENT, *STATUS_EVENTS}]
         if unknown:
@@ -135,7 +125,7 @@ class BandwidthAdapter(ProviderAdapter):
             )
         return updates
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         credentials = account.credentials
         payload: dict[str, Any] = {
             "applicationId": credentials["applicationId"],
@@ -147,7 +137,7 @@ class BandwidthAdapter(ProviderAdapter):
             payload["media"] = list(sms.media)
         if sms.client_reference:
             payload["tag"] = sms.client_reference  # comes back in every event of the message
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -156,20 +146,22 @@ class BandwidthAdapter(ProviderAdapter):
             json=payload,
             auth=(credentials["username"], credentials["password"]),
         )
-        data, message_id = read_answer(response, self.name, lambda data: str(data["id"]))
-        return SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
+        data, message_id = base.read_answer(response, self.name, lambda data: str(data["id"]))
+        return base.SendResult(provider_message_id=message_id, status=MessageStatus.QUEUED, raw=data)
 
     # --- Bandwidth's side -------------------------------------------------------------------------------------
 
     @staticmethod
-    def _authenticated(account: Account, events: list[dict[str, Any]]) -> SimulatedWebhook:
+    def _authenticated(account: Account, events: list[dict[str, Any]]) -> base.SimulatedWebhook:
         credentials = account.credentials
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="",  # Bandwidth posts every event to the application's one callback URL
             headers={
                 "Content-Type": "application/json; charset=utf-8",
-                "Authorization": basic_auth_header(credentials["callbackUsername"], credentials["callbackPassword"]),
+                "Authorization": base.basic_auth_header(
+                    credentials["callbackUsername"], credentials["callbackPassword"]
+                ),
                 "User-Agent": "BandwidthAPI/v2",
             },
             body=json.dumps(events, ensure_ascii=False).encode(),
@@ -177,7 +169,7 @@ class BandwidthAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         now = utc_now()
         event = {
             "type": INBOUND_EVENT,
@@ -201,7 +193,7 @@ class BandwidthAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         kind = {"delivered": "message-delivered", "failed": "message-failed", "undelivered": "message-failed"}.get(
             status.lower(), "message-sending"
         )
@@ -229,14 +221,16 @@ class BandwidthAdapter(ProviderAdapter):
             event["errorCode"] = 4432
         return self._authenticated(account, [event])
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
         recipients = data.get("to") or [""]
         if isinstance(recipients, str):
             recipients = [recipients]
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(recipients[0]),
             from_=str(data.get("from") or ""),
             body=str(data.get("text") or ""),

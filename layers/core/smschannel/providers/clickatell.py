@@ -16,18 +16,7 @@ import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-    verify_webhook_secret,
-)
+from smschannel.providers import base
 
 # One API status names (its "Message Status Table") and the older Platform SMS API's names for the same life
 # cycle; the provider's name is kept as raw status and, for a failure, its numeric statusCode as error code.
@@ -80,7 +69,7 @@ def _clickatell_number(number: str) -> str:
     return digits[1:] if digits.startswith("+") and digits[1:].isdigit() else digits
 
 
-def _document(request: WebhookRequest) -> dict[str, Any]:
+def _document(request: base.WebhookRequest) -> dict[str, Any]:
     """A callback's fields: JSON (One API, and the Platform API's JSON option) or form (its POST/GET options)."""
     if request.method == "GET" or (request.content_type != "application/json" and request.body.lstrip()[:1] != b"{"):
         return dict(request.form())
@@ -129,7 +118,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return status == 429 or status >= 500, str(error["code"])
 
 
-class ClickatellAdapter(ProviderAdapter):
+class ClickatellAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "clickatell"
     required_credentials: ClassVar[tuple[str, ...]] = ("apiKey", "webhookSecret")
     supports_mms: ClassVar[bool] = False  # One API media arrives base64-encoded in moMedia (WhatsApp), not as URLs
@@ -137,10 +126,10 @@ class ClickatellAdapter(ProviderAdapter):
     signs_body: ClassVar[bool] = False
     status_url_per_message: ClassVar[bool] = False
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        verify_webhook_secret(request, account.credentials["webhookSecret"])
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        base.verify_webhook_secret(request, account.credentials["webhookSecret"])
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         document = _document(request)
         items = _events(document, "moText")
         if items is None:
@@ -155,8 +144,8 @@ class ClickatellAdapter(ProviderAdapter):
                 InboundMessage(
                     provider=self.name,
                     provider_message_id=str(item["messageId"]),
-                    **{"from": international_number(str(item["from"]))},
-                    to=international_number(str(item["to"])),
+                    **{"from": base.international_number(str(item["from"]))},
+                    to=base.international_number(str(item["to"])),
                     body=str(item.get("content") or ""),
                 )
             )
@@ -170,18 +159,18 @@ class ClickatellAdapter(ProviderAdapter):
         return InboundMessage(
             provider=self.name,
             provider_message_id=str(reply_id),
-            **{"from": international_number(str(fields["fromNumber"]))},
-            to=international_number(str(fields["toNumber"])),
+            **{"from": base.international_number(str(fields["fromNumber"]))},
+            to=base.international_number(str(fields["toNumber"])),
             body=str(fields.get("text") or ""),
             part=_part(str(fields.get("udh") or "")),
         )
 
-    def parse_inbound_statuses(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_inbound_statuses(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         """An integration may point its status callback at the inbound URL too: One API events tell them apart."""
         items = _events(_document(request), "messageStatusUpdate")
         return [self._status(item) for item in items or []]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         document = _document(request)
         items = _events(document, "messageStatusUpdate")
         return [self._status(item) for item in (items if items is not None else [document])]
@@ -202,13 +191,13 @@ class ClickatellAdapter(ProviderAdapter):
             else None,
         )
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         message: dict[str, Any] = {"channel": "sms", "to": _clickatell_number(sms.to), "content": sms.body}
         if sms.from_:
             message["from"] = _clickatell_number(sms.from_)  # a two-way number of the integration
         if sms.client_reference:
             message["clientMessageId"] = sms.client_reference
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -217,30 +206,30 @@ class ClickatellAdapter(ProviderAdapter):
             json={"messages": [message]},
             headers={"Authorization": account.credentials["apiKey"], "Accept": "application/json"},
         )
-        data, sent = read_answer(response, self.name, lambda data: dict(data["messages"][0]))
+        data, sent = base.read_answer(response, self.name, lambda data: dict(data["messages"][0]))
         accepted = bool(sent.get("accepted"))
         if not accepted:  # a message-level reject inside a 2xx answer
             error = sent["error"] if isinstance(sent.get("error"), dict) else {}
             code = str(error.get("code")) if error.get("code") is not None else "rejected"
-            raise SendError(
+            raise base.SendError(
                 f"clickatell rejected the message: {error.get('description') or code}",
                 retryable=False,  # about this message (destination, content): the same send fails again
                 code=code,
             )
         if not sent.get("apiMessageId"):
-            raise SendError(f"clickatell answered no apiMessageId: {response.text[:200]}", retryable=True)
-        return SendResult(provider_message_id=str(sent["apiMessageId"]), status=MessageStatus.QUEUED, raw=data)
+            raise base.SendError(f"clickatell answered no apiMessageId: {response.text[:200]}", retryable=True)
+        return base.SendResult(provider_message_id=str(sent["apiMessageId"]), status=MessageStatus.QUEUED, raw=data)
 
     # --- Clickatell's side ------------------------------------------------------------------------------------
 
     @staticmethod
-    def _callback(account: Account, suffix: str, kind: str, items: list[dict[str, Any]]) -> SimulatedWebhook:
+    def _callback(account: Account, suffix: str, kind: str, items: list[dict[str, Any]]) -> base.SimulatedWebhook:
         document = {
             "integrationId": "fa8090815f05d5ed015f0b5b56080cd2",
             "integrationName": "Contact center",
             "event": {kind: items},
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={"Content-Type": "application/json"},
@@ -250,7 +239,7 @@ class ClickatellAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         item = {
             "channel": "sms",
             "messageId": message_id,
@@ -266,7 +255,7 @@ class ClickatellAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         name = SIMULATED.get(status.lower(), "DEVICE_ACK")
         item = {
             "channel": "sms",
@@ -278,13 +267,15 @@ class ClickatellAdapter(ProviderAdapter):
         }
         return self._callback(account, "/status", "messageStatusUpdate", [item])
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         messages = data.get("messages") if isinstance(data, dict) else None
         message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
-        sms = OutboundSms(
-            to=international_number(str(message.get("to") or "")),
-            from_=international_number(str(message.get("from") or "")),
+        sms = base.OutboundSms(
+            to=base.international_number(str(message.get("to") or "")),
+            from_=base.international_number(str(message.get("from") or "")),
             body=str(message.get("content") or ""),
             client_reference=message.get("clientMessageId"),
         )

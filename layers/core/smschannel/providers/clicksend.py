@@ -16,19 +16,7 @@ import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    basic_auth_header,
-    international_number,
-    post_to_provider,
-    read_answer,
-    verify_webhook_secret,
-)
+from smschannel.providers import base
 
 # A receipt's `status_code` (ClickSend's "SMS error codes" table): 200 on its way (Queued, Scheduled, Sent,
 # WaitApproval), 201 delivered to the handset, 300 temporary network error (ClickSend retries), 301 final failure.
@@ -53,7 +41,7 @@ SIMULATED = {
 }
 
 
-def _fields(request: WebhookRequest) -> dict[str, str]:
+def _fields(request: base.WebhookRequest) -> dict[str, str]:
     """A push's fields: form-encoded (the default, or a GET rule's query) or a JSON object."""
     if request.content_type == "application/json" or request.body.lstrip()[:1] == b"{":
         document = request.json()
@@ -71,7 +59,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return status == 429 or status >= 500 or code in RETRYABLE_CODES, code
 
 
-class ClickSendAdapter(ProviderAdapter):
+class ClickSendAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "clicksend"
     required_credentials: ClassVar[tuple[str, ...]] = ("username", "apiKey", "webhookSecret")
     supports_mms: ClassVar[bool] = False  # MMS is a separate ClickSend endpoint (/v3/mms/send)
@@ -79,10 +67,10 @@ class ClickSendAdapter(ProviderAdapter):
     signs_body: ClassVar[bool] = False
     status_url_per_message: ClassVar[bool] = False
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        verify_webhook_secret(request, account.credentials["webhookSecret"])
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        base.verify_webhook_secret(request, account.credentials["webhookSecret"])
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         fields = _fields(request)
         # `message`, `sms` and `originalmessageid`-style names are ClickSend's legacy aliases of the same fields.
         sender = fields.get("from") or fields.get("sms")
@@ -92,13 +80,13 @@ class ClickSendAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=fields["message_id"],
-                **{"from": international_number(sender)},
-                to=international_number(fields["to"]),
+                **{"from": base.international_number(sender)},
+                to=base.international_number(fields["to"]),
                 body=fields.get("body", fields.get("message", "")),
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         fields = _fields(request)
         code = fields.get("status_code", "").strip()
         if not fields.get("message_id") or code not in STATUS_CODES:
@@ -120,12 +108,12 @@ class ClickSendAdapter(ProviderAdapter):
             )
         ]
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         message: dict[str, Any] = {"source": "sdk", "from": sms.from_, "to": sms.to, "body": sms.body}
         if sms.client_reference:
             message["custom_string"] = sms.client_reference  # passed back with every receipt and reply
         credentials = account.credentials
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -133,25 +121,25 @@ class ClickSendAdapter(ProviderAdapter):
             classify=_classify_error,
             json={"messages": [message]},
             headers={
-                "Authorization": basic_auth_header(credentials["username"], credentials["apiKey"]),
+                "Authorization": base.basic_auth_header(credentials["username"], credentials["apiKey"]),
                 "Accept": "application/json",
             },
         )
-        data, sent = read_answer(response, self.name, lambda data: dict(data["data"]["messages"][0]))
+        data, sent = base.read_answer(response, self.name, lambda data: dict(data["data"]["messages"][0]))
         outcome = str(sent.get("status") or "")
         if outcome != "SUCCESS":  # HTTP 200, but this recipient was refused (e.g. INVALID_RECIPIENT)
-            raise SendError(
+            raise base.SendError(
                 f"clicksend refused the message: {outcome}", retryable=outcome in RETRYABLE_CODES, code=outcome
             )
         if not sent.get("message_id"):
-            raise SendError(f"clicksend answered no message_id: {response.text[:200]}", retryable=True)
-        return SendResult(provider_message_id=str(sent["message_id"]), status=MessageStatus.QUEUED, raw=data)
+            raise base.SendError(f"clicksend answered no message_id: {response.text[:200]}", retryable=True)
+        return base.SendResult(provider_message_id=str(sent["message_id"]), status=MessageStatus.QUEUED, raw=data)
 
     # --- ClickSend's side -------------------------------------------------------------------------------------
 
     @staticmethod
-    def _pushed(account: Account, suffix: str, fields: dict[str, str]) -> SimulatedWebhook:
-        return SimulatedWebhook(
+    def _pushed(account: Account, suffix: str, fields: dict[str, str]) -> base.SimulatedWebhook:
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -161,7 +149,7 @@ class ClickSendAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         fields = {
             "timestamp": "1735000000",
             "from": from_,
@@ -178,7 +166,7 @@ class ClickSendAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         name, code, error_code, error_text = SIMULATED.get(status.lower(), SIMULATED["delivered"])
         fields = {
             "timestamp_send": "1735000000",
@@ -196,11 +184,13 @@ class ClickSendAdapter(ProviderAdapter):
         }
         return self._pushed(account, "/status", fields)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         messages = data.get("messages") if isinstance(data, dict) else None
         message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(message.get("to") or ""),
             from_=str(message.get("from") or ""),
             body=str(message.get("body") or ""),

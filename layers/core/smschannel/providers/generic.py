@@ -26,17 +26,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    post_to_provider,
-    read_answer,
-    require_header,
-)
+from smschannel.providers import base
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_PREFIX = "sha256="
@@ -72,22 +62,22 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return status == 429 or status >= 500, code
 
 
-def _object(request: WebhookRequest) -> dict[str, Any]:
+def _object(request: base.WebhookRequest) -> dict[str, Any]:
     data = request.json()
     if not isinstance(data, dict):
         raise UnparsableWebhook("generic webhook body must be a JSON object")
     return data
 
 
-class GenericAdapter(ProviderAdapter):
+class GenericAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "generic"
     required_credentials: ClassVar[tuple[str, ...]] = ("secret",)
     supports_mms: ClassVar[bool] = True
     default_api_base_url: ClassVar[str] = ""  # every generic account names its gateway (apiBaseUrl)
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        given = require_header(request, "X-Signature")
-        timestamp = require_header(request, "X-Timestamp")
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        given = base.require_header(request, "X-Signature")
+        timestamp = base.require_header(request, "X-Timestamp")
         expected = signature(account.credentials["secret"], timestamp, request.body)
         if not hmac.compare_digest(expected.encode(), given.strip().lower().encode()):
             raise InvalidSignature("X-Signature does not match the request")
@@ -98,7 +88,7 @@ class GenericAdapter(ProviderAdapter):
         if age > REPLAY_WINDOW_SECONDS:
             raise InvalidSignature(f"X-Timestamp is outside the {REPLAY_WINDOW_SECONDS} s window (replayed?)")
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         data = _object(request)
         if not data.get("id") or not data.get("from") or not data.get("to"):
             raise UnparsableWebhook("generic inbound needs id, from and to")
@@ -125,7 +115,7 @@ class GenericAdapter(ProviderAdapter):
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         data = _object(request)
         raw = str(data.get("status") or "").lower()
         if not data.get("id") or raw not in STATUS_MAP:
@@ -141,10 +131,10 @@ class GenericAdapter(ProviderAdapter):
             )
         ]
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
-        base = self.api_base(account)
-        if not base:
-            raise SendError("generic account has no apiBaseUrl", retryable=False, code="no_api_base_url")
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
+        gateway = self.api_base(account)
+        if not gateway:
+            raise base.SendError("generic account has no apiBaseUrl", retryable=False, code="no_api_base_url")
         payload: dict[str, Any] = {
             "from": sms.from_,
             "to": sms.to,
@@ -154,23 +144,23 @@ class GenericAdapter(ProviderAdapter):
             "statusCallbackUrl": sms.status_callback_url,
         }
         body = json.dumps(payload, ensure_ascii=False).encode()
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
-            f"{base}/messages",
+            f"{gateway}/messages",
             classify=_classify_error,
             data=body,
             headers=signed_headers(account.credentials["secret"], body),
         )
-        data, message_id = read_answer(response, "generic gateway", lambda data: str(data["id"]))
-        return SendResult(provider_message_id=message_id, status=str(data.get("status") or "queued"), raw=data)
+        data, message_id = base.read_answer(response, "generic gateway", lambda data: str(data["id"]))
+        return base.SendResult(provider_message_id=message_id, status=str(data.get("status") or "queued"), raw=data)
 
     # --- the gateway's side -----------------------------------------------------------------------------------
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         payload = {
             "id": message_id,
             "from": from_,
@@ -180,20 +170,22 @@ class GenericAdapter(ProviderAdapter):
             "timestamp": int(_now()),
         }
         raw = json.dumps(payload, ensure_ascii=False).encode()
-        return SimulatedWebhook("POST", "", signed_headers(account.credentials["secret"], raw), raw)
+        return base.SimulatedWebhook("POST", "", signed_headers(account.credentials["secret"], raw), raw)
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         error_code = "unreachable" if status in {"failed", "undelivered"} else None
         raw = json.dumps({"id": provider_message_id, "status": status, "errorCode": error_code}).encode()
-        return SimulatedWebhook("POST", "/status", signed_headers(account.credentials["secret"], raw), raw)
+        return base.SimulatedWebhook("POST", "/status", signed_headers(account.credentials["secret"], raw), raw)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(data.get("to") or ""),
             from_=str(data.get("from") or ""),
             body=str(data.get("text") or ""),

@@ -14,20 +14,7 @@ import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-    verify_webhook_secret,
-    with_secret_query,
-    without_secret_query,
-)
+from smschannel.providers import base
 
 # Delivery reports are mapped by status.groupName; status.name (e.g. DELIVERED_TO_HANDSET) is kept as raw status.
 STATUS_MAP: dict[str, MessageStatus] = {
@@ -72,7 +59,7 @@ def _object(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
-def _results(request: WebhookRequest) -> list[dict[str, Any]]:
+def _results(request: base.WebhookRequest) -> list[dict[str, Any]]:
     document = request.json()
     results = document.get("results") if isinstance(document, dict) else None
     if not isinstance(results, list) or not all(isinstance(item, dict) for item in results):
@@ -80,17 +67,17 @@ def _results(request: WebhookRequest) -> list[dict[str, Any]]:
     return results
 
 
-class InfobipAdapter(ProviderAdapter):
+class InfobipAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "infobip"
     required_credentials: ClassVar[tuple[str, ...]] = ("apiKey", "webhookSecret")
     supports_mms: ClassVar[bool] = False  # MMS is a separate Infobip API
     default_api_base_url: ClassVar[str] = "https://api.infobip.com"
     signs_body: ClassVar[bool] = False
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        verify_webhook_secret(request, account.credentials["webhookSecret"])
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        base.verify_webhook_secret(request, account.credentials["webhookSecret"])
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         messages = []
         for result in _results(request):
             if not result.get("messageId") or not result.get("from") or not result.get("to"):
@@ -100,14 +87,14 @@ class InfobipAdapter(ProviderAdapter):
                 InboundMessage(
                     provider=self.name,
                     provider_message_id=str(result["messageId"]),
-                    **{"from": international_number(str(result["from"]))},
-                    to=international_number(str(result["to"])),
+                    **{"from": base.international_number(str(result["from"]))},
+                    to=base.international_number(str(result["to"])),
                     body=str(result.get("text") or ""),
                 )
             )
         return messages
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         updates = []
         for result in _results(request):
             status = _object(result.get("status"))
@@ -128,18 +115,18 @@ class InfobipAdapter(ProviderAdapter):
             )
         return updates
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         message: dict[str, Any] = {
             "destinations": [{"to": _infobip_number(sms.to)}],
             "from": _infobip_number(sms.from_),
             "text": sms.body,
         }
         if sms.status_callback_url:
-            message["notifyUrl"] = with_secret_query(sms.status_callback_url, account.credentials["webhookSecret"])
+            message["notifyUrl"] = base.with_secret_query(sms.status_callback_url, account.credentials["webhookSecret"])
             message["notifyContentType"] = "application/json"
         if sms.client_reference:
             message["callbackData"] = sms.client_reference
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -148,20 +135,22 @@ class InfobipAdapter(ProviderAdapter):
             json={"messages": [message]},
             headers={"Authorization": f"App {account.credentials['apiKey']}", "Accept": "application/json"},
         )
-        data, (sent, message_id) = read_answer(
+        data, (sent, message_id) = base.read_answer(
             response, self.name, lambda data: ((sent := dict(data["messages"][0])), str(sent["messageId"]))
         )
         group = str((sent.get("status") or {}).get("groupName") or "PENDING").upper()
         if group == "REJECTED":  # accepted by the API but refused for this destination (e.g. REJECTED_DESTINATION)
             name = str((sent.get("status") or {}).get("name") or "REJECTED")
-            raise SendError(f"infobip rejected the message: {name}", retryable=False, code=name)
-        return SendResult(provider_message_id=message_id, status=STATUS_MAP.get(group, MessageStatus.QUEUED), raw=data)
+            raise base.SendError(f"infobip rejected the message: {name}", retryable=False, code=name)
+        return base.SendResult(
+            provider_message_id=message_id, status=STATUS_MAP.get(group, MessageStatus.QUEUED), raw=data
+        )
 
     # --- Infobip's side ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def _authenticated(account: Account, suffix: str, document: dict[str, Any]) -> SimulatedWebhook:
-        return SimulatedWebhook(
+    def _authenticated(account: Account, suffix: str, document: dict[str, Any]) -> base.SimulatedWebhook:
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={"Content-Type": "application/json", "User-Agent": "Infobip"},
@@ -171,7 +160,7 @@ class InfobipAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         keyword, _, rest = body.partition(" ")
         document = {
             "results": [
@@ -195,7 +184,7 @@ class InfobipAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         group = status.upper() if status.upper() in STATUS_NAMES else "DELIVERED"
         status_id, name, description = STATUS_NAMES[group]
         failed = STATUS_MAP[group] in {MessageStatus.UNDELIVERED, MessageStatus.FAILED}
@@ -230,19 +219,21 @@ class InfobipAdapter(ProviderAdapter):
         }
         return self._authenticated(account, "/status", document)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         messages = data.get("messages") if isinstance(data, dict) else None
         message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
         destinations = message.get("destinations") or [{}]
         to = str(destinations[0].get("to") or "") if isinstance(destinations[0], dict) else ""
         notify_url = message.get("notifyUrl")
-        sms = OutboundSms(
-            to=international_number(to),
-            from_=international_number(str(message.get("from") or "")),
+        sms = base.OutboundSms(
+            to=base.international_number(to),
+            from_=base.international_number(str(message.get("from") or "")),
             body=str(message.get("text") or ""),
             client_reference=message.get("callbackData"),
-            status_callback_url=without_secret_query(notify_url) if notify_url else None,
+            status_callback_url=base.without_secret_query(notify_url) if notify_url else None,
         )
         if not (request.header("authorization") or "").startswith("App "):
             error = {"messageId": "UNAUTHORIZED", "text": "Invalid login details"}

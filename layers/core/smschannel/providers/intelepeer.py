@@ -17,18 +17,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    constant_time_equals,
-    international_number,
-    post_to_provider,
-    verify_webhook_secret,
-)
+from smschannel.providers import base
 
 AUTH_URL = "https://customer.intelepeer.com/_rest/v4/authenticate"
 # Tokens from the authenticate API live 24 h; renewing an hour early keeps a send from racing the expiry.
@@ -84,7 +73,7 @@ def status_from_mdr(provider_message_id: str, record: Any) -> StatusUpdate:
     )
 
 
-class IntelePeerAdapter(ProviderAdapter):
+class IntelePeerAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "intelepeer"
     required_credentials: ClassVar[tuple[str, ...]] = ("username", "password", "webhookSecret")
     supports_mms: ClassVar[bool] = False  # the MMS fields of the v4 API are not in the documentation we rely on
@@ -94,19 +83,19 @@ class IntelePeerAdapter(ProviderAdapter):
     status_url_per_message: ClassVar[bool] = False
     polls_status: ClassVar[bool] = True
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
         secret = account.credentials["webhookSecret"]
         given = self._body_signature(request)
         if given is None:
-            verify_webhook_secret(request, secret)
+            base.verify_webhook_secret(request, secret)
             return
         if not secret:
             raise InvalidSignature("the account has no webhook secret configured")
-        if not constant_time_equals(secret, given):
+        if not base.constant_time_equals(secret, given):
             raise InvalidSignature("IntelePeer signature does not match the account's shared code")
 
     @staticmethod
-    def _body_signature(request: WebhookRequest) -> str | None:
+    def _body_signature(request: base.WebhookRequest) -> str | None:
         """The `signature` field of a JSON post, or None where there is none (or the body is not JSON)."""
         try:
             document = json.loads(request.body or b"null")
@@ -115,7 +104,7 @@ class IntelePeerAdapter(ProviderAdapter):
         signature = document.get("signature") if isinstance(document, dict) else None
         return signature if isinstance(signature, str) else None
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         document = request.json()
         if not isinstance(document, dict):
             raise UnparsableWebhook("IntelePeer inbound must be a JSON object")
@@ -126,13 +115,13 @@ class IntelePeerAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=refid,
-                **{"from": international_number(sender)},
-                to=international_number(to),
+                **{"from": base.international_number(sender)},
+                to=base.international_number(to),
                 body=str(document.get("message") or ""),
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         raise UnparsableWebhook(
             "IntelePeer posts no delivery receipts (none is documented): poll the message detail record with "
             "IntelePeerAdapter.fetch_status instead"
@@ -149,7 +138,7 @@ class IntelePeerAdapter(ProviderAdapter):
         cached = _tokens.get(key)
         if cached and not renew and cached[1] > time.monotonic():
             return cached[0]
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -161,7 +150,7 @@ class IntelePeerAdapter(ProviderAdapter):
         try:
             token = str(response.json()["token"])
         except (ValueError, KeyError, TypeError) as exc:
-            raise SendError(
+            raise base.SendError(
                 f"intelepeer authenticate answered no token: {response.text[:200]}", retryable=True
             ) from exc
         _tokens[key] = (token, time.monotonic() + TOKEN_LIFETIME)
@@ -174,18 +163,18 @@ class IntelePeerAdapter(ProviderAdapter):
         url = f"{self.api_base(account)}{path}"
         token = self._token(account, session)
         try:
-            return post_to_provider(
+            return base.post_to_provider(
                 session, self.name, method, url, classify=_classify_error, json=body, headers=_bearer(token)
             )
-        except SendError as exc:
+        except base.SendError as exc:
             if exc.code != UNAUTHORIZED:
                 raise
         token = self._token(account, session, renew=True)
-        return post_to_provider(
+        return base.post_to_provider(
             session, self.name, method, url, classify=_classify_error, json=body, headers=_bearer(token)
         )
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         body: dict[str, Any] = {"from": sms.from_, "to": sms.to, "text": sms.body}
         if sms.client_reference:
             body["guid"] = sms.client_reference  # kept on the message detail record
@@ -194,10 +183,12 @@ class IntelePeerAdapter(ProviderAdapter):
             data = response.json()
             refid = str(data["refid"]) if isinstance(data, dict) and data.get("refid") else ""
         except ValueError as exc:
-            raise SendError(f"intelepeer answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+            raise base.SendError(
+                f"intelepeer answered an unreadable body: {response.text[:200]}", retryable=True
+            ) from exc
         if not refid:
-            raise SendError(f"intelepeer answered no refid: {response.text[:200]}", retryable=True)
-        return SendResult(provider_message_id=refid, status=MessageStatus.QUEUED, raw=data)
+            raise base.SendError(f"intelepeer answered no refid: {response.text[:200]}", retryable=True)
+        return base.SendResult(provider_message_id=refid, status=MessageStatus.QUEUED, raw=data)
 
     def fetch_status(self, account: Account, provider_message_id: str, session: requests.Session) -> StatusUpdate:
         """The delivery status IntelePeer holds for a sent message (its message detail record)."""
@@ -205,14 +196,16 @@ class IntelePeerAdapter(ProviderAdapter):
         try:
             record = response.json()
         except ValueError as exc:
-            raise SendError(f"intelepeer answered an unreadable MDR: {response.text[:200]}", retryable=True) from exc
+            raise base.SendError(
+                f"intelepeer answered an unreadable MDR: {response.text[:200]}", retryable=True
+            ) from exc
         return status_from_mdr(provider_message_id, record)
 
     # --- IntelePeer's side --------------------------------------------------------------------------------------
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         document = {
             "refid": message_id.upper()[:32],
             "from": from_,
@@ -220,17 +213,19 @@ class IntelePeerAdapter(ProviderAdapter):
             "message": body,
             "signature": account.credentials["webhookSecret"],
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="",
             headers={"Content-Type": "application/json"},
             body=json.dumps(document, ensure_ascii=False).encode(),
         )
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         data = data if isinstance(data, dict) else {}
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(data.get("to") or ""),
             from_=str(data.get("from") or ""),
             body=str(data.get("text") or ""),
@@ -247,7 +242,7 @@ class IntelePeerAdapter(ProviderAdapter):
             sms,
         )
 
-    def sandbox_status_query(self, request: WebhookRequest) -> str | None:
+    def sandbox_status_query(self, request: base.WebhookRequest) -> str | None:
         if request.method != "POST" or not request.urls[0].split("?")[0].endswith("/sms/mdr"):
             return None
         data = request.json()

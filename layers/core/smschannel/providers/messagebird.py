@@ -21,18 +21,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookAnswer,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-    require_header,
-)
+from smschannel.providers import base
 
 SIGNATURE_HEADER = "MessageBird-Signature-JWT"
 ISSUER = "MessageBird"
@@ -122,7 +111,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return None
 
 
-def _fields(request: WebhookRequest) -> dict[str, str]:
+def _fields(request: base.WebhookRequest) -> dict[str, str]:
     """MessageBird calls back with a GET query, a POST form or (from Flow Builder) a POST JSON object."""
     if request.method != "GET" and request.content_type == "application/json":
         data = request.json()
@@ -135,14 +124,14 @@ def _fields(request: WebhookRequest) -> dict[str, str]:
     return fields
 
 
-class MessageBirdAdapter(ProviderAdapter):
+class MessageBirdAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "messagebird"
     required_credentials: ClassVar[tuple[str, ...]] = ("accessKey", "signingKey")
     supports_mms: ClassVar[bool] = False  # MMS is a separate, US/CA-only MessageBird API
     default_api_base_url: ClassVar[str] = "https://rest.messagebird.com"
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        token = require_header(request, SIGNATURE_HEADER)
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        token = base.require_header(request, SIGNATURE_HEADER)
         claims = verified_claims(token, account.credentials["signingKey"])
         if not any(
             hmac.compare_digest(hashlib.sha256(url.encode()).hexdigest(), str(claims["url_hash"]))
@@ -157,7 +146,7 @@ class MessageBirdAdapter(ProviderAdapter):
         if request.body and not hmac.compare_digest(hashlib.sha256(request.body).hexdigest(), str(payload_hash)):
             raise InvalidSignature("JWT payload_hash does not match the body")
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         fields = _fields(request)
         message_id = fields.get("id") or fields.get("message_id") or fields.get("mid")
         if not message_id or not fields.get("originator") or not fields.get("recipient"):
@@ -166,13 +155,13 @@ class MessageBirdAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=message_id,
-                **{"from": international_number(fields["originator"])},
-                to=international_number(fields["recipient"]),
+                **{"from": base.international_number(fields["originator"])},
+                to=base.international_number(fields["recipient"]),
                 body=fields.get("body") or fields.get("message") or "",
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         fields = _fields(request)
         raw = (fields.get("status") or "").lower()
         if not fields.get("id") or raw not in STATUS_MAP:
@@ -188,20 +177,20 @@ class MessageBirdAdapter(ProviderAdapter):
             )
         ]
 
-    def inbound_answer(self) -> WebhookAnswer:
-        return WebhookAnswer(200, "OK")
+    def inbound_answer(self) -> base.WebhookAnswer:
+        return base.WebhookAnswer(200, "OK")
 
-    def status_answer(self) -> WebhookAnswer:
-        return WebhookAnswer(200, "OK")
+    def status_answer(self) -> base.WebhookAnswer:
+        return base.WebhookAnswer(200, "OK")
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         payload: dict[str, Any] = {"originator": sms.from_, "recipients": [sms.to], "body": sms.body}
         # MessageBird sends a status report only for messages with a reference.
         if sms.client_reference or sms.status_callback_url:
             payload["reference"] = sms.client_reference or "smschannel"
         if sms.status_callback_url:
             payload["reportUrl"] = sms.status_callback_url
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -210,15 +199,15 @@ class MessageBirdAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"AccessKey {account.credentials['accessKey']}", "Accept": "application/json"},
         )
-        data, message_id = read_answer(response, self.name, lambda data: str(data["id"]))
-        return SendResult(provider_message_id=message_id, status=MessageStatus.SENT, raw=data)
+        data, message_id = base.read_answer(response, self.name, lambda data: str(data["id"]))
+        return base.SendResult(provider_message_id=message_id, status=MessageStatus.SENT, raw=data)
 
     # --- MessageBird's side -----------------------------------------------------------------------------------
 
     @staticmethod
-    def _signed_form(account: Account, url: str, suffix: str, fields: dict[str, str]) -> SimulatedWebhook:
+    def _signed_form(account: Account, url: str, suffix: str, fields: dict[str, str]) -> base.SimulatedWebhook:
         body = urlencode(fields).encode()
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={
@@ -231,7 +220,7 @@ class MessageBirdAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         fields = {
             "id": message_id,
             "message_id": message_id,
@@ -245,7 +234,7 @@ class MessageBirdAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         raw = {"failed": "delivery_failed", "undelivered": "delivery_failed", "queued": "scheduled"}.get(
             status.lower(), status.lower()
         )
@@ -264,16 +253,18 @@ class MessageBirdAdapter(ProviderAdapter):
             fields["statusErrorCode"] = "1"
         return self._signed_form(account, url, "/status", fields)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
         recipients = data.get("recipients") or [""]
         if isinstance(recipients, str):
             recipients = recipients.split(",")
-        sms = OutboundSms(
-            to=international_number(str(recipients[0])),
-            from_=international_number(str(data.get("originator") or "")),
+        sms = base.OutboundSms(
+            to=base.international_number(str(recipients[0])),
+            from_=base.international_number(str(data.get("originator") or "")),
             body=str(data.get("body") or ""),
             client_reference=data.get("reference"),
             status_callback_url=data.get("reportUrl"),

@@ -20,18 +20,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookAnswer,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-    require_header,
-)
+from smschannel.providers import base
 
 EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'
 
@@ -63,15 +52,15 @@ def _sorted_fields(pairs: list[tuple[str, str]]) -> str:
 def signed_string(method: str, url: str, fields: list[tuple[str, str]]) -> str:
     """The string Plivo signs for a callback to `url` (before `.nonce`)."""
     parts = urlsplit(url)
-    base = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
+    address = urlunsplit((parts.scheme, parts.netloc, parts.path, "", ""))
     query_pairs = parse_qsl(parts.query, keep_blank_values=True)
     if method.upper() == "GET":
         query = _sorted_query(query_pairs + fields)
-        return base + ("?" + query if query else "")
+        return address + ("?" + query if query else "")
     query = _sorted_query(query_pairs)
     if fields:
-        return base + "?" + query + ("." if query else "") + _sorted_fields(fields)
-    return base + ("?" + query if query else "")
+        return address + "?" + query + ("." if query else "") + _sorted_fields(fields)
+    return address + ("?" + query if query else "")
 
 
 def compute_signature(auth_token: str, method: str, url: str, fields: list[tuple[str, str]], nonce: str) -> str:
@@ -83,15 +72,15 @@ def _national(number: str) -> str:
     return number.lstrip("+")
 
 
-class PlivoAdapter(ProviderAdapter):
+class PlivoAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "plivo"
     required_credentials: ClassVar[tuple[str, ...]] = ("authId", "authToken")
     supports_mms: ClassVar[bool] = True
     default_api_base_url: ClassVar[str] = "https://api.plivo.com"
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        given = require_header(request, "X-Plivo-Signature-V3")
-        nonce = require_header(request, "X-Plivo-Signature-V3-Nonce")
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        given = base.require_header(request, "X-Plivo-Signature-V3")
+        nonce = base.require_header(request, "X-Plivo-Signature-V3-Nonce")
         token = account.credentials["authToken"]
         candidates = [value.strip() for value in given.split(",") if value.strip()]
         fields = [] if request.method == "GET" else request.form_pairs()
@@ -101,7 +90,7 @@ class PlivoAdapter(ProviderAdapter):
                 return
         raise InvalidSignature("X-Plivo-Signature-V3 does not match the request")
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         form = request.form()
         uuid_, sender, to = form.get("MessageUUID"), form.get("From"), form.get("To")
         if not uuid_ or not sender or not to:
@@ -119,8 +108,8 @@ class PlivoAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=uuid_,
-                **{"from": international_number(sender)},
-                to=international_number(to),
+                **{"from": base.international_number(sender)},
+                to=base.international_number(to),
                 body=form.get("Text") or form.get("Body") or "",
                 media=media,
             )
@@ -133,7 +122,7 @@ class PlivoAdapter(ProviderAdapter):
         except ValueError as exc:
             raise UnparsableWebhook("MediaCount is not a number") from exc
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         form = request.form()
         uuid_ = form.get("MessageUUID")
         raw = (form.get("Status") or "").lower()
@@ -150,11 +139,11 @@ class PlivoAdapter(ProviderAdapter):
             )
         ]
 
-    def inbound_answer(self) -> WebhookAnswer:
+    def inbound_answer(self) -> base.WebhookAnswer:
         # The message URL may answer with Message XML; an empty Response sends no reply.
-        return WebhookAnswer(200, EMPTY_XML, "application/xml")
+        return base.WebhookAnswer(200, EMPTY_XML, "application/xml")
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         auth_id = account.credentials["authId"]
         payload: dict[str, Any] = {"src": _national(sms.from_), "dst": _national(sms.to), "text": sms.body}
         if sms.media:
@@ -163,7 +152,7 @@ class PlivoAdapter(ProviderAdapter):
         if sms.status_callback_url:
             payload["url"] = sms.status_callback_url
             payload["method"] = "POST"
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -171,15 +160,15 @@ class PlivoAdapter(ProviderAdapter):
             json=payload,
             auth=(auth_id, account.credentials["authToken"]),
         )
-        data, message_uuid = read_answer(response, self.name, lambda data: data["message_uuid"][0])
-        return SendResult(provider_message_id=str(message_uuid), status="queued", raw=data)
+        data, message_uuid = base.read_answer(response, self.name, lambda data: data["message_uuid"][0])
+        return base.SendResult(provider_message_id=str(message_uuid), status="queued", raw=data)
 
     # --- Plivo's side -----------------------------------------------------------------------------------------
 
-    def _signed_post(self, account: Account, url: str, suffix: str, form: dict[str, str]) -> SimulatedWebhook:
+    def _signed_post(self, account: Account, url: str, suffix: str, form: dict[str, str]) -> base.SimulatedWebhook:
         nonce = str(uuid.uuid4().int)[:20]
         signature = compute_signature(account.credentials["authToken"], "POST", url, list(form.items()), nonce)
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={
@@ -193,7 +182,7 @@ class PlivoAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         form: dict[str, str] = {
             "From": _national(from_),
             "To": _national(account.phone_number),
@@ -216,7 +205,7 @@ class PlivoAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         form = {
             "MessageUUID": provider_message_id,
             "ParentMessageUUID": provider_message_id,
@@ -235,13 +224,15 @@ class PlivoAdapter(ProviderAdapter):
         }
         return self._signed_post(account, url, "/status", form)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
-        sms = OutboundSms(
-            to=international_number(str(data.get("dst", ""))),
-            from_=international_number(str(data.get("src", ""))),
+        sms = base.OutboundSms(
+            to=base.international_number(str(data.get("dst", ""))),
+            from_=base.international_number(str(data.get("src", ""))),
             body=str(data.get("text", "")),
             media=[str(item) for item in data.get("media_urls") or []],
             status_callback_url=data.get("url"),

@@ -20,17 +20,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-    require_header,
-)
+from smschannel.providers import base
 
 REPLAY_WINDOW_SECONDS = 300
 ALGORITHMS = {"hmacsha256": hashlib.sha256, "hmacsha512": hashlib.sha512}
@@ -71,16 +61,16 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return None
 
 
-class SinchAdapter(ProviderAdapter):
+class SinchAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "sinch"
     required_credentials: ClassVar[tuple[str, ...]] = ("servicePlanId", "apiToken", "webhookSecret")
     supports_mms: ClassVar[bool] = False  # mo_media is read; sending is text only (mt_media carries one URL)
     default_api_base_url: ClassVar[str] = "https://us.sms.api.sinch.com"
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        given = require_header(request, "x-sinch-webhook-signature")
-        nonce = require_header(request, "x-sinch-webhook-signature-nonce")
-        timestamp = require_header(request, "x-sinch-webhook-signature-timestamp")
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        given = base.require_header(request, "x-sinch-webhook-signature")
+        nonce = base.require_header(request, "x-sinch-webhook-signature-nonce")
+        timestamp = base.require_header(request, "x-sinch-webhook-signature-timestamp")
         algorithm = request.header("x-sinch-webhook-signature-algorithm") or "HmacSHA256"
         expected = signature(account.credentials["webhookSecret"], request.body, nonce, timestamp, algorithm)
         if not hmac.compare_digest(expected.encode(), given.strip().encode()):
@@ -93,13 +83,13 @@ class SinchAdapter(ProviderAdapter):
             raise InvalidSignature(f"signature timestamp is outside the {REPLAY_WINDOW_SECONDS} s window (replayed?)")
 
     @staticmethod
-    def _object(request: WebhookRequest) -> dict[str, Any]:
+    def _object(request: base.WebhookRequest) -> dict[str, Any]:
         data = request.json()
         if not isinstance(data, dict):
             raise UnparsableWebhook("Sinch callback body must be a JSON object")
         return data
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         data = self._object(request)
         kind = data.get("type")
         if kind not in MO_TYPES:
@@ -124,14 +114,14 @@ class SinchAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(data["id"]),
-                **{"from": international_number(str(data["from"]))},
-                to=international_number(str(data["to"])),
+                **{"from": base.international_number(str(data["from"]))},
+                to=base.international_number(str(data["to"])),
                 body=text,
                 media=media,
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         data = self._object(request)
         kind = data.get("type")
         if kind not in REPORT_TYPES or not data.get("batch_id"):
@@ -157,7 +147,7 @@ class SinchAdapter(ProviderAdapter):
             )
         return updates
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         plan = account.credentials["servicePlanId"]
         payload: dict[str, Any] = {"from": sms.from_, "to": [sms.to], "body": sms.body}
         if sms.status_callback_url:
@@ -165,7 +155,7 @@ class SinchAdapter(ProviderAdapter):
             payload["callback_url"] = sms.status_callback_url
         if sms.client_reference:
             payload["client_reference"] = sms.client_reference
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -174,15 +164,15 @@ class SinchAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"Bearer {account.credentials['apiToken']}"},
         )
-        data, batch_id = read_answer(response, self.name, lambda data: str(data["id"]))
-        return SendResult(provider_message_id=batch_id, status="queued", raw=data)
+        data, batch_id = base.read_answer(response, self.name, lambda data: str(data["id"]))
+        return base.SendResult(provider_message_id=batch_id, status="queued", raw=data)
 
     # --- Sinch's side -----------------------------------------------------------------------------------------
 
-    def _signed(self, account: Account, suffix: str, document: dict[str, Any]) -> SimulatedWebhook:
+    def _signed(self, account: Account, suffix: str, document: dict[str, Any]) -> base.SimulatedWebhook:
         body = json.dumps(document).encode()
         nonce, timestamp = uuid.uuid4().hex, str(int(_now()))
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={
@@ -197,7 +187,7 @@ class SinchAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         now = utc_now()
         document = {
             "id": message_id.upper()[:26],
@@ -213,7 +203,7 @@ class SinchAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         code = {"delivered": 0, "dispatched": 401, "queued": 400, "failed": 404, "expired": 406, "rejected": 402}
         document = {
             "type": "recipient_delivery_report_sms",
@@ -226,12 +216,14 @@ class SinchAdapter(ProviderAdapter):
         }
         return self._signed(account, "/status", document)
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
         recipients = data.get("to") or [""]
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(recipients[0]),
             from_=str(data.get("from") or ""),
             body=str(data.get("body") or ""),

@@ -18,17 +18,7 @@ import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    verify_webhook_secret,
-)
+from smschannel.providers import base
 from smschannel.providers.vonage import is_gsm7
 
 MESSAGE_TYPES = ("GP", "TI", "SI")
@@ -73,7 +63,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
 def message_type(account: Account) -> str:
     value = str(account.options.get("messageType") or DEFAULT_MESSAGE_TYPE).upper()
     if value not in MESSAGE_TYPES:
-        raise SendError(
+        raise base.SendError(
             f"skebby options.messageType must be one of {MESSAGE_TYPES}, not {value!r}", retryable=False, code="config"
         )
     return value
@@ -95,7 +85,7 @@ def status_from_order(provider_message_id: str, status: str) -> StatusUpdate:
     )
 
 
-def _fields(request: WebhookRequest) -> dict[str, str]:
+def _fields(request: base.WebhookRequest) -> dict[str, str]:
     """The forwarded SMS's form fields (or a GET's query). Skebby's older default charset is ISO-8859-1, so a text
     whose bytes are not UTF-8 is read as Latin-1."""
     if request.method == "GET":
@@ -107,7 +97,7 @@ def _fields(request: WebhookRequest) -> dict[str, str]:
         return dict(parse_qsl(text, keep_blank_values=True, encoding="latin-1"))
 
 
-class SkebbyAdapter(ProviderAdapter):
+class SkebbyAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "skebby"
     required_credentials: ClassVar[tuple[str, ...]] = ("userKey", "accessToken", "webhookSecret")
     supports_mms: ClassVar[bool] = False
@@ -117,10 +107,10 @@ class SkebbyAdapter(ProviderAdapter):
     status_url_per_message: ClassVar[bool] = False
     polls_status: ClassVar[bool] = True
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        verify_webhook_secret(request, account.credentials["webhookSecret"])
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        base.verify_webhook_secret(request, account.credentials["webhookSecret"])
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         fields = _fields(request)
         sender, receiver = fields.get("sender", "").strip(), fields.get("receiver", "").strip()
         if not sender or not receiver:
@@ -133,13 +123,13 @@ class SkebbyAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=f"skebby-{digest}",
-                **{"from": international_number(sender)},
-                to=international_number(receiver),
+                **{"from": base.international_number(sender)},
+                to=base.international_number(receiver),
                 body=text,
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         raise UnparsableWebhook(
             "Skebby's REST API documents no delivery-receipt callback: read the order's recipient status "
             "(GET /sms/{order_id}) and map it with skebby.status_from_order"
@@ -148,7 +138,7 @@ class SkebbyAdapter(ProviderAdapter):
     def fetch_status(self, account: Account, provider_message_id: str, session: requests.Session) -> StatusUpdate:
         """The recipient status of the order (`GET /sms/{order_id}`: `{"recipients": [{"status": "DLVRD"}]}`)."""
         credentials = account.credentials
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "GET",
@@ -160,10 +150,10 @@ class SkebbyAdapter(ProviderAdapter):
             recipients = response.json()["recipients"]
             status = str(recipients[0]["status"])
         except (ValueError, KeyError, IndexError, TypeError) as exc:
-            raise SendError(f"skebby answered an unreadable order: {response.text[:200]}", retryable=True) from exc
+            raise base.SendError(f"skebby answered an unreadable order: {response.text[:200]}", retryable=True) from exc
         return status_from_order(provider_message_id, status)
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         kind = message_type(account)
         body: dict[str, Any] = {
             "message_type": kind,
@@ -178,7 +168,7 @@ class SkebbyAdapter(ProviderAdapter):
         if order_id:
             body["order_id"] = order_id  # our id doubles as the order id the status is read by
         credentials = account.credentials
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -191,22 +181,22 @@ class SkebbyAdapter(ProviderAdapter):
             data = response.json()
             result = str(data.get("result") or "")
         except (ValueError, AttributeError) as exc:
-            raise SendError(f"skebby answered an unreadable body: {response.text[:200]}", retryable=True) from exc
+            raise base.SendError(f"skebby answered an unreadable body: {response.text[:200]}", retryable=True) from exc
         if result != "OK":
-            raise SendError(
+            raise base.SendError(
                 f"skebby refused the message: {result or response.text[:200]}", retryable=False, code=result
             )
         if data.get("total_sent") == 0:  # accepted, but this recipient was dropped (invalid or blacklisted)
-            raise SendError("skebby sent the order to no recipient", retryable=False, code="NOT_SENT")
+            raise base.SendError("skebby sent the order to no recipient", retryable=False, code="NOT_SENT")
         if not data.get("order_id"):
-            raise SendError(f"skebby answered no order_id: {response.text[:200]}", retryable=True)
-        return SendResult(provider_message_id=str(data["order_id"]), status=MessageStatus.QUEUED, raw=data)
+            raise base.SendError(f"skebby answered no order_id: {response.text[:200]}", retryable=True)
+        return base.SendResult(provider_message_id=str(data["order_id"]), status=MessageStatus.QUEUED, raw=data)
 
     # --- Skebby's side ----------------------------------------------------------------------------------------
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         fields = {
             "sender": _digits(from_),
             "receiver": _digits(account.phone_number),
@@ -217,7 +207,7 @@ class SkebbyAdapter(ProviderAdapter):
             "timestamp": "1735000000",
             "smsType": "standard",
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="",
             headers={"Content-Type": "application/x-www-form-urlencoded"},
@@ -225,7 +215,7 @@ class SkebbyAdapter(ProviderAdapter):
             query={"secret": account.credentials["webhookSecret"]},
         )
 
-    def sandbox_status_query(self, request: WebhookRequest) -> str | None:
+    def sandbox_status_query(self, request: base.WebhookRequest) -> str | None:
         path = request.urls[0].split("?")[0]
         if request.method != "GET" or "/sms/" not in path:
             return None
@@ -235,12 +225,14 @@ class SkebbyAdapter(ProviderAdapter):
         word = next(name for name, mapped in ORDER_STATUSES.items() if mapped == (status.status if status else "sent"))
         return {"recipients_number": 1, "result": "OK", "recipients": [{"destination": "", "status": word}]}
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         data = data if isinstance(data, dict) else {}
         recipients = data.get("recipient")
         to = str(recipients[0]) if isinstance(recipients, list) and recipients else ""
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=to,
             from_=str(data.get("sender") or ""),
             body=str(data.get("message") or ""),

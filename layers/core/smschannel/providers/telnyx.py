@@ -22,16 +22,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 
 from smschannel.errors import InvalidConfiguration, InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    post_to_provider,
-    read_answer,
-    require_header,
-)
+from smschannel.providers import base
 
 TOLERANCE_SECONDS = 300
 
@@ -93,15 +84,15 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return None
 
 
-class TelnyxAdapter(ProviderAdapter):
+class TelnyxAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "telnyx"
     required_credentials: ClassVar[tuple[str, ...]] = ("apiKey", "publicKey")
     supports_mms: ClassVar[bool] = True
     default_api_base_url: ClassVar[str] = "https://api.telnyx.com"
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        signature_b64 = require_header(request, "telnyx-signature-ed25519")
-        timestamp = require_header(request, "telnyx-timestamp")
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        signature_b64 = base.require_header(request, "telnyx-signature-ed25519")
+        timestamp = base.require_header(request, "telnyx-timestamp")
         public_key = Ed25519PublicKey.from_public_bytes(_b64_key(account.credentials["publicKey"], "publicKey"))
         try:
             public_key.verify(base64.b64decode(signature_b64), timestamp.encode() + b"|" + request.body)
@@ -115,14 +106,14 @@ class TelnyxAdapter(ProviderAdapter):
             raise InvalidSignature(f"telnyx-timestamp is outside the {TOLERANCE_SECONDS} s tolerance (replayed?)")
 
     @staticmethod
-    def _event(request: WebhookRequest) -> tuple[str, dict[str, Any]]:
+    def _event(request: base.WebhookRequest) -> tuple[str, dict[str, Any]]:
         document = request.json()
         data = document.get("data") if isinstance(document, dict) else None
         if not isinstance(data, dict) or not isinstance(data.get("payload"), dict):
             raise UnparsableWebhook("Telnyx webhook needs data.payload")
         return str(data.get("event_type") or ""), data["payload"]
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         event_type, payload = self._event(request)
         if event_type != "message.received":
             return []
@@ -148,7 +139,7 @@ class TelnyxAdapter(ProviderAdapter):
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         event_type, payload = self._event(request)
         if event_type not in STATUS_EVENTS:
             return []
@@ -168,13 +159,13 @@ class TelnyxAdapter(ProviderAdapter):
             )
         ]
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         payload: dict[str, Any] = {"from": sms.from_, "to": sms.to, "text": sms.body}
         if sms.media:
             payload["media_urls"] = list(sms.media)
         if sms.status_callback_url:
             payload["webhook_url"] = sms.status_callback_url
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -183,10 +174,12 @@ class TelnyxAdapter(ProviderAdapter):
             json=payload,
             headers={"Authorization": f"Bearer {account.credentials['apiKey']}"},
         )
-        data, message_id = read_answer(response, self.name, lambda answer: str(answer["data"]["id"]))
+        data, message_id = base.read_answer(response, self.name, lambda answer: str(answer["data"]["id"]))
         data = data["data"]
         recipients = data.get("to") or [{}]
-        return SendResult(provider_message_id=message_id, status=str(recipients[0].get("status", "queued")), raw=data)
+        return base.SendResult(
+            provider_message_id=message_id, status=str(recipients[0].get("status", "queued")), raw=data
+        )
 
     # --- Telnyx's side ----------------------------------------------------------------------------------------
 
@@ -194,7 +187,7 @@ class TelnyxAdapter(ProviderAdapter):
         public_key, private_key = new_key_pair()
         return {"apiKey": "KEYsandbox0123456789", "publicKey": public_key, "privateKey": private_key}
 
-    def _signed(self, account: Account, suffix: str, document: dict[str, Any]) -> SimulatedWebhook:
+    def _signed(self, account: Account, suffix: str, document: dict[str, Any]) -> base.SimulatedWebhook:
         private_key = account.credentials.get("privateKey")
         if not private_key:
             raise InvalidConfiguration(
@@ -203,7 +196,7 @@ class TelnyxAdapter(ProviderAdapter):
             )
         body = json.dumps(document).encode()
         timestamp = str(int(_now()))
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix=suffix,
             headers={
@@ -230,7 +223,7 @@ class TelnyxAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         payload = {
             "cc": [],
             "completed_at": None,
@@ -273,7 +266,7 @@ class TelnyxAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         failed = status in {"sending_failed", "delivery_failed"}
         payload = {
             "direction": "outbound",
@@ -294,11 +287,13 @@ class TelnyxAdapter(ProviderAdapter):
         event_type = "message.sent" if status in {"queued", "sending", "sent"} else "message.finalized"
         return self._signed(account, "/status", self._envelope(event_type, payload, url))
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         data = request.json()
         if not isinstance(data, dict):
             data = {}
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=str(data.get("to", "")),
             from_=str(data.get("from", "")),
             body=str(data.get("text", "")),

@@ -13,17 +13,7 @@ import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendResult,
-    SimulatedWebhook,
-    WebhookAnswer,
-    WebhookRequest,
-    constant_time_equals,
-    post_to_provider,
-    require_header,
-)
+from smschannel.providers import base
 
 EMPTY_TWIML = '<?xml version="1.0" encoding="UTF-8"?><Response></Response>'
 
@@ -77,14 +67,14 @@ def _with_and_without_port(url: str) -> list[str]:
     return candidates
 
 
-class TwilioAdapter(ProviderAdapter):
+class TwilioAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "twilio"
     required_credentials: ClassVar[tuple[str, ...]] = ("accountSid", "authToken")
     supports_mms: ClassVar[bool] = True
     default_api_base_url: ClassVar[str] = "https://api.twilio.com"
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
-        signature = require_header(request, "X-Twilio-Signature")
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
+        signature = base.require_header(request, "X-Twilio-Signature")
         token = account.credentials["authToken"]
         if request.method == "GET" or request.content_type == "application/json":
             params: list[tuple[str, str]] = []
@@ -92,30 +82,30 @@ class TwilioAdapter(ProviderAdapter):
             params = request.form_pairs()
         for base_url in request.urls:
             for url in _with_and_without_port(base_url):
-                if constant_time_equals(compute_signature(token, url, params), signature):
+                if base.constant_time_equals(compute_signature(token, url, params), signature):
                     self._verify_body_hash(request, url)
                     self._verify_account_sid(request, account)
                     return
         raise InvalidSignature("X-Twilio-Signature does not match the request")
 
     @staticmethod
-    def _verify_body_hash(request: WebhookRequest, url: str) -> None:
+    def _verify_body_hash(request: base.WebhookRequest, url: str) -> None:
         # JSON webhooks carry the body's SHA-256 in the signed URL's `bodySHA256` query parameter.
         if request.content_type != "application/json":
             return
         expected = dict(parse_qsl(urlsplit(url).query)).get("bodySHA256")
-        if expected is None or not constant_time_equals(hashlib.sha256(request.body).hexdigest(), expected):
+        if expected is None or not base.constant_time_equals(hashlib.sha256(request.body).hexdigest(), expected):
             raise InvalidSignature("bodySHA256 does not match the JSON body")
 
     @staticmethod
-    def _verify_account_sid(request: WebhookRequest, account: Account) -> None:
+    def _verify_account_sid(request: base.WebhookRequest, account: Account) -> None:
         if request.content_type == "application/json":
             return
         sid = request.form().get("AccountSid")
         if sid and sid != account.credentials["accountSid"]:
             raise InvalidSignature("AccountSid is not this account's")
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         form = request.form()
         sid = form.get("MessageSid") or form.get("SmsMessageSid") or form.get("SmsSid")
         if not sid or not form.get("From") or not form.get("To"):
@@ -140,7 +130,7 @@ class TwilioAdapter(ProviderAdapter):
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         form = request.form()
         sid = form.get("MessageSid") or form.get("SmsSid")
         raw = (form.get("MessageStatus") or form.get("SmsStatus") or "").lower()
@@ -156,17 +146,17 @@ class TwilioAdapter(ProviderAdapter):
             )
         ]
 
-    def inbound_answer(self) -> WebhookAnswer:
-        return WebhookAnswer(200, EMPTY_TWIML, "text/xml")
+    def inbound_answer(self) -> base.WebhookAnswer:
+        return base.WebhookAnswer(200, EMPTY_TWIML, "text/xml")
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         sid = account.credentials["accountSid"]
         url = f"{self.api_base(account)}/2010-04-01/Accounts/{sid}/Messages.json"
         form: list[tuple[str, str]] = [("To", sms.to), ("From", sms.from_), ("Body", sms.body)]
         form += [("MediaUrl", media_url) for media_url in sms.media]
         if sms.status_callback_url:
             form.append(("StatusCallback", sms.status_callback_url))
-        response = post_to_provider(
+        response = base.post_to_provider(
             session,
             self.name,
             "POST",
@@ -176,13 +166,13 @@ class TwilioAdapter(ProviderAdapter):
             auth=(sid, account.credentials["authToken"]),
         )
         data = response.json()
-        return SendResult(provider_message_id=data["sid"], status=data.get("status", "queued"), raw=data)
+        return base.SendResult(provider_message_id=data["sid"], status=data.get("status", "queued"), raw=data)
 
     # --- Twilio's side --------------------------------------------------------------------------------------
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         sid = "MM" + message_id if media else "SM" + message_id
         form: dict[str, str] = {
             "ToCountry": "US",
@@ -208,7 +198,7 @@ class TwilioAdapter(ProviderAdapter):
         for index, media_url in enumerate(media):
             form[f"MediaUrl{index}"] = media_url
             form[f"MediaContentType{index}"] = "image/jpeg"
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="",
             headers={
@@ -222,7 +212,7 @@ class TwilioAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         form = {
             "MessageSid": provider_message_id,
             "SmsSid": provider_message_id,
@@ -231,7 +221,7 @@ class TwilioAdapter(ProviderAdapter):
             "AccountSid": account.credentials["accountSid"],
             "ApiVersion": "2010-04-01",
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="/status",
             headers={
@@ -241,10 +231,12 @@ class TwilioAdapter(ProviderAdapter):
             body=urlencode(form).encode(),
         )
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         pairs = request.form_pairs()
         form = dict(pairs)
-        sms = OutboundSms(
+        sms = base.OutboundSms(
             to=form.get("To", ""),
             from_=form.get("From", ""),
             body=form.get("Body", ""),

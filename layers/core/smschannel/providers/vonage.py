@@ -22,17 +22,7 @@ import requests
 
 from smschannel.errors import InvalidConfiguration, InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
-from smschannel.providers.base import (
-    OutboundSms,
-    ProviderAdapter,
-    SendError,
-    SendResult,
-    SimulatedWebhook,
-    WebhookRequest,
-    international_number,
-    post_to_provider,
-    read_answer,
-)
+from smschannel.providers import base
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_METHODS = ("md5hash", "md5", "sha1", "sha256", "sha512")
@@ -145,7 +135,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
     return None
 
 
-class VonageAdapter(ProviderAdapter):
+class VonageAdapter(base.ProviderAdapter):
     name: ClassVar[str] = "vonage"
     required_credentials: ClassVar[tuple[str, ...]] = ("apiKey", "apiSecret", "signatureSecret")
     supports_mms: ClassVar[bool] = False
@@ -153,7 +143,7 @@ class VonageAdapter(ProviderAdapter):
 
     # --- webhooks ---------------------------------------------------------------------------------------------
 
-    def verify(self, request: WebhookRequest, account: Account) -> None:
+    def verify(self, request: base.WebhookRequest, account: Account) -> None:
         secret = account.credentials["signatureSecret"]
         authorization = request.header("authorization") or ""
         if authorization.lower().startswith("bearer "):
@@ -172,7 +162,7 @@ class VonageAdapter(ProviderAdapter):
             raise InvalidSignature("api-key is not this account's")
 
     @staticmethod
-    def _verify_messages_api(request: WebhookRequest, token: str, secret: str) -> None:
+    def _verify_messages_api(request: base.WebhookRequest, token: str, secret: str) -> None:
         claims = verify_jwt(token, secret)
         payload_hash = claims.get("payload_hash")
         if payload_hash is not None and not hmac.compare_digest(
@@ -182,7 +172,7 @@ class VonageAdapter(ProviderAdapter):
         _check_fresh(claims.get("iat"), "JWT iat")
 
     @staticmethod
-    def _params(request: WebhookRequest) -> dict[str, Any]:
+    def _params(request: base.WebhookRequest) -> dict[str, Any]:
         """Vonage posts the same fields as a GET query, a POST form, or a POST JSON object."""
         if request.method != "GET" and request.content_type == "application/json":
             data = request.json()
@@ -195,7 +185,7 @@ class VonageAdapter(ProviderAdapter):
     def _is_messages_api(data: dict[str, Any]) -> bool:
         return "message_uuid" in data
 
-    def parse_inbound(self, request: WebhookRequest, account: Account) -> list[InboundMessage]:
+    def parse_inbound(self, request: base.WebhookRequest, account: Account) -> list[InboundMessage]:
         data = self._params(request)
         if self._is_messages_api(data):
             return self._parse_messages_api_inbound(data)
@@ -214,8 +204,8 @@ class VonageAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(message_id),
-                **{"from": international_number(str(sender))},
-                to=international_number(str(to)),
+                **{"from": base.international_number(str(sender))},
+                to=base.international_number(str(to)),
                 body=str(data.get("text") or ""),
                 part=part,
             )
@@ -231,13 +221,13 @@ class VonageAdapter(ProviderAdapter):
             InboundMessage(
                 provider=self.name,
                 provider_message_id=str(data["message_uuid"]),
-                **{"from": international_number(sender)},
-                to=international_number(to),
+                **{"from": base.international_number(sender)},
+                to=base.international_number(to),
                 body=str(data.get("text") or ""),
             )
         ]
 
-    def parse_status(self, request: WebhookRequest, account: Account) -> list[StatusUpdate]:
+    def parse_status(self, request: base.WebhookRequest, account: Account) -> list[StatusUpdate]:
         data = self._params(request)
         if self._is_messages_api(data):
             message_id = str(data.get("message_uuid"))
@@ -268,7 +258,7 @@ class VonageAdapter(ProviderAdapter):
 
     # --- sending ----------------------------------------------------------------------------------------------
 
-    def send(self, account: Account, sms: OutboundSms, session: requests.Session) -> SendResult:
+    def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         form: dict[str, str] = {
             "api_key": account.credentials["apiKey"],
             "api_secret": account.credentials["apiSecret"],
@@ -282,18 +272,18 @@ class VonageAdapter(ProviderAdapter):
             form["client-ref"] = sms.client_reference[:100]
         if sms.status_callback_url:
             form["callback"] = sms.status_callback_url
-        response = post_to_provider(
+        response = base.post_to_provider(
             session, self.name, "POST", f"{self.api_base(account)}/sms/json", classify=_classify_error, data=form
         )
-        data, first = read_answer(response, self.name, lambda data: data["messages"][0])
+        data, first = base.read_answer(response, self.name, lambda data: data["messages"][0])
         code = str(first.get("status", ""))
         if code != "0":
-            raise SendError(
+            raise base.SendError(
                 f"vonage refused the message: status {code} {first.get('error-text', '')}".strip(),
                 retryable=code in RETRYABLE_SEND_CODES,
                 code=code,
             )
-        return SendResult(provider_message_id=str(first["message-id"]), status="queued", raw=data)
+        return base.SendResult(provider_message_id=str(first["message-id"]), status="queued", raw=data)
 
     # --- Vonage's side ----------------------------------------------------------------------------------------
 
@@ -305,7 +295,7 @@ class VonageAdapter(ProviderAdapter):
 
     def simulate_inbound(
         self, account: Account, *, url: str, from_: str, body: str, media: list[str], message_id: str
-    ) -> SimulatedWebhook:
+    ) -> base.SimulatedWebhook:
         now = time.gmtime()
         fields = {
             "msisdn": _national(from_),
@@ -317,7 +307,7 @@ class VonageAdapter(ProviderAdapter):
             "api-key": account.credentials["apiKey"],
             "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", now),
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="",
             headers={"Content-Type": "application/json", "User-Agent": "Nexmo/MessagingHUB/v1.0"},
@@ -326,7 +316,7 @@ class VonageAdapter(ProviderAdapter):
 
     def simulate_status(
         self, account: Account, *, url: str, provider_message_id: str, status: str
-    ) -> SimulatedWebhook | None:
+    ) -> base.SimulatedWebhook | None:
         fields = {
             "msisdn": "447700900000",
             "to": _national(account.phone_number),
@@ -339,18 +329,20 @@ class VonageAdapter(ProviderAdapter):
             "api-key": account.credentials["apiKey"],
             "message-timestamp": time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime()),
         }
-        return SimulatedWebhook(
+        return base.SimulatedWebhook(
             method="POST",
             path_suffix="/status",
             headers={"Content-Type": "application/json", "User-Agent": "Nexmo/MessagingHUB/v1.0"},
             body=json.dumps(self._signed(account, fields)).encode(),
         )
 
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(
+        self, request: base.WebhookRequest, message_id: str
+    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
         form = request.json() if request.content_type == "application/json" else request.form()
-        sms = OutboundSms(
-            to=international_number(str(form.get("to", ""))),
-            from_=international_number(str(form.get("from", ""))),
+        sms = base.OutboundSms(
+            to=base.international_number(str(form.get("to", ""))),
+            from_=base.international_number(str(form.get("from", ""))),
             body=str(form.get("text", "")),
             client_reference=form.get("client-ref"),
             status_callback_url=form.get("callback"),
