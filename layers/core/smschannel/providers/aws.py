@@ -406,12 +406,8 @@ class AwsAdapter(base.ProviderAdapter):
         }
         return self._notification(account, "/status", event)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         context = data.get("Context") if isinstance(data.get("Context"), dict) else {}
         sms = base.OutboundSms(
             to=str(data.get("DestinationPhoneNumber") or ""),

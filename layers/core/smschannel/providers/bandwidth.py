@@ -221,12 +221,8 @@ class BandwidthAdapter(base.ProviderAdapter):
             event["errorCode"] = 4432
         return self._authenticated(account, [event])
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         recipients = data.get("to") or [""]
         if isinstance(recipients, str):
             recipients = [recipients]

@@ -69,6 +69,11 @@ class WebhookRequest:
         except ValueError as exc:
             raise UnparsableWebhook(f"body is not JSON: {exc}") from exc
 
+    def json_object(self) -> dict[str, Any]:
+        """The body as a JSON object: {} when it is JSON but not an object (what a sandbox reads fields from)."""
+        data = self.json()
+        return data if isinstance(data, dict) else {}
+
 
 @dataclass(frozen=True)
 class WebhookAnswer:
@@ -105,6 +110,10 @@ class SendError(Exception):
         self.retryable = retryable
         self.code = code
         self.retry_after = retry_after
+
+
+# What a sandbox answers for a send: status code, JSON body, the SMS as the provider understood it.
+SandboxAnswer = tuple[int, dict[str, Any], OutboundSms]
 
 
 @dataclass(frozen=True)
@@ -187,7 +196,7 @@ class ProviderAdapter(ABC):
         return None
 
     @abstractmethod
-    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> tuple[int, dict[str, Any], OutboundSms]:
+    def sandbox_accept(self, request: WebhookRequest, message_id: str) -> SandboxAnswer:
         """The provider API's side of `send`: read the request `send` made and answer as the provider does.
 
         Returns (status code, JSON body, the SMS as the provider understood it) so the sandbox can record it.
@@ -202,6 +211,12 @@ class ProviderAdapter(ABC):
 
     def api_base(self, account: Account) -> str:
         return (account.api_base_url or self.default_api_base_url).rstrip("/")
+
+
+def first_item(document: Any, key: str) -> dict[str, Any]:
+    """`document[key][0]` when it is a JSON object, else {}: the first message of a batch a sandbox was sent."""
+    items = document.get(key) if isinstance(document, dict) else None
+    return items[0] if isinstance(items, list) and items and isinstance(items[0], dict) else {}
 
 
 def international_number(number: str) -> str:

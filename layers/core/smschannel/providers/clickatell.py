@@ -267,12 +267,8 @@ class ClickatellAdapter(base.ProviderAdapter):
         }
         return self._callback(account, "/status", "messageStatusUpdate", [item])
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        messages = data.get("messages") if isinstance(data, dict) else None
-        message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        message = base.first_item(request.json(), "messages")
         sms = base.OutboundSms(
             to=base.international_number(str(message.get("to") or "")),
             from_=base.international_number(str(message.get("from") or "")),

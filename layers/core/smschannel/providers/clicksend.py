@@ -184,12 +184,8 @@ class ClickSendAdapter(base.ProviderAdapter):
         }
         return self._pushed(account, "/status", fields)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        messages = data.get("messages") if isinstance(data, dict) else None
-        message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        message = base.first_item(request.json(), "messages")
         sms = base.OutboundSms(
             to=str(message.get("to") or ""),
             from_=str(message.get("from") or ""),

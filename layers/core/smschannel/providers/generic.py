@@ -179,12 +179,8 @@ class GenericAdapter(base.ProviderAdapter):
         raw = json.dumps({"id": provider_message_id, "status": status, "errorCode": error_code}).encode()
         return base.SimulatedWebhook("POST", "/status", signed_headers(account.credentials["secret"], raw), raw)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         sms = base.OutboundSms(
             to=str(data.get("to") or ""),
             from_=str(data.get("from") or ""),

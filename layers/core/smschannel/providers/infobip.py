@@ -219,12 +219,8 @@ class InfobipAdapter(base.ProviderAdapter):
         }
         return self._authenticated(account, "/status", document)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        messages = data.get("messages") if isinstance(data, dict) else None
-        message = messages[0] if isinstance(messages, list) and messages and isinstance(messages[0], dict) else {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        message = base.first_item(request.json(), "messages")
         destinations = message.get("destinations") or [{}]
         to = str(destinations[0].get("to") or "") if isinstance(destinations[0], dict) else ""
         notify_url = message.get("notifyUrl")

@@ -220,11 +220,8 @@ class IntelePeerAdapter(base.ProviderAdapter):
             body=json.dumps(document, ensure_ascii=False).encode(),
         )
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        data = data if isinstance(data, dict) else {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         sms = base.OutboundSms(
             to=str(data.get("to") or ""),
             from_=str(data.get("from") or ""),

@@ -253,12 +253,8 @@ class MessageBirdAdapter(base.ProviderAdapter):
             fields["statusErrorCode"] = "1"
         return self._signed_form(account, url, "/status", fields)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         recipients = data.get("recipients") or [""]
         if isinstance(recipients, str):
             recipients = recipients.split(",")

@@ -224,12 +224,8 @@ class PlivoAdapter(base.ProviderAdapter):
         }
         return self._signed_post(account, url, "/status", form)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         sms = base.OutboundSms(
             to=base.international_number(str(data.get("dst", ""))),
             from_=base.international_number(str(data.get("src", ""))),

@@ -216,12 +216,8 @@ class SinchAdapter(base.ProviderAdapter):
         }
         return self._signed(account, "/status", document)
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         recipients = data.get("to") or [""]
         sms = base.OutboundSms(
             to=str(recipients[0]),

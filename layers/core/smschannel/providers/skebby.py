@@ -225,11 +225,8 @@ class SkebbyAdapter(base.ProviderAdapter):
         word = next(name for name, mapped in ORDER_STATUSES.items() if mapped == (status.status if status else "sent"))
         return {"recipients_number": 1, "result": "OK", "recipients": [{"destination": "", "status": word}]}
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        data = data if isinstance(data, dict) else {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         recipients = data.get("recipient")
         to = str(recipients[0]) if isinstance(recipients, list) and recipients else ""
         sms = base.OutboundSms(

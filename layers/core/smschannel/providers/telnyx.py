@@ -287,12 +287,8 @@ class TelnyxAdapter(base.ProviderAdapter):
         event_type = "message.sent" if status in {"queued", "sending", "sent"} else "message.finalized"
         return self._signed(account, "/status", self._envelope(event_type, payload, url))
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
-        data = request.json()
-        if not isinstance(data, dict):
-            data = {}
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
+        data = request.json_object()
         sms = base.OutboundSms(
             to=str(data.get("to", "")),
             from_=str(data.get("from", "")),

@@ -231,9 +231,7 @@ class TwilioAdapter(base.ProviderAdapter):
             body=urlencode(form).encode(),
         )
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
         pairs = request.form_pairs()
         form = dict(pairs)
         sms = base.OutboundSms(

@@ -336,9 +336,7 @@ class VonageAdapter(base.ProviderAdapter):
             body=json.dumps(self._signed(account, fields)).encode(),
         )
 
-    def sandbox_accept(
-        self, request: base.WebhookRequest, message_id: str
-    ) -> tuple[int, dict[str, Any], base.OutboundSms]:
+    def sandbox_accept(self, request: base.WebhookRequest, message_id: str) -> base.SandboxAnswer:
         form = request.json() if request.content_type == "application/json" else request.form()
         sms = base.OutboundSms(
             to=base.international_number(str(form.get("to", ""))),
