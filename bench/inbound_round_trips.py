@@ -7,7 +7,6 @@ started KB of each item). Run: `.venv/bin/python bench/inbound_round_trips.py`.
 
 from __future__ import annotations
 
-import math
 import os
 import sys
 import uuid
@@ -22,31 +21,12 @@ os.environ.pop("AWS_ENDPOINT_URL", None)
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
 
+from bench.figures import write_units  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.models import Account, InboundMessage  # noqa: E402
 from smschannel.stores.inbound_messages import InboundMessageStore  # noqa: E402
 from smschannel.stores.interactions import InteractionStore  # noqa: E402
 from tests.conftest import create_table_from_template  # noqa: E402
-
-
-def attribute_size(value: dict[str, Any]) -> int:
-    ((kind, data),) = value.items()
-    if kind == "S":
-        return len(data.encode())
-    if kind == "N":
-        return math.ceil(len(str(data).lstrip("-").replace(".", "")) / 2) + 1
-    if kind in ("BOOL", "NULL"):
-        return 1
-    if kind == "L":
-        return 3 + sum(1 + attribute_size(item) for item in data)
-    if kind == "M":
-        return 3 + sum(len(k.encode()) + 1 + attribute_size(v) for k, v in data.items())
-    return len(str(data))
-
-
-def item_kb(item: dict[str, Any]) -> int:
-    size = sum(len(name.encode()) + attribute_size(value) for name, value in item.items())
-    return max(1, math.ceil(size / 1024))
 
 
 class Meter:
@@ -57,13 +37,7 @@ class Meter:
 
     def _count(self, model: Any, params: dict[str, Any], **_: Any) -> None:
         self.calls.append(model.name)
-        if model.name == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                ((kind, body),) = entry.items()
-                # Update/Delete/ConditionCheck are billed on the item's size; keys-only items are ~1 KB.
-                self.wcu += 2 * (item_kb(body["Item"]) if kind == "Put" else 1)
-        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            self.wcu += item_kb(params.get("Item", {})) if model.name == "PutItem" else 1
+        self.wcu += write_units(model.name, params)
 
     def take(self) -> tuple[int, float]:
         result = (len(self.calls), self.wcu)

@@ -38,7 +38,7 @@ from botocore.session import Session  # noqa: E402
 from moto import mock_aws  # noqa: E402
 from moto.dynamodb.models.table import StreamShard  # noqa: E402
 
-from bench.inbound_round_trips import item_kb  # noqa: E402
+from bench.figures import write_units  # noqa: E402
 from tests.conftest import create_table_from_template  # noqa: E402
 
 MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 50
@@ -65,12 +65,8 @@ class Meter:
         self.calls[f"{service}:{model.name}"] += 1
         if service == "sqs":
             self.sqs_requests += 1
-        elif model.name == "TransactWriteItems":
-            for entry in params["TransactItems"]:
-                ((kind, body),) = entry.items()
-                self.wcu += 2 * (item_kb(body["Item"]) if kind == "Put" else 1)
-        elif model.name in ("PutItem", "UpdateItem", "DeleteItem"):
-            self.wcu += item_kb(params.get("Item", {})) if model.name == "PutItem" else 1
+        else:
+            self.wcu += write_units(model.name, params)
 
     def take(self) -> tuple[float, int, Counter[str]]:
         result = (self.wcu, self.sqs_requests, self.calls)

@@ -33,6 +33,7 @@ import boto3
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
+from bench.figures import p95  # noqa: E402
 from tests.integration.conftest import Stack, local_stack  # noqa: E402
 from tests.integration.realtime_support import Client, connect, token  # noqa: E402
 
@@ -57,9 +58,8 @@ def handler(event, context):
 
 def percentiles(label: str, values: list[float]) -> None:
     values = sorted(values)
-    p95 = values[max(0, round(len(values) * 0.95) - 1)]
     print(
-        f"  {label:<52} p50 {statistics.median(values) * 1000:6.0f} ms   p95 {p95 * 1000:6.0f} ms   "
+        f"  {label:<52} p50 {statistics.median(values) * 1000:6.0f} ms   p95 {p95(values) * 1000:6.0f} ms   "
         f"(n={len(values)}, min {values[0] * 1000:.0f}, max {values[-1] * 1000:.0f})"
     )
 

@@ -9,35 +9,22 @@ Run after `make build`: `.venv/bin/python bench/routing_local.py [N] [CONCURRENC
 
 from __future__ import annotations
 
-import statistics
 import sys
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import datetime
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT)]
 
+from bench.figures import epoch, report  # noqa: E402
 from tests.integration.conftest import local_stack  # noqa: E402
 
 MESSAGES = int(sys.argv[1]) if len(sys.argv) > 1 else 200
 CONCURRENCY = int(sys.argv[2]) if len(sys.argv) > 2 else 16
 AGENTS = 10
 QUIET_MESSAGES = 20
-
-
-def report(label: str, latencies: list[float]) -> None:
-    p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
-    print(
-        f"{label}: p50 {statistics.median(latencies) * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms, "
-        f"max {latencies[-1] * 1000:.0f} ms"
-    )
-
-
-def epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
 
 
 def main() -> None:

@@ -101,11 +101,8 @@ def evaluation() -> None:
     )
 
 
-def epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
 def stack_latency() -> None:
+    from bench.figures import epoch, p95
     from tests.integration.conftest import Stack, local_stack
 
     def one_at_a_time(stack: Stack, account: dict[str, Any], prefix: str) -> list[float]:
@@ -123,9 +120,8 @@ def stack_latency() -> None:
 
     def report(label: str, latencies: list[float], baseline: float | None = None) -> float:
         p50 = statistics.median(latencies)
-        p95 = latencies[max(0, int(len(latencies) * 0.95) - 1)]
         added = f", +{(p50 - baseline) * 1000:.0f} ms p50 over no triggers" if baseline is not None else ""
-        print(f"{label}: p50 {p50 * 1000:.0f} ms, p95 {p95 * 1000:.0f} ms{added}")
+        print(f"{label}: p50 {p50 * 1000:.0f} ms, p95 {p95(latencies) * 1000:.0f} ms{added}")
         return p50
 
     with local_stack() as stack:
