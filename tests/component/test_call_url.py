@@ -4,49 +4,16 @@ reported to SQS (then its dead-letter queue), and every outcome lands in the tri
 
 from __future__ import annotations
 
-import json
-import threading
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 import pytest
 
-from smschannel.triggers.signing import verify
-from tests.component.test_triggers import World, make_world, phone, ready_queue
+from tests.component.harness import SignedReceiver, World, make_world, phone, ready_queue
 from tests.conftest import FakeContext, load_function
 
 SECRET = "crm-shared-secret"
-
-
-class Receiver:
-    """A CRM webhook on a real port: 401 on a bad signature, else the next scripted status (default 200)."""
-
-    def __init__(self) -> None:
-        self.statuses: list[int] = []
-        self.received: list[tuple[dict[str, str], bytes]] = []
-        self.refused = 0
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not verify(SECRET, body, self.headers.get("X-Signature")):
-                    receiver.refused += 1
-                    self.send_response(401)
-                else:
-                    receiver.received.append((dict(self.headers), body))
-                    self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/crm"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
 
 @pytest.fixture
@@ -55,11 +22,10 @@ def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def receiver() -> Iterator[SignedReceiver]:
+    """A CRM webhook on a real port: 401 on a bad signature, else the next scripted status (default 200)."""
+    with SignedReceiver(SECRET, path="/crm") as server:
+        yield server
 
 
 def sqs_event(queue_url: str, receive_count: int = 1) -> tuple[dict[str, Any], list[str]]:
@@ -99,15 +65,15 @@ def closing_trigger(world: World, url: str, **extra: Any) -> str:
     return outcome.interaction_id
 
 
-def test_a_call_url_trigger_posts_a_body_whose_signature_verifies(world: World, receiver: Receiver) -> None:
+def test_a_call_url_trigger_posts_a_body_whose_signature_verifies(world: World, receiver: SignedReceiver) -> None:
     interaction_id = closing_trigger(world, receiver.url)
     callurl = load_function("callurl")
     event, _ = sqs_event(world.queue_url)
     assert callurl.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
 
-    [(headers, body)] = receiver.received
+    [post] = receiver.received
     assert receiver.refused == 0
-    payload = json.loads(body)
+    payload, headers = post.json(), post.headers
     assert payload["event"] == "interaction.closed" and payload["triggerId"] == "crm"
     assert payload["interaction"]["id"] == interaction_id and payload["interaction"]["disposition"] == "resolved"
     assert headers["Content-Type"] == "application/json" and headers["X-Event-Id"] == payload["eventId"]
@@ -115,7 +81,9 @@ def test_a_call_url_trigger_posts_a_body_whose_signature_verifies(world: World, 
     assert run["actions"] == [{"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}]
 
 
-def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(world: World, receiver: Receiver) -> None:
+def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(
+    world: World, receiver: SignedReceiver
+) -> None:
     closing_trigger(world, receiver.url)
     callurl = load_function("callurl")
     pauses: list[float] = []
@@ -133,7 +101,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(world
     assert world.runs("crm")[0]["actions"][0] == {"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}
 
 
-def test_a_refusing_receiver_is_not_hammered_and_a_dead_one_times_out(world: World, receiver: Receiver) -> None:
+def test_a_refusing_receiver_is_not_hammered_and_a_dead_one_times_out(world: World, receiver: SignedReceiver) -> None:
     closing_trigger(world, receiver.url, secret="not-the-receivers-secret")
     callurl = load_function("callurl")
     callurl.sender.sleep = lambda seconds: None

@@ -5,18 +5,13 @@ from __future__ import annotations
 import json
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlencode
 
 import boto3
 import pytest
 from botocore.exceptions import ClientError
-from twilio.request_validator import RequestValidator
 
+from tests.component.harness import SID, TOKEN, post, twilio_form
 from tests.conftest import admin, call, http_event, load_function
-
-HOST = "abc123.execute-api.us-east-1.amazonaws.com"
-TOKEN = "f" * 32
-SID = "AC" + "1" * 32
 
 
 @pytest.fixture
@@ -38,38 +33,6 @@ def functions(aws: dict[str, str]) -> dict[str, ModuleType]:
     )
     assert status == 201
     return fns
-
-
-def twilio_form(phone: str, body: str, sid: str, **extra: str) -> dict[str, str]:
-    return {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": SID,
-        "From": phone,
-        "To": "+15005550006",
-        "Body": body,
-        "NumMedia": "0",
-        **extra,
-    }
-
-
-def post(
-    fn: ModuleType,
-    form: dict[str, str],
-    *,
-    path: str = "/webhooks/acme",
-    base64_body: bool = False,
-    signature: str | None = None,
-    stage: str = "$default",
-) -> tuple[int, Any, dict[str, str]]:
-    url = f"https://{HOST}{path}"
-    sig = RequestValidator(TOKEN).compute_signature(url, form) if signature is None else signature
-    headers = {"content-type": "application/x-www-form-urlencoded", **({"x-twilio-signature": sig} if sig else {})}
-    route = "POST /webhooks/{accountId}" + ("/status" if path.endswith("/status") else "")
-    event = http_event(
-        "POST", path, body=urlencode(form), headers=headers, base64_body=base64_body, route_key=route, stage=stage
-    )
-    return call(fn, event)
 
 
 def interactions(fns: dict[str, ModuleType], **query: str) -> list[dict[str, Any]]:

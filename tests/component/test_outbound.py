@@ -22,8 +22,7 @@ from botocore.client import BaseClient
 from local.sandbox import SandboxState, start_sandbox
 from smschannel.dynamo import Table
 from smschannel.stores.configuration import ConfigurationStore
-from tests.component.test_inbound_handler import SID, TOKEN, post, twilio_form
-from tests.component.test_routing import TableStream
+from tests.component.harness import SID, TOKEN, TableStream, eventually, post, twilio_form
 from tests.conftest import FakeContext, admin, load_function, load_template
 
 PHONE = "+14155552671"
@@ -136,14 +135,13 @@ class Outbound:
         messages to come back)."""
         self.enqueue_new_replies()
         deadline = time.monotonic() + seconds
-        while True:
-            messages = self.receive()
-            if messages:
+
+        def drained_until_the_deadline() -> bool:
+            while messages := self.receive():
                 self.deliver(messages)
-                continue
-            if time.monotonic() >= deadline:
-                return
-            time.sleep(0.2)
+            return time.monotonic() >= deadline
+
+        eventually(drained_until_the_deadline, timeout=seconds + 60, interval=0.2, what="the queue drained")
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = self.outbound.lambda_handler(event, FakeContext())
@@ -327,10 +325,11 @@ def test_429_with_retry_after_delays_the_message_that_long(world: Outbound) -> N
     world.reply(interaction_id, "slow down", "c-1")
     world.fault("429", 1)  # the sandbox answers Retry-After: 1
     world.enqueue_new_replies()
+    refused_at = time.monotonic()
     assert len(world.deliver(world.receive())) == 1
     assert world.receive() == []  # invisible for the Retry-After, not for the queue's 60 s
-    time.sleep(1.3)
-    messages = world.receive()
+    messages = eventually(world.receive, timeout=10, interval=0.1, what="the delayed message back")
+    assert time.monotonic() - refused_at >= 0.95  # Retry-After: 1
     assert len(messages) == 1
     assert world.deliver(messages) == set()
     assert [item["body"] for item in world.outbox()] == ["slow down"]

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
-from tests.component.test_routing import Routing, passes_filter, phone, stream_event
+from tests.component.harness import Routing, phone, routing_filter, share_stream_log, stream_event
 from tests.conftest import FakeContext, load_function
 
 FANOUT_ENTITIES = {"interaction", "message", "agent"}
@@ -46,7 +46,7 @@ class Realtime:
     def pump(self) -> None:
         """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
         while records := self.world.stream.read():
-            routed = [record for record in records if passes_filter(record)]
+            routed = [record for record in records if routing_filter(record)]
             if routed:
                 self.world.invoke(stream_event(routed))
             fanned = [record for record in records if fanout_filter(record)]
@@ -66,9 +66,7 @@ def frames_of(connection_id: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
-    from moto.dynamodb.models.table import StreamShard
-
-    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
+    share_stream_log(monkeypatch)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", ENDPOINT)
     world = Routing(aws)
     world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)

@@ -5,147 +5,15 @@ from __future__ import annotations
 
 import random
 import threading
-import uuid
 from concurrent.futures import ThreadPoolExecutor
-from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
 
-import boto3
 import pytest
 
-from smschannel.dynamo import Table
-from smschannel.models import Account, InboundMessage
-from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.contacts import ContactStore
-from smschannel.stores.inbound_messages import InboundMessageStore, InboundOutcome
-from smschannel.stores.interactions import InteractionStore
-from tests.conftest import FakeContext, admin, load_function
-
-TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "secret-auth-token"}
-ROUTED_ENTITIES = {"interaction", "agent"}
-
-
-class TableStream:
-    """Reads every change written to the table since the last read, in the Lambda event's record shape.
-
-    Each read starts from a fresh AFTER_SEQUENCE_NUMBER iterator (a Lambda poller's checkpoint): moto rebuilds
-    the table when it rolls back a cancelled transaction, which strands iterators taken before.
-    """
-
-    def __init__(self, table_name: str) -> None:
-        self.arn = boto3.client("dynamodb").describe_table(TableName=table_name)["Table"]["LatestStreamArn"]
-        self.streams = boto3.client("dynamodbstreams")
-        self.shard = self.streams.describe_stream(StreamArn=self.arn)["StreamDescription"]["Shards"][0]["ShardId"]
-        self.last_sequence: str | None = None
-        self.read()
-
-    def read(self) -> list[dict[str, Any]]:
-        position: dict[str, str] = (
-            {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": self.last_sequence}
-            if self.last_sequence
-            else {"ShardIteratorType": "TRIM_HORIZON"}
-        )
-        iterator = self.streams.get_shard_iterator(StreamArn=self.arn, ShardId=self.shard, **position)["ShardIterator"]
-        records: list[dict[str, Any]] = []
-        while True:
-            response = self.streams.get_records(ShardIterator=iterator, Limit=1000)
-            iterator = response["NextShardIterator"]
-            if not response["Records"]:
-                return records
-            records += [self._as_lambda_record(record) for record in response["Records"]]
-            self.last_sequence = records[-1]["dynamodb"]["SequenceNumber"]
-
-    def _as_lambda_record(self, record: dict[str, Any]) -> dict[str, Any]:
-        change = dict(record["dynamodb"])
-        created = change.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            change["ApproximateCreationDateTime"] = int(created.timestamp())
-        return {**record, "dynamodb": change, "eventSourceARN": self.arn}
-
-
-def passes_filter(record: dict[str, Any]) -> bool:
-    """What the event source mapping's FilterCriteria lets through (the entity of the new image)."""
-    return record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") in ROUTED_ENTITIES
-
-
-def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
-    return {"Records": records}
-
-
-class Routing:
-    """One test's world: configuration through the admin API, SMS through the stores' inbound path, and
-    the triggers function fed from the table stream until it goes quiet."""
-
-    def __init__(self, names: dict[str, str], batch_size: int = 100) -> None:
-        self.admin = load_function("admin")
-        self.triggers = load_function("triggers")
-        self.table = Table(names["table"])
-        self.configuration = ConfigurationStore(self.table)
-        self.contacts = ContactStore(self.table)
-        self.interactions = InteractionStore(self.table)
-        self.inbound_messages = InboundMessageStore(self.table, self.interactions)
-        self.stream = TableStream(names["table"])
-        self.batch_size = batch_size
-        self.account = Account(
-            id="acct-" + uuid.uuid4().hex[:6],
-            name="Routing test",
-            provider="twilio",
-            phone_number="+15005550006",
-            credentials=TWILIO,
-            queue_id=None,
-        )
-        self.responses: list[dict[str, Any]] = []
-
-    def queue(self, queue_id: str, **body: Any) -> None:
-        status, parsed = admin(self.admin, "PUT", f"/admin/queues/{queue_id}", {"name": queue_id, **body})
-        assert status in (200, 201), parsed
-
-    def agent(self, agent_id: str, capacity: int = 3, status: str = "ready") -> None:
-        body = {"name": agent_id, "capacity": capacity, "status": status}
-        code, parsed = admin(self.admin, "PUT", f"/admin/agents/{agent_id}", body)
-        assert code in (200, 201), parsed
-
-    def use_queue(self, queue_id: str) -> None:
-        self.account = self.account.model_copy(update={"queue_id": queue_id})
-        self.configuration.put_account(self.account)
-
-    def sms(self, phone: str, body: str = "hello") -> InboundOutcome:
-        inbound = InboundMessage(
-            provider="twilio",
-            provider_message_id="SM" + uuid.uuid4().hex,
-            **{"from": phone},
-            to="+15005550006",
-            body=body,
-        )
-        return self.inbound_messages.record_inbound(self.account, inbound, phone, self.account.phone_number)
-
-    def pump(self, module: ModuleType | None = None) -> int:
-        """Deliver the stream to the handler in batches until no change is left; returns records delivered."""
-        delivered = 0
-        while records := [record for record in self.stream.read() if passes_filter(record)]:
-            for start in range(0, len(records), self.batch_size):
-                self.responses.append(self.invoke(stream_event(records[start : start + self.batch_size]), module))
-            delivered += len(records)
-        return delivered
-
-    def invoke(self, event: dict[str, Any], module: ModuleType | None = None) -> dict[str, Any]:
-        response: dict[str, Any] = (module or self.triggers).lambda_handler(event, FakeContext())
-        return response
-
-    def sweep(self, module: ModuleType | None = None) -> dict[str, Any]:
-        event = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
-        return self.invoke(event, module)
-
-    def interaction(self, interaction_id: str) -> dict[str, Any]:
-        found = self.table.get({"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"})
-        assert found is not None
-        return found
-
-    def agent_item(self, agent_id: str) -> dict[str, Any]:
-        found = self.table.get({"pk": f"AGENT#{agent_id}", "sk": "AGENT"})
-        assert found is not None
-        return found
+from smschannel.stores.inbound_messages import InboundOutcome
+from tests.component.harness import Routing, later, phone, routing_filter, share_stream_log, stream_event
+from tests.conftest import admin, load_function
 
 
 class LockedClient:
@@ -176,17 +44,9 @@ def isolated_container(client_lock: threading.Lock) -> ModuleType:
     return module
 
 
-def phone(n: int) -> str:
-    return f"+1555{n:07d}"
-
-
 @pytest.fixture
 def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Routing:
-    # moto backs up the whole table, stream log included, before every transaction item; sharing the append-only
-    # stream log between the backup and the table keeps that linear (and keeps stream iterators valid).
-    from moto.dynamodb.models.table import StreamShard
-
-    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
+    share_stream_log(monkeypatch)
     return Routing(aws)
 
 
@@ -208,7 +68,7 @@ def test_200_arrivals_for_5_agents_of_capacity_3_racing_never_exceed_capacity_th
     world.stream.read()  # configuration changes are not part of the race
 
     outcomes = [world.sms(phone(n)) for n in range(200)]
-    arrivals = [record for record in world.stream.read() if passes_filter(record)]
+    arrivals = [record for record in world.stream.read() if routing_filter(record)]
     assert len([r for r in arrivals if r["eventName"] == "INSERT"]) == 200 + 0
 
     # Eight "containers" take interleaved slices of the arrivals concurrently: each reads agents, decides and
@@ -266,11 +126,6 @@ def test_200_arrivals_for_5_agents_of_capacity_3_racing_never_exceed_capacity_th
 
 
 # --- behaviours ---------------------------------------------------------------------------------------------------
-
-
-def later(seconds: int) -> str:
-    moment = datetime.now(UTC) + timedelta(seconds=seconds)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
 def test_a_returning_customer_goes_to_their_last_agent_and_the_interaction_carries_the_contact_name(
@@ -347,7 +202,7 @@ def test_a_poison_record_is_reported_as_a_batch_item_failure_and_the_rest_of_the
     world.queue("support", agentIds=["agent-1"])
     world.use_queue("support")
     outcomes = [world.sms(phone(n)) for n in range(3)]
-    records = [record for record in world.stream.read() if passes_filter(record)]
+    records = [record for record in world.stream.read() if routing_filter(record)]
     poison = {
         **records[0],
         "eventID": "poison",

@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.component.test_triggers import World, make_world, phone, ready_queue
+from tests.component.harness import World, make_world, phone, ready_queue
 from tests.conftest import admin
 
 ACCOUNT_PATH = "/admin/accounts/{account}/triggers"

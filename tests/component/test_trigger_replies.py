@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.component.test_triggers import BotServer, World, make_world, phone, ready_queue, stream_event
+from tests.component.harness import SignedReceiver, World, make_world, phone, ready_queue, stream_event, webhook_bot
 
 
 @pytest.fixture
@@ -17,11 +17,9 @@ def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
 
 
 @pytest.fixture
-def bot_server() -> Iterator[BotServer]:
-    server = BotServer("bot-secret-123")
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def bot_server() -> Iterator[SignedReceiver]:
+    with webhook_bot("bot-secret-123") as server:
+        yield server
 
 
 def outbound(world: World, interaction_id: str) -> list[dict[str, Any]]:
@@ -156,7 +154,7 @@ def test_opt_out_and_opt_in_actions_use_outbounds_list_and_an_opted_out_number_g
 
 
 def test_the_bots_answers_go_out_through_outbound_and_stay_as_the_transcript(
-    world: World, bot_server: BotServer
+    world: World, bot_server: SignedReceiver
 ) -> None:
     ready_queue(world)
     world.use_queue("support")

@@ -4,96 +4,30 @@ functions/triggers/app.py in the Lambda event shape (triggers, then routing, per
 from __future__ import annotations
 
 import json
-import threading
-import uuid
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.bots import LexBackend
-from smschannel.triggers.model import Trigger
 from smschannel.triggers.service import MAX_TRIGGER_HOPS
-from smschannel.triggers.signing import verify
-from smschannel.triggers.validation import parse_trigger
-from tests.component.test_routing import Routing, phone, stream_event
-
-STREAMED = {"interaction", "agent", "message"}
-
-
-def passes_filter(record: dict[str, Any]) -> bool:
-    """What the event source mapping's FilterCriteria let through: interactions, agents, customers' messages."""
-    image = record["dynamodb"].get("NewImage", {})
-    entity = image.get("entity", {}).get("S")
-    if entity == "message":
-        return record["eventName"] == "INSERT" and image.get("direction", {}).get("S") == "in"
-    return entity in STREAMED
-
-
-class World(Routing):
-    def __init__(self, names: dict[str, str]) -> None:
-        super().__init__(names)
-        self.store = TriggerStore(self.table)
-        self.queue_url = names["call_url_queue"]
-        self.configuration.put_account(self.account)
-        self.delivered: list[dict[str, Any]] = []
-
-    @property
-    def engine(self) -> Any:
-        return self.triggers.changes.engine
-
-    def trigger(self, trigger_id: str, **body: Any) -> Trigger:
-        trigger = Trigger(id=trigger_id, account_id=self.account.id, **parse_trigger(body).model_dump())
-        self.store.put_trigger(trigger)
-        self.engine._triggers.clear()  # the per-container cache: a new trigger shows at once in tests
-        return trigger
-
-    def pump(self, module: Any = None) -> int:
-        delivered = 0
-        while records := [record for record in self.stream.read() if passes_filter(record)]:
-            self.delivered += records
-            for start in range(0, len(records), self.batch_size):
-                self.responses.append(self.invoke(stream_event(records[start : start + self.batch_size]), module))
-            delivered += len(records)
-        return delivered
-
-    def runs(self, trigger_id: str) -> list[dict[str, Any]]:
-        return [run.to_json_dict() for run in self.store.list_runs(self.account.id, trigger_id)]
-
-    def queued_calls(self) -> list[dict[str, Any]]:
-        sqs = boto3.client("sqs")
-        found = []
-        while True:
-            response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300)
-            if not response.get("Messages"):
-                return found
-            found += [json.loads(message["Body"]) for message in response["Messages"]]
-
-
-def make_world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
-    from moto.dynamodb.models.table import StreamShard
-
-    from smschannel.settings import get_settings
-
-    monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
-    queue_url = boto3.client("sqs").create_queue(QueueName=f"calls-{uuid.uuid4().hex[:6]}")["QueueUrl"]
-    monkeypatch.setenv("CALL_URL_QUEUE_URL", queue_url)
-    get_settings.cache_clear()
-    return World({**aws, "call_url_queue": queue_url})
+from tests.component.harness import (
+    SignedReceiver,
+    World,
+    later,
+    make_world,
+    phone,
+    ready_queue,
+    stream_event,
+    webhook_bot,
+)
 
 
 @pytest.fixture
 def world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
     return make_world(aws, monkeypatch)
-
-
-def ready_queue(world: World, queue_id: str = "support", agent_id: str = "agent-1") -> None:
-    world.agent(agent_id, capacity=3)
-    world.queue(queue_id, agentIds=[agent_id])
 
 
 # --- order with routing ---------------------------------------------------------------------------------------
@@ -264,8 +198,6 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
     )
     outcome = world.sms(phone(10))
     world.pump()
-    from tests.component.test_routing import later
-
     world.triggers.service.clock = lambda: later(31)
     assert world.sweep()["timedOut"] == 1
     world.pump()
@@ -280,54 +212,14 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
 # --- bots -----------------------------------------------------------------------------------------------------
 
 
-class BotServer:
-    """A webhook bot on a real local port: verifies the signature, answers, hands off on "human"."""
-
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.received: list[dict[str, Any]] = []
-        bot = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                if not verify(bot.secret, body, self.headers.get("X-Signature")):
-                    self.send_response(401)
-                    self.end_headers()
-                    return
-                turn = json.loads(body)
-                bot.received.append(turn)
-                handoff = "human" in turn["body"].lower()
-                answer = {
-                    "reply": f"bot heard: {turn['body']}",
-                    "handoff": handoff,
-                    "attributes": {"turns": len(bot.received)},
-                }
-                data = json.dumps(answer).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/bot"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def bot_server() -> Iterator[BotServer]:
-    server = BotServer("bot-secret-123")
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def bot_server() -> Iterator[SignedReceiver]:
+    with webhook_bot("bot-secret-123") as server:
+        yield server
 
 
 def test_a_webhook_bot_holds_the_conversation_until_it_hands_off_then_routing_assigns_it(
-    world: World, bot_server: BotServer
+    world: World, bot_server: SignedReceiver
 ) -> None:
     ready_queue(world)
     world.use_queue("support")
@@ -341,7 +233,7 @@ def test_a_webhook_bot_holds_the_conversation_until_it_hands_off_then_routing_as
     world.pump()
     item = world.interaction(outcome.interaction_id)
     assert item["bot"]["triggerId"] == "bot" and item.get("agentId") is None and "queuePartition" not in item
-    assert [turn["body"] for turn in bot_server.received] == ["hi there"]
+    assert [turn.json()["body"] for turn in bot_server.received] == ["hi there"]
 
     world.sms(number, "what are your hours?")
     world.pump()
@@ -353,10 +245,14 @@ def test_a_webhook_bot_holds_the_conversation_until_it_hands_off_then_routing_as
     world.pump()
     item = world.interaction(outcome.interaction_id)
     assert "bot" not in item and item["agentId"] == "agent-1" and item["botHandoff"] == "webhook-handoff"
-    assert [turn["body"] for turn in bot_server.received] == ["hi there", "what are your hours?", "I want a human"]
+    assert [turn.json()["body"] for turn in bot_server.received] == [
+        "hi there",
+        "what are your hours?",
+        "I want a human",
+    ]
 
 
-def test_the_customer_texting_agent_hands_off_without_asking_the_bot(world: World, bot_server: BotServer) -> None:
+def test_the_customer_texting_agent_hands_off_without_asking_the_bot(world: World, bot_server: SignedReceiver) -> None:
     ready_queue(world)
     ready_queue(world, "humans", "agent-h")
     world.use_queue("support")
@@ -451,7 +347,7 @@ def test_a_lex_bot_converses_with_the_interaction_as_session_and_hands_off_when_
 
 
 def test_a_conversation_whose_bot_trigger_is_deleted_goes_to_a_person_on_the_next_message(
-    world: World, bot_server: BotServer
+    world: World, bot_server: SignedReceiver
 ) -> None:
     ready_queue(world)
     world.use_queue("support")
@@ -473,7 +369,9 @@ def test_a_conversation_whose_bot_trigger_is_deleted_goes_to_a_person_on_the_nex
     assert len(bot_server.received) == 1
 
 
-def test_a_redelivered_new_interaction_stays_where_its_triggers_put_it(world: World, bot_server: BotServer) -> None:
+def test_a_redelivered_new_interaction_stays_where_its_triggers_put_it(
+    world: World, bot_server: SignedReceiver
+) -> None:
     # support has no agent with room, billing has one: a stale image (queue support) must not be routed again.
     world.agent("busy", capacity=0)
     world.queue("support", agentIds=["busy"])

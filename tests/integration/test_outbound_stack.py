@@ -5,30 +5,16 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
 from typing import Any
 
 import requests
 
 from tests.integration.conftest import Stack
+from tests.integration.harness import eventually, outbox
 
 
 def phone() -> str:
     return "+1415559" + str(uuid.uuid4().int % 10000).zfill(4)
-
-
-def outbox(stack: Stack, to: str) -> list[dict[str, Any]]:
-    items = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
-    return [item for item in items if item["to"] == to]
-
-
-def wait_until[T](probe: Callable[[], T], done: Callable[[T], bool], timeout: float = 30) -> T:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if done(value) or time.monotonic() > deadline:
-            return value
-        time.sleep(0.2)
 
 
 def replies(stack: Stack, interaction_id: str) -> list[dict[str, Any]]:
@@ -47,18 +33,20 @@ def test_a_reply_posted_three_times_leaves_once_and_is_delivered_then_stop_block
     assert len({response.json()["message"]["id"] for response in posted}) == 1
     assert posted[0].json()["message"]["segments"] == 1
 
-    sent = wait_until(lambda: outbox(stack, customer), lambda items: len(items) >= 1)
+    sent = eventually(lambda: outbox(stack, customer), timeout=30, what="the reply sent")
     assert [(item["from"], item["body"]) for item in sent] == [(account["phoneNumber"], "Yes, this morning.")]
     # The sandbox posts `sent` then `delivered`, signed as Twilio signs them, to the status URL of the send.
-    [reply] = wait_until(
-        lambda: replies(stack, interaction["id"]), lambda found: found[0]["status"] == "delivered", timeout=30
+    [reply] = eventually(
+        lambda: (found := replies(stack, interaction["id"])) and found[0]["status"] == "delivered" and found,
+        timeout=30,
+        what="the reply delivered",
     )
     assert reply["status"] == "delivered" and reply["providerMessageId"]
     time.sleep(1.0)
     assert len(outbox(stack, customer)) == 1  # nothing more left, whatever was redelivered
 
     assert stack.post_twilio(account, customer, "STOP").status_code == 200
-    confirmations = wait_until(lambda: outbox(stack, customer), lambda items: len(items) >= 2)
+    confirmations = eventually(lambda: len(sent := outbox(stack, customer)) >= 2 and sent, timeout=30)
     assert confirmations[-1]["body"].startswith("You are unsubscribed from Integration Twilio")
     refused = stack.admin("POST", path, json={"body": "Still there?", "clientMessageId": "c-2"})
     assert refused.status_code == 422 and refused.json()["error"] == "opted_out", refused.text
@@ -68,8 +56,8 @@ def test_a_reply_posted_three_times_leaves_once_and_is_delivered_then_stop_block
     assert stack.post_twilio(account, customer, "start").status_code == 200
     allowed = stack.admin("POST", path, json={"body": "Welcome back", "clientMessageId": "c-3"})
     assert allowed.status_code == 202, allowed.text
-    bodies = wait_until(
-        lambda: [item["body"] for item in outbox(stack, customer)], lambda found: "Welcome back" in found
+    bodies = eventually(
+        lambda: "Welcome back" in (found := [item["body"] for item in outbox(stack, customer)]) and found, timeout=30
     )
     assert bodies[2].startswith("You are subscribed again") and bodies[3] == "Welcome back"
 
@@ -82,10 +70,11 @@ def test_a_provider_500_is_retried_and_the_reply_leaves_once(stack: Stack) -> No
     assert requests.post(f"{stack.sandbox}/faults", json={"provider": "twilio", "mode": "500"}, timeout=30).ok
     path = f"/admin/interactions/{interaction['id']}/messages"
     assert stack.admin("POST", path, json={"body": "second try", "clientMessageId": "c-1"}).status_code == 202
-    sent = wait_until(lambda: outbox(stack, customer), lambda items: len(items) >= 1, timeout=60)
+    sent = eventually(lambda: outbox(stack, customer), timeout=60, what="the retried reply sent")
     assert [item["body"] for item in sent] == ["second try"]
-    [reply] = wait_until(
-        lambda: replies(stack, interaction["id"]), lambda found: found[0]["status"] in ("sent", "delivered")
+    [reply] = eventually(
+        lambda: (found := replies(stack, interaction["id"])) and found[0]["status"] in ("sent", "delivered") and found,
+        timeout=30,
     )
     assert reply["status"] in ("sent", "delivered")
 

@@ -14,7 +14,7 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.integration.conftest import Stack
-from tests.integration.realtime_support import make_team, new_phone, token
+from tests.integration.harness import make_team, new_phone, token
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"

@@ -9,12 +9,11 @@ import uuid
 from typing import Any
 
 import boto3
-import pytest
 import websockets
 
 from smschannel.tokens import derive_signing_key, issue_token
 from tests.integration.conftest import Stack
-from tests.integration.realtime_support import Client, connect, make_team, new_phone, token
+from tests.integration.harness import Client, connect, eventually, make_team, new_phone, token
 
 QUIET_SECONDS = 2.0  # how long "receives nothing" is watched for, after the frames that were expected arrived
 
@@ -256,13 +255,13 @@ def test_a_gone_connection_is_removed_when_a_frame_finds_it_closed(stack: Stack)
         await live.close()
 
     run(scenario())
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline:
-        key = {"pk": stale["pk"], "sk": stale["sk"]}
-        if "Item" not in table.get_item(TableName="sms-channel-table", Key=key, ConsistentRead=True):
-            return
-        time.sleep(0.2)
-    pytest.fail("the stale connection was not removed after the GoneException")
+    key = {"pk": stale["pk"], "sk": stale["sk"]}
+    eventually(
+        lambda: "Item" not in table.get_item(TableName="sms-channel-table", Key=key, ConsistentRead=True),
+        timeout=10,
+        interval=0.2,
+        what="the stale connection removed after the GoneException",
+    )
 
 
 def outbox_bodies(stack: Stack, to: str) -> list[str]:

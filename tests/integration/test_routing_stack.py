@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import requests
 
 from tests.integration.conftest import Stack
+from tests.integration.harness import eventually
 
 
-def wait_for_agent(stack: Stack, interaction_id: str, timeout: float) -> tuple[dict[str, object], float]:
-    started = time.monotonic()
-    while True:
+def wait_for_agent(stack: Stack, interaction_id: str, timeout: float) -> dict[str, Any]:
+    def assigned() -> dict[str, Any] | None:
         interaction = stack.interaction(interaction_id)
-        elapsed = time.monotonic() - started
-        if interaction.get("agentId") or elapsed > timeout:
-            return interaction, elapsed
-        time.sleep(0.05)
+        return interaction if interaction.get("agentId") else None
+
+    return eventually(assigned, timeout=timeout, interval=0.05, what=f"{interaction_id} assigned")
 
 
 def test_an_sms_to_the_demo_account_is_assigned_to_a_ready_support_agent(stack: Stack) -> None:
@@ -30,7 +30,7 @@ def test_an_sms_to_the_demo_account_is_assigned_to_a_ready_support_agent(stack: 
     )
     assert response.json()["status"] == 200
     [interaction] = stack.interactions("demo-twilio", phone=phone)
-    assigned, _ = wait_for_agent(stack, interaction["id"], timeout=10)
+    assigned = wait_for_agent(stack, interaction["id"], timeout=10)
     latency = time.monotonic() - posted
     assert assigned["agentId"] in {"agent-1", "agent-2"}, assigned
     assert assigned["queueId"] == "support" and assigned["assignedAt"]
@@ -60,9 +60,9 @@ def test_with_no_agent_ready_the_interaction_waits_then_goes_to_the_agent_who_be
     assert stack.interaction(first["id"])["agentId"] is None  # the only agent is paused: it waits
 
     assert stack.admin("PUT", f"/admin/agents/{agent_id}", json={"name": "Solo", "capacity": 1, "status": "ready"}).ok
-    assigned, _ = wait_for_agent(stack, first["id"], timeout=10)
+    assigned = wait_for_agent(stack, first["id"], timeout=10)
     assert assigned["agentId"] == agent_id  # the oldest waiter first
     assert stack.interaction(second["id"])["agentId"] is None  # capacity 1: the second keeps waiting
     stack.admin("POST", f"/admin/interactions/{first['id']}/close", json={})
-    assigned_second, _ = wait_for_agent(stack, second["id"], timeout=10)
+    assigned_second = wait_for_agent(stack, second["id"], timeout=10)
     assert assigned_second["agentId"] == agent_id

@@ -3,29 +3,17 @@ function consumes its SQS queue, and the sandbox plays the customer, the CRM web
 
 from __future__ import annotations
 
-import json
-import threading
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 import requests
 
 from local.demo_config import BILLING_QUEUE, TRIGGERS_ACCOUNT
-from smschannel.triggers.signing import verify
 from tests.integration.conftest import Stack
-
-
-def wait_for(probe: Callable[[], Any], timeout: float = 15.0, interval: float = 0.1) -> Any:
-    deadline = time.monotonic() + timeout
-    while True:
-        value = probe()
-        if value or time.monotonic() > deadline:
-            return value
-        time.sleep(interval)
+from tests.integration.harness import SignedReceiver, eventually, outbox
 
 
 def new_phone() -> str:
@@ -40,7 +28,7 @@ def text(stack: Stack, account_id: str, phone: str, body: str) -> None:
 
 
 def only_interaction(stack: Stack, account_id: str, phone: str) -> dict[str, Any]:
-    [interaction] = wait_for(lambda: stack.interactions(account_id, phone=phone))
+    [interaction] = eventually(lambda: stack.interactions(account_id, phone=phone))
     return interaction
 
 
@@ -71,7 +59,7 @@ def test_the_demo_routes_a_billing_question_to_the_billing_queue(stack: Stack) -
     phone = new_phone()
     text(stack, TRIGGERS_ACCOUNT, phone, "Hi, a question about my bill")
     interaction = only_interaction(stack, TRIGGERS_ACCOUNT, phone)
-    routed = wait_for(lambda: (found := stack.interaction(interaction["id"]))["agentId"] and found)
+    routed = eventually(lambda: (found := stack.interaction(interaction["id"]))["agentId"] and found)
     assert routed["queueId"] == BILLING_QUEUE and "billing" in routed["tags"], routed
     close_quietly(stack, interaction["id"])
     runs = stack.admin("GET", f"/admin/accounts/{TRIGGERS_ACCOUNT}/triggers/billing/runs").json()["items"]
@@ -94,45 +82,21 @@ def test_a_close_action_closes_a_new_interaction_with_its_disposition_and_it_is_
     phone = new_phone()
     assert stack.post_twilio(account, phone, "Wrong number").status_code == 200
     interaction = only_interaction(stack, account["id"], phone)
-    closed = wait_for(lambda: (found := stack.interaction(interaction["id"]))["status"] == "closed" and found)
+    closed = eventually(lambda: (found := stack.interaction(interaction["id"]))["status"] == "closed" and found)
     assert closed and closed["disposition"] == "wrong-number" and closed["agentId"] is None, closed
     time.sleep(0.5)
     assert stack.interaction(interaction["id"])["agentId"] is None
 
 
-class Receiver:
-    def __init__(self, secret: str) -> None:
-        self.secret = secret
-        self.received: list[tuple[bool, dict[str, str], bytes]] = []
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def log_message(self, *args: Any) -> None:
-                return
-
-            def do_POST(self) -> None:
-                body = self.rfile.read(int(self.headers["Content-Length"]))
-                valid = verify(receiver.secret, body, self.headers.get("X-Signature"))
-                receiver.received.append((valid, dict(self.headers), body))
-                self.send_response(200 if valid else 401)
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/crm"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver("it-crm-secret-" + uuid.uuid4().hex[:8])
-    yield server
-    server.server.shutdown()
-    server.server.server_close()
+def receiver() -> Iterator[SignedReceiver]:
+    """The CRM's webhook: verifies the signature, answers 200 (401 when it does not verify)."""
+    with SignedReceiver("it-crm-secret-" + uuid.uuid4().hex[:8], path="/crm") as server:
+        yield server
 
 
 def test_a_call_url_trigger_on_interaction_closed_posts_a_body_whose_signature_verifies(
-    stack: Stack, receiver: Receiver
+    stack: Stack, receiver: SignedReceiver
 ) -> None:
     account = stack.twilio_account(queueId="support")
     hook = {"type": "callUrl", "url": receiver.url, "secret": receiver.secret}
@@ -144,10 +108,10 @@ def test_a_call_url_trigger_on_interaction_closed_posts_a_body_whose_signature_v
     interaction = only_interaction(stack, account["id"], phone)
     closed = stack.admin("POST", f"/admin/interactions/{interaction['id']}/close", json={"disposition": "resolved"})
     assert closed.status_code == 200
-    assert wait_for(lambda: receiver.received, timeout=30), "the CRM never received the call"
-    [(valid, headers, body)] = receiver.received
-    payload = json.loads(body)
-    assert valid and headers["X-Signature"].startswith("sha256=")
+    eventually(lambda: receiver.posts, timeout=30, what="the CRM's call")
+    [post] = receiver.posts
+    payload, headers = post.json(), post.headers
+    assert post.valid and headers["X-Signature"].startswith("sha256=")
     assert payload["event"] == "interaction.closed" and payload["interaction"]["id"] == interaction["id"]
     assert payload["interaction"]["disposition"] == "resolved"
 
@@ -155,7 +119,7 @@ def test_a_call_url_trigger_on_interaction_closed_posts_a_body_whose_signature_v
         runs = stack.admin("GET", f"/admin/accounts/{account['id']}/triggers/crm/runs").json()["items"]
         return bool(runs) and runs[0]["actions"][0]["outcome"] == "done"
 
-    assert wait_for(delivered, timeout=10)
+    assert eventually(delivered, timeout=10)
 
 
 def test_the_webhook_bot_answers_first_then_hands_off_to_a_person(stack: Stack) -> None:
@@ -167,14 +131,14 @@ def test_the_webhook_bot_answers_first_then_hands_off_to_a_person(stack: Stack) 
         items = requests.get(f"{stack.sandbox}/bot", timeout=30).json()["items"]
         return [turn["body"] for turn in items if turn["interactionId"] == interaction["id"]]
 
-    assert wait_for(lambda: turns() == ["bot hello"]), turns()
+    assert eventually(lambda: turns() == ["bot hello"]), turns()
     text(stack, TRIGGERS_ACCOUNT, phone, "what are your hours?")
-    assert wait_for(lambda: len(turns()) == 2), turns()
+    assert eventually(lambda: len(turns()) == 2), turns()
     with_bot = stack.interaction(interaction["id"])
     assert with_bot["bot"]["backend"] == "webhook" and with_bot["agentId"] is None
 
     text(stack, TRIGGERS_ACCOUNT, phone, "a human please")
-    assigned = wait_for(lambda: (found := stack.interaction(interaction["id"]))["agentId"] and found)
+    assigned = eventually(lambda: (found := stack.interaction(interaction["id"]))["agentId"] and found)
     assert assigned, stack.interaction(interaction["id"])
     assert assigned["bot"] is None and assigned["queueId"] == "support"
     assert assigned["attributes"]["botTurns"] == "3"
@@ -201,13 +165,9 @@ def test_a_keyword_auto_reply_reaches_the_outbox_once_when_the_provider_retries_
     for _ in range(3):  # the provider retries the same webhook (same MessageSid) three times
         assert stack.post_twilio(account, phone, "What are your hours?", sid=sid).status_code == 200
 
-    def sent() -> list[dict[str, Any]]:
-        items = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
-        return [item for item in items if item["to"] == phone]
-
-    assert wait_for(sent, timeout=20), "the auto-reply never reached the provider"
+    eventually(lambda: outbox(stack, phone), timeout=20, what="the auto-reply at the provider")
     time.sleep(2)  # any duplicate would have been sent by now
-    [reply] = sent()
+    [reply] = outbox(stack, phone)
     assert reply["body"] == f"We are open 9-17, {phone}." and reply["accountId"] == account["id"]
     interaction = only_interaction(stack, account["id"], phone)
     close_quietly(stack, interaction["id"])

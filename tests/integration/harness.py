@@ -1,18 +1,31 @@
-"""Real WebSocket clients (`websockets`) on the deployed stack's WebSocket API, and a team of one queue per test."""
+"""The integration tests' harness: the shared `eventually` polling helper and signed-receiver server
+(tests/support.py), the sandbox's outbox, real WebSocket clients (`websockets`) on the deployed stack's WebSocket
+API, and a team of one queue per test."""
 
 from __future__ import annotations
 
 import asyncio
 import json
-import time
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import requests
 import websockets
 from websockets.asyncio.client import ClientConnection
 
 from tests.integration.conftest import Stack
+from tests.support import Received, SignedReceiver, eventually
+
+__all__ = ["Received", "SignedReceiver", "eventually"]
+
+
+def outbox(stack: Stack, to: str) -> list[dict[str, Any]]:
+    """Every send the stack made to a provider's sandbox API for `to`, in order."""
+    response = requests.get(f"{stack.sandbox}/outbox", timeout=30)
+    assert response.status_code == 200, response.text
+    return [item for item in response.json()["items"] if item.get("to") == to]
 
 
 def token(stack: Stack, **body: str) -> str:
@@ -27,27 +40,38 @@ class Client:
     def __init__(self, connection: ClientConnection) -> None:
         self.connection = connection
         self.frames: list[dict[str, Any]] = []
+        self._arrived = asyncio.Condition()
         self._reader = asyncio.create_task(self._read())
 
     async def _read(self) -> None:
         try:
             async for raw in self.connection:
-                self.frames.append(json.loads(raw))
+                async with self._arrived:
+                    self.frames.append(json.loads(raw))
+                    self._arrived.notify_all()
         except websockets.ConnectionClosed:
             return
 
     async def send(self, **frame: Any) -> None:
         await self.connection.send(json.dumps(frame))
 
-    async def wait_for(self, predicate: Any, timeout: float = 10.0, after: int = 0) -> dict[str, Any]:
-        """The first frame (from index `after`) matching `predicate`; AssertionError naming what came instead."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for frame in self.frames[after:]:
-                if predicate(frame):
-                    return frame
-            await asyncio.sleep(0.02)
-        raise AssertionError(f"no matching frame within {timeout} s; got {[f.get('type') for f in self.frames]}")
+    async def wait_for(
+        self, predicate: Callable[[dict[str, Any]], bool], timeout: float = 10.0, after: int = 0
+    ) -> dict[str, Any]:
+        """The first frame (from index `after`) matching `predicate`, as soon as it arrives; AssertionError naming
+        what came instead."""
+
+        def found() -> dict[str, Any] | None:
+            return next((frame for frame in self.frames[after:] if predicate(frame)), None)
+
+        async with self._arrived:
+            try:
+                await asyncio.wait_for(self._arrived.wait_for(lambda: found() is not None), timeout)
+            except TimeoutError:
+                raise AssertionError(f"no matching frame within {timeout} s; got {self.types()}") from None
+            frame = found()
+            assert frame is not None
+            return frame
 
     async def wait_type(self, kind: str, timeout: float = 10.0, after: int = 0, **fields: Any) -> dict[str, Any]:
         def matches(frame: dict[str, Any]) -> bool:
