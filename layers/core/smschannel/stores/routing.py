@@ -87,11 +87,56 @@ class AssignOutcome(StrEnum):
     CONFLICT = "conflict"  # a concurrent transaction on the same items: retry
 
 
+class RoutingIndex:
+    """The routing index (gsi3) read by partition: each queue's sharded waiting list, each agent's open interactions.
+
+    Built on the table alone, so the agent desk and the trigger engine read it without the rest of routing.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": keys.GSI3,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
+            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
+            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
+        }
+        found: list[Routable] = []
+        while True:
+            if limit is not None:
+                params["Limit"] = limit - len(found)
+            response = self.table.client.query(**params)
+            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
+            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
+                return found
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
+        """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
+        heads = [self.query(keys.waiting_partition(queue_id, shard), limit) for shard in range(keys.WAITING_SHARDS)]
+        merged = heapq.merge(*heads, key=lambda waiting: waiting.queue_sort)
+        return [waiting for _, waiting in zip(range(limit), merged, strict=False)]
+
+    def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
+        """Waiters created before `cutoff` (a superset of those waiting in this queue since before it)."""
+        found: list[Routable] = []
+        for shard in range(keys.WAITING_SHARDS):
+            found += self.query(keys.waiting_partition(queue_id, shard), before=cutoff)
+        return sorted(found, key=lambda waiting: waiting.queue_sort)
+
+    def open_of_agent(self, agent_id: str) -> list[Routable]:
+        return self.query(keys.agent_open_partition(agent_id))
+
+
 class RoutingStore:
     def __init__(self, table: Table, configuration: ConfigurationStore, contacts: ContactStore) -> None:
         self.table = table
         self.configuration = configuration
         self.contacts = contacts
+        self.index = RoutingIndex(table)
 
     @property
     def client(self) -> Any:
@@ -149,41 +194,14 @@ class RoutingStore:
 
     # --- waiting lists ---------------------------------------------------------------------------------------
 
-    def _routing_query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.GSI3,
-            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
-            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
-            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
-        }
-        found: list[Routable] = []
-        while True:
-            if limit is not None:
-                params["Limit"] = limit - len(found)
-            response = self.client.query(**params)
-            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
-            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
-                return found
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
-        """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
-        heads = [
-            self._routing_query(keys.waiting_partition(queue_id, shard), limit) for shard in range(keys.WAITING_SHARDS)
-        ]
-        merged = heapq.merge(*heads, key=lambda waiting: waiting.queue_sort)
-        return [waiting for _, waiting in zip(range(limit), merged, strict=False)]
+        return self.index.oldest_waiting(queue_id, limit)
 
     def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
-        """Waiters created before `cutoff` (a superset of those waiting in this queue since before it)."""
-        found: list[Routable] = []
-        for shard in range(keys.WAITING_SHARDS):
-            found += self._routing_query(keys.waiting_partition(queue_id, shard), before=cutoff)
-        return sorted(found, key=lambda waiting: waiting.queue_sort)
+        return self.index.waiting_created_before(queue_id, cutoff)
 
     def open_of_agent(self, agent_id: str) -> list[Routable]:
-        return self._routing_query(keys.agent_open_partition(agent_id))
+        return self.index.open_of_agent(agent_id)
 
     def enqueue(self, routable: Routable, now: str) -> bool:
         """Put an open, unassigned interaction in its queue's waiting list; False when it is there already or taken."""
