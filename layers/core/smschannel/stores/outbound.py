@@ -24,7 +24,7 @@ from smschannel.dynamo import (
 )
 from smschannel.errors import Conflict, InteractionClosed, NotFound, OptedOut
 from smschannel.models import STATUS_RANK, Message, MessageStatus
-from smschannel.optouts import optout_check_item
+from smschannel.stores.optouts import optout_check_item
 
 CLIENT_ID_TTL_SECONDS = 30 * 86400
 MAX_WRITE_ATTEMPTS = 8
