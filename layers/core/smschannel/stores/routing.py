@@ -53,7 +53,7 @@ class Routable:
 
     @property
     def queue_sort(self) -> str:
-        return f"{self.created_at}#{self.id}"
+        return keys.routing_sort(self.created_at, self.id)
 
     @classmethod
     def of(cls, interaction: Interaction) -> Routable:
@@ -69,7 +69,7 @@ class Routable:
 
     @classmethod
     def from_index(cls, item: dict[str, Any]) -> Routable:
-        sort_time, _, interaction_id = str(item[keys.ROUTING_SORT]).rpartition("#")
+        sort_time, interaction_id = keys.parse_routing_sort(str(item[keys.ROUTING_SORT]))
         return cls(
             id=interaction_id,
             account_id=str(item.get("accountId", "")),

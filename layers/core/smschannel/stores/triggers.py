@@ -205,8 +205,9 @@ class TriggerStore:
         values: dict[str, Any] = {":r": reason, **({":q": queue_id} if queue_id else {})}
         return self._update(interaction_id, update, _OPEN + " AND attribute_exists(bot)", values)
 
-    def count_waiting(self, queue_id: str, before: str | None) -> int:
-        return self.routing.count_waiting(queue_id, before)
+    def count_ahead(self, queue_id: str, interaction_id: str, created_at: str) -> int:
+        """How many wait in the queue ahead of this interaction (created before it, over every shard)."""
+        return self.routing.count_waiting(queue_id, keys.routing_sort(created_at, interaction_id))
 
     # --- plumbing ------------------------------------------------------------------------------------------
 
