@@ -14,12 +14,12 @@ from smschannel.dynamo import Table
 from smschannel.http import register_error_handlers, webhook_request
 from smschannel.inbound import InboundService
 from smschannel.observability import logger, metrics, tracer
-from smschannel.optouts import OptOutStore
 from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.inbound_messages import InboundMessageStore
 from smschannel.stores.interactions import InteractionStore, SessionCache
+from smschannel.stores.optouts import OptOutStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()

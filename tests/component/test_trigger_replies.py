@@ -120,7 +120,7 @@ def test_a_redelivered_message_record_replies_once(world: World) -> None:
 
 
 def test_opt_out_and_opt_in_actions_use_outbounds_list_and_an_opted_out_number_gets_no_auto_reply(world: World) -> None:
-    from smschannel.optouts import OptOutStore
+    from smschannel.stores.optouts import OptOutStore
 
     ready_queue(world)
     world.use_queue("support")

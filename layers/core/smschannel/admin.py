@@ -18,12 +18,12 @@ from smschannel.models import (
     Queue,
     QueueIn,
 )
-from smschannel.optouts import OptOutStore
 from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.optouts import OptOutStore
 from smschannel.stores.triggers import TriggerStore
 from smschannel.tokens import issue_token
 from smschannel.triggers.admin import TriggerAdmin

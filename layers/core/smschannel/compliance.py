@@ -6,8 +6,9 @@ from __future__ import annotations
 from smschannel.errors import DomainError
 from smschannel.models import Account
 from smschannel.observability import logger
-from smschannel.optouts import Keyword, OptOutPolicy, OptOutStore, source_of
+from smschannel.optouts import Keyword, OptOutPolicy, source_of
 from smschannel.outbound.service import OutboundService
+from smschannel.stores.optouts import OptOutStore
 
 
 class KeywordResponder:

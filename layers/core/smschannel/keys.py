@@ -93,8 +93,16 @@ def session(account_id: str, phone: str) -> dict[str, str]:
     return {"pk": f"SESSION#{account_id}#{phone}", "sk": "SESSION"}
 
 
+INTERACTION_PREFIX = "INTERACTION#"
+
+
 def interaction(interaction_id: str) -> dict[str, str]:
-    return {"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"}
+    return {"pk": f"{INTERACTION_PREFIX}{interaction_id}", "sk": "INTERACTION"}
+
+
+def parse_interaction_pk(pk: str) -> str:
+    """The interaction id of an item in an interaction's partition (the interaction, its messages)."""
+    return pk.removeprefix(INTERACTION_PREFIX)
 
 
 def interaction_partition(account_id: str, status: str, shard: int) -> str:
@@ -171,11 +179,22 @@ def waiting_partition(queue_id: str, shard: int) -> str:
     return f"QUEUE#{queue_id}#WAITING#{shard}"
 
 
+def routing_sort(at: str, interaction_id: str) -> str:
+    """A routing index entry's sort key: creation (waiting) or assignment (an agent's) time, then the id."""
+    return f"{at}#{interaction_id}"
+
+
+def parse_routing_sort(sort: str) -> tuple[str, str]:
+    """(time, interaction id) of a routing index sort key."""
+    at, _, interaction_id = sort.rpartition("#")
+    return at, interaction_id
+
+
 def waiting_index(queue_id: str, interaction_id: str, created_at: str) -> dict[str, str]:
     """Arrival order is the interaction's creation, so a waiter keeps its place when it overflows or is requeued."""
     return {
         ROUTING_PARTITION: waiting_partition(queue_id, shard_of(interaction_id, WAITING_SHARDS)),
-        ROUTING_SORT: f"{created_at}#{interaction_id}",
+        ROUTING_SORT: routing_sort(created_at, interaction_id),
     }
 
 
@@ -184,7 +203,7 @@ def agent_open_partition(agent_id: str) -> str:
 
 
 def agent_open_index(agent_id: str, interaction_id: str, assigned_at: str) -> dict[str, str]:
-    return {ROUTING_PARTITION: agent_open_partition(agent_id), ROUTING_SORT: f"{assigned_at}#{interaction_id}"}
+    return {ROUTING_PARTITION: agent_open_partition(agent_id), ROUTING_SORT: routing_sort(assigned_at, interaction_id)}
 
 
 # --- outbound (replies to the customer: smschannel.outbound) and opt-outs (smschannel.optouts) ---------------------
@@ -226,6 +245,12 @@ def outbox_index(message_id: str, created_at: str) -> dict[str, str]:
         OUTBOX_PARTITION: outbox_partition(shard_of(message_id, OUTBOX_SHARDS)),
         OUTBOX_SORT: f"{created_at}#{message_id}",
     }
+
+
+def parse_outbox_sort(sort: str) -> tuple[str, str]:
+    """(time, message id) of an outbox or poll index sort key."""
+    at, _, message_id = sort.rpartition("#")
+    return at, message_id
 
 
 def poll_partition(shard: int) -> str:
@@ -317,16 +342,29 @@ def supervisor_connection(connection_id: str) -> dict[str, str]:
     return {"pk": SUPERVISORS_PARTITION, "sk": f"{CONNECTION_PREFIX}{connection_id}"}
 
 
+DASHBOARD_QUEUE = "QUEUE"
+DASHBOARD_ACCOUNT = "ACCOUNT"
+DASHBOARD_AGENT = "AGENT"
+
+
 def dashboard_queue(queue_id: str) -> dict[str, str]:
-    return {"pk": DASHBOARD_PARTITION, "sk": f"QUEUE#{queue_id}"}
+    return {"pk": DASHBOARD_PARTITION, "sk": f"{DASHBOARD_QUEUE}#{queue_id}"}
 
 
 def dashboard_account(account_id: str) -> dict[str, str]:
-    return {"pk": DASHBOARD_PARTITION, "sk": f"ACCOUNT#{account_id}"}
+    return {"pk": DASHBOARD_PARTITION, "sk": f"{DASHBOARD_ACCOUNT}#{account_id}"}
 
 
 def dashboard_agent(agent_id: str) -> dict[str, str]:
-    return {"pk": DASHBOARD_PARTITION, "sk": f"AGENT#{agent_id}"}
+    return {"pk": DASHBOARD_PARTITION, "sk": f"{DASHBOARD_AGENT}#{agent_id}"}
+
+
+def parse_dashboard_sort(sort: str) -> tuple[str, str]:
+    """(kind, id) of a dashboard item's sort key: kind DASHBOARD_QUEUE, _ACCOUNT or _AGENT ("" for others)."""
+    kind, separator, identifier = sort.partition("#")
+    if separator and kind in (DASHBOARD_QUEUE, DASHBOARD_ACCOUNT, DASHBOARD_AGENT):
+        return kind, identifier
+    return "", sort
 
 
 def feed_entry(created_at: str, message_id: str) -> dict[str, str]:

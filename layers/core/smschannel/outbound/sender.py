@@ -14,7 +14,7 @@ from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
 from smschannel.models import Message, MessageStatus, utc_now
 from smschannel.observability import logger
-from smschannel.optouts import OptOutStore
+from smschannel.stores.optouts import OptOutStore
 from smschannel.stores.outbound import OutboundRef, OutboundStore
 
 if TYPE_CHECKING:

@@ -5,10 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from botocore.exceptions import ClientError
-
-from smschannel import keys
-from smschannel.dynamo import Table, error_code, to_item, to_values
+from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.realtime import frames
@@ -28,6 +25,7 @@ from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.routing import RoutingIndex
 from smschannel.tokens import Principal
 
 if TYPE_CHECKING:
@@ -47,13 +45,13 @@ class AgentDesk:
         *,
         replies: Callable[[], OutboundService],
     ) -> None:
-        self.table = table
         self.configuration = configuration
         self.interactions = interactions
         self._replies_factory = replies
         self._replies: OutboundService | None = None
         self.connections = connections
         self.dashboard = dashboard
+        self.routing = RoutingIndex(table)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -107,34 +105,15 @@ class AgentDesk:
     def set_status(self, principal: Principal, action: SetStatus) -> None:
         if not principal.agent_id:
             raise Forbidden("only an agent has a status")
-        now = utc_now()
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=to_item(keys.agent(principal.agent_id)),
-                UpdateExpression="SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_values(
-                    {":s": action.status, ":now": now, ":r": action.reason if action.status == "paused" else None}
-                ),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                raise NotFound(f"agent {principal.agent_id} not found") from error
-            raise
+        reason = action.reason if action.status == "paused" else None
+        if not self.configuration.set_agent_status(principal.agent_id, action.status, reason, utc_now()):
+            raise NotFound(f"agent {principal.agent_id} not found")
 
     def mark_read(self, principal: Principal, interaction_id: str) -> Frame:
         self._owned(principal, interaction_id, open_only=False)
         now = utc_now()
         if principal.agent_id:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=to_item(keys.interaction(interaction_id)),
-                UpdateExpression="SET agentReadAt = :now",
-                ConditionExpression="attribute_exists(pk) AND agentId = :a",
-                ExpressionAttributeValues=to_values({":now": now, ":a": principal.agent_id}),
-            )
+            self.interactions.mark_read(interaction_id, principal.agent_id, now)
         return {"type": "interaction.read", "interactionId": interaction_id, "readAt": now}
 
     def replies(self) -> OutboundService:
@@ -176,13 +155,14 @@ class AgentDesk:
             raise NotFound(f"agent {principal.agent_id} not found")
         _, _, since = self.dashboard.counters()
         interactions = []
-        for interaction_id in self._open_of_agent(principal.agent_id):
+        for held in self.routing.open_of_agent(principal.agent_id):
+            interaction_id = held.id
             interaction = self.interactions.get_interaction(interaction_id)
             if interaction is None or interaction.agent_id != principal.agent_id or interaction.status != "open":
                 continue
             data = interaction.to_json_dict()
             messages = [message.to_json_dict() for message in self.interactions.list_messages(interaction.id)]
-            read_at = self._read_at(interaction.id)
+            read_at = self.interactions.read_at(interaction.id)
             data["messages"] = messages
             data["unread"] = sum(
                 1 for message in messages if message["direction"] == Direction.IN and message["createdAt"] > read_at
@@ -194,20 +174,6 @@ class AgentDesk:
             "agent": {**public_agent(agent.to_json_dict()), "statusSince": since.get(agent.id, agent.updated_at)},
             "interactions": sorted(interactions, key=lambda item: item["createdAt"]),
         }
-
-    def _open_of_agent(self, agent_id: str) -> list[str]:
-        """The ids of the agent's open interactions (the routing index keeps them under the agent)."""
-        entries = self.table.query(keys.GSI3, keys.ROUTING_PARTITION, keys.agent_open_partition(agent_id))
-        return [str(entry[keys.ROUTING_SORT]).rpartition("#")[2] for entry in entries]
-
-    def _read_at(self, interaction_id: str) -> str:
-        response = self.table.client.get_item(
-            TableName=self.table.name,
-            Key=to_item(keys.interaction(interaction_id)),
-            ProjectionExpression="agentReadAt",
-            ConsistentRead=True,
-        )
-        return str(response.get("Item", {}).get("agentReadAt", {}).get("S", ""))
 
     def subscribe_dashboard(self, connection_id: str, principal: Principal) -> Frame:
         if not principal.is_supervisor:

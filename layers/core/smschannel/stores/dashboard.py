@@ -23,7 +23,7 @@ FEED_SNAPSHOT_SIZE = 50
 def queue_state(item: dict[str, Any]) -> dict[str, Any]:
     waiting: dict[str, str] = item.get("waiting") or {}
     return {
-        "id": str(item["sk"]).removeprefix("QUEUE#"),
+        "id": keys.parse_dashboard_sort(str(item["sk"]))[1],
         "open": max(0, int(item.get("open", 0))),
         "waiting": len(waiting),
         "oldestWaitingSince": min(waiting.values()) if waiting else None,
@@ -33,7 +33,7 @@ def queue_state(item: dict[str, Any]) -> dict[str, Any]:
 
 
 def account_state(item: dict[str, Any]) -> dict[str, Any]:
-    return {"id": str(item["sk"]).removeprefix("ACCOUNT#"), "open": max(0, int(item.get("open", 0)))}
+    return {"id": keys.parse_dashboard_sort(str(item["sk"]))[1], "open": max(0, int(item.get("open", 0)))}
 
 
 class DashboardStore:
@@ -140,15 +140,15 @@ class DashboardStore:
             response = self.client.query(**params)
             for raw in response.get("Items", []):
                 item = from_item(raw) or {}
-                sort = str(item["sk"])
-                if sort.startswith("QUEUE#"):
+                kind, identifier = keys.parse_dashboard_sort(str(item["sk"]))
+                if kind == keys.DASHBOARD_QUEUE:
                     state = queue_state(item)
                     queues[state["id"]] = state
-                elif sort.startswith("ACCOUNT#"):
+                elif kind == keys.DASHBOARD_ACCOUNT:
                     state = account_state(item)
                     accounts[state["id"]] = state
-                elif sort.startswith("AGENT#") and item.get("statusSince"):
-                    since[sort.removeprefix("AGENT#")] = str(item["statusSince"])
+                elif kind == keys.DASHBOARD_AGENT and item.get("statusSince"):
+                    since[identifier] = str(item["statusSince"])
             if "LastEvaluatedKey" not in response:
                 return queues, accounts, since
             params["ExclusiveStartKey"] = response["LastEvaluatedKey"]

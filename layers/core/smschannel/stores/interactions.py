@@ -168,6 +168,28 @@ class InteractionStore:
             return closed
         raise Conflict(f"could not close interaction {interaction_id} (contention)")
 
+    # --- the agent's reading ----------------------------------------------------------------------------------
+
+    def mark_read(self, interaction_id: str, agent_id: str, now: str) -> None:
+        """The assigned agent has read the interaction up to `now` (ConditionalCheckFailed if no longer theirs)."""
+        self.table.client.update_item(
+            TableName=self.table.name,
+            Key=to_item(keys.interaction(interaction_id)),
+            UpdateExpression="SET agentReadAt = :now",
+            ConditionExpression="attribute_exists(pk) AND agentId = :a",
+            ExpressionAttributeValues=to_values({":now": now, ":a": agent_id}),
+        )
+
+    def read_at(self, interaction_id: str) -> str:
+        """When the agent last read the interaction; "" when never (sorts before every message)."""
+        response = self.table.client.get_item(
+            TableName=self.table.name,
+            Key=to_item(keys.interaction(interaction_id)),
+            ProjectionExpression="agentReadAt",
+            ConsistentRead=True,
+        )
+        return str(response.get("Item", {}).get("agentReadAt", {}).get("S", ""))
+
     # --- delivery status ------------------------------------------------------------------------------------
 
     def record_status(self, account_id: str, update: StatusUpdate) -> Message | None:

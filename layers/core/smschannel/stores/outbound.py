@@ -24,7 +24,7 @@ from smschannel.dynamo import (
 )
 from smschannel.errors import Conflict, InteractionClosed, NotFound, OptedOut
 from smschannel.models import STATUS_RANK, Message, MessageStatus
-from smschannel.optouts import optout_check_item
+from smschannel.stores.optouts import optout_check_item
 
 CLIENT_ID_TTL_SECONDS = 30 * 86400
 MAX_WRITE_ATTEMPTS = 8
@@ -303,8 +303,8 @@ class OutboundStore:
                 values={":cutoff": cutoff},
             )
             for item in items:
-                interaction_id = str(item["pk"]).removeprefix("INTERACTION#")
-                message_id = str(item[keys.OUTBOX_SORT]).rpartition("#")[2]
+                interaction_id = keys.parse_interaction_pk(str(item["pk"]))
+                _, message_id = keys.parse_outbox_sort(str(item[keys.OUTBOX_SORT]))
                 refs.append(OutboundRef(message_id, interaction_id, str(item["sk"])))
         return refs
 

@@ -29,7 +29,9 @@ from smschannel.stores.contacts import ContactStore
 
 # Condition shared by every write that needs the interaction open and unassigned (agentId absent or NULL).
 # An interaction a bot holds (trigger action `bot`) is not routed until the bot hands off.
-_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null) AND attribute_not_exists(bot)"
+_OPEN_NO_AGENT = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
+_UNASSIGNED = _OPEN_NO_AGENT + " AND attribute_not_exists(bot)"
+COUNT_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -51,7 +53,7 @@ class Routable:
 
     @property
     def queue_sort(self) -> str:
-        return f"{self.created_at}#{self.id}"
+        return keys.routing_sort(self.created_at, self.id)
 
     @classmethod
     def of(cls, interaction: Interaction) -> Routable:
@@ -67,7 +69,7 @@ class Routable:
 
     @classmethod
     def from_index(cls, item: dict[str, Any]) -> Routable:
-        sort_time, _, interaction_id = str(item[keys.ROUTING_SORT]).rpartition("#")
+        sort_time, interaction_id = keys.parse_routing_sort(str(item[keys.ROUTING_SORT]))
         return cls(
             id=interaction_id,
             account_id=str(item.get("accountId", "")),
@@ -87,11 +89,117 @@ class AssignOutcome(StrEnum):
     CONFLICT = "conflict"  # a concurrent transaction on the same items: retry
 
 
+class RoutingIndex:
+    """The routing index (gsi3): each queue's sharded waiting list and each agent's open interactions, read by
+    partition, and the writes that take an interaction out of routing's hands (a trigger's reroute, a bot).
+
+    Built on the table alone, so the agent desk and the trigger engine use it without the rest of routing.
+    """
+
+    def __init__(self, table: Table) -> None:
+        self.table = table
+
+    def query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": keys.GSI3,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
+            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
+            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
+        }
+        found: list[Routable] = []
+        while True:
+            if limit is not None:
+                params["Limit"] = limit - len(found)
+            response = self.table.client.query(**params)
+            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
+            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
+                return found
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
+        """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
+        heads = [self.query(keys.waiting_partition(queue_id, shard), limit) for shard in range(keys.WAITING_SHARDS)]
+        merged = heapq.merge(*heads, key=lambda waiting: waiting.queue_sort)
+        return [waiting for _, waiting in zip(range(limit), merged, strict=False)]
+
+    def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
+        """Waiters created before `cutoff` (a superset of those waiting in this queue since before it)."""
+        found: list[Routable] = []
+        for shard in range(keys.WAITING_SHARDS):
+            found += self.query(keys.waiting_partition(queue_id, shard), before=cutoff)
+        return sorted(found, key=lambda waiting: waiting.queue_sort)
+
+    def open_of_agent(self, agent_id: str) -> list[Routable]:
+        return self.query(keys.agent_open_partition(agent_id))
+
+    def count_waiting(self, queue_id: str, before: str | None) -> int:
+        """Waiters of the queue (ahead of the sort key `before`, when given), over every shard, the shards read
+        side by side (the count is on the way to the customer's first reply)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
+            return sum(pool.map(lambda shard: self._count_shard(queue_id, shard, before), range(keys.WAITING_SHARDS)))
+
+    def _count_shard(self, queue_id: str, shard: int, before: str | None) -> int:
+        params: dict[str, Any] = {
+            "TableName": self.table.name,
+            "IndexName": keys.GSI3,
+            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
+            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
+            "ExpressionAttributeValues": to_values(
+                {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
+            ),
+            "Select": "COUNT",
+        }
+        total = 0
+        while True:
+            response = self.table.client.query(**params)
+            total += int(response.get("Count", 0))
+            if "LastEvaluatedKey" not in response:
+                return total
+            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+
+    def reroute(self, interaction_id: str, agent_id: str | None, queue_id: str, now: str, *, count: str) -> bool:
+        """Out of its agent's hands (the agent's unit of capacity given back in the same write) or out of its
+        queue's waiting list, into `queue_id`, where the caller routes it; the write adds one to the counter
+        `count` (a trigger's hops). False when it was no longer open (and that agent's, or nobody's)."""
+        if not agent_id:
+            return _conditional_update(
+                self.table,
+                interaction_id,
+                f"SET queueId = :q ADD {count} :one REMOVE queuePartition, queueSort, waitingSince",
+                _OPEN_NO_AGENT,
+                {":q": queue_id, ":one": 1},
+            )
+        return take_from_agent(
+            self.table,
+            interaction_id,
+            agent_id,
+            now,
+            update=f"SET queueId = :q, rerouted = :now ADD {count} :one "
+            "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
+            values={":q": queue_id, ":one": 1},
+        )
+
+    def hand_to_bot(self, interaction_id: str, state: dict[str, Any], *, count: str) -> bool:
+        """Only an open interaction no agent or bot has yet goes to a bot; it leaves its queue's waiting list, and
+        the write adds one to the counter `count`."""
+        return _conditional_update(
+            self.table,
+            interaction_id,
+            f"SET bot = :bot ADD {count} :one REMOVE queuePartition, queueSort, waitingSince",
+            _UNASSIGNED,
+            {":bot": state, ":one": 1},
+        )
+
+
 class RoutingStore:
     def __init__(self, table: Table, configuration: ConfigurationStore, contacts: ContactStore) -> None:
         self.table = table
         self.configuration = configuration
         self.contacts = contacts
+        self.index = RoutingIndex(table)
 
     @property
     def client(self) -> Any:
@@ -149,46 +257,20 @@ class RoutingStore:
 
     # --- waiting lists ---------------------------------------------------------------------------------------
 
-    def _routing_query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.GSI3,
-            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
-            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
-            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
-        }
-        found: list[Routable] = []
-        while True:
-            if limit is not None:
-                params["Limit"] = limit - len(found)
-            response = self.client.query(**params)
-            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
-            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
-                return found
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
-
     def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
-        """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
-        heads = [
-            self._routing_query(keys.waiting_partition(queue_id, shard), limit) for shard in range(keys.WAITING_SHARDS)
-        ]
-        merged = heapq.merge(*heads, key=lambda waiting: waiting.queue_sort)
-        return [waiting for _, waiting in zip(range(limit), merged, strict=False)]
+        return self.index.oldest_waiting(queue_id, limit)
 
     def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
-        """Waiters created before `cutoff` (a superset of those waiting in this queue since before it)."""
-        found: list[Routable] = []
-        for shard in range(keys.WAITING_SHARDS):
-            found += self._routing_query(keys.waiting_partition(queue_id, shard), before=cutoff)
-        return sorted(found, key=lambda waiting: waiting.queue_sort)
+        return self.index.waiting_created_before(queue_id, cutoff)
 
     def open_of_agent(self, agent_id: str) -> list[Routable]:
-        return self._routing_query(keys.agent_open_partition(agent_id))
+        return self.index.open_of_agent(agent_id)
 
     def enqueue(self, routable: Routable, now: str) -> bool:
         """Put an open, unassigned interaction in its queue's waiting list; False when it is there already or taken."""
         index = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
-        return self._conditional_update(
+        return _conditional_update(
+            self.table,
             routable.id,
             "SET queuePartition = :qp, queueSort = :qs, waitingSince = :now",
             _UNASSIGNED + " AND (attribute_not_exists(queuePartition) OR queuePartition <> :qp)",
@@ -199,7 +281,8 @@ class RoutingStore:
         """Move a waiter to another queue; it keeps its arrival order and its wait there starts now."""
         current = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
         moved = keys.waiting_index(to_queue_id, routable.id, routable.created_at)
-        return self._conditional_update(
+        return _conditional_update(
+            self.table,
             routable.id,
             "SET queueId = :to, queuePartition = :qp, queueSort = :qs, waitingSince = :now, overflowedFrom = :from "
             "REMOVE queueTimedOutAt",
@@ -218,28 +301,13 @@ class RoutingStore:
         """Flag a waiter whose queue has no overflow: the trigger engine reacts to `queueTimedOutAt` appearing
         (event `queue.timeout`); it stays waiting in its place."""
         current = keys.waiting_index(routable.queue_id, routable.id, routable.created_at)
-        return self._conditional_update(
+        return _conditional_update(
+            self.table,
             routable.id,
             "SET queueTimedOutAt = :now, pendingEvent = :event",
             _UNASSIGNED + " AND queuePartition = :current AND attribute_not_exists(queueTimedOutAt)",
             {":now": now, ":event": "queue.timeout", ":current": current[keys.ROUTING_PARTITION]},
         )
-
-    def _conditional_update(self, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=to_item(keys.interaction(interaction_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_values({":open": "open", ":null": None, **values}),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
 
     # --- assignment ------------------------------------------------------------------------------------------
 
@@ -325,3 +393,20 @@ class RoutingStore:
             "REMOVE agentId, assignedAt",
             values={":qp": waiting[keys.ROUTING_PARTITION], ":qs": waiting[keys.ROUTING_SORT]},
         )
+
+
+def _conditional_update(table: Table, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
+    try:
+        table.client.update_item(
+            TableName=table.name,
+            Key=to_item(keys.interaction(interaction_id)),
+            UpdateExpression=update,
+            ConditionExpression=condition,
+            ExpressionAttributeNames={"#s": "status"},
+            ExpressionAttributeValues=to_values({":open": "open", ":null": None, **values}),
+        )
+    except ClientError as error:
+        if error_code(error) == "ConditionalCheckFailedException":
+            return False
+        raise
+    return True

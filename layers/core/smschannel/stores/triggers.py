@@ -11,17 +11,16 @@ from botocore.exceptions import ClientError
 from smschannel import keys
 from smschannel.dynamo import Table, error_code, from_item, to_item, to_values
 from smschannel.models import Interaction, Message, utc_now
-from smschannel.stores.configuration import take_from_agent
+from smschannel.stores.routing import RoutingIndex
 from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
 
 RUN_TTL_DAYS = 14
 ONCE_TTL_DAYS = 90
 MAX_RUNS_LISTED = 100
-COUNT_WORKERS = 8
-
 # An interaction write by a trigger action needs the interaction open (a close racing it wins).
 _OPEN = "#s = :open"
-_UNASSIGNED = "#s = :open AND (attribute_not_exists(agentId) OR agentId = :null)"
+# Every interaction write of a trigger action adds one hop; past MAX_TRIGGER_HOPS its events are not evaluated.
+_HOPS = "triggerHops"
 
 
 class TriggerStore:
@@ -29,6 +28,7 @@ class TriggerStore:
         self.table = table
         self.table_name = table.name
         self.client = table.client
+        self.routing = RoutingIndex(table)
         self.run_ttl_seconds = run_ttl_days * 86400
 
     # --- configuration -----------------------------------------------------------------------------------------
@@ -188,31 +188,11 @@ class TriggerStore:
 
     def move_to_queue(self, interaction: Interaction, queue_id: str) -> bool:
         """Out of its agent's hands or its queue's waiting list, into `queue_id` (routed by the caller)."""
-        if not interaction.agent_id:
-            return self._update(
-                interaction.id,
-                "SET queueId = :q ADD triggerHops :one REMOVE queuePartition, queueSort, waitingSince",
-                _UNASSIGNED,
-                {":q": queue_id, ":null": None},
-            )
-        return take_from_agent(
-            self.table,
-            interaction.id,
-            interaction.agent_id,
-            utc_now(),
-            update="SET queueId = :q, rerouted = :now ADD triggerHops :one "
-            "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
-            values={":q": queue_id, ":one": 1},
-        )
+        return self.routing.reroute(interaction.id, interaction.agent_id, queue_id, utc_now(), count=_HOPS)
 
     def start_bot(self, interaction: Interaction, state: dict[str, Any]) -> bool:
         """Only an open interaction no agent has yet goes to a bot; it leaves its queue's waiting list."""
-        return self._update(
-            interaction.id,
-            "SET bot = :bot ADD triggerHops :one REMOVE queuePartition, queueSort, waitingSince",
-            _UNASSIGNED + " AND attribute_not_exists(bot)",
-            {":bot": state, ":null": None},
-        )
+        return self.routing.hand_to_bot(interaction.id, state, count=_HOPS)
 
     def bot_turn(self, interaction_id: str, attributes: dict[str, Any]) -> bool:
         update = "SET bot.turns = bot.turns + :one" + (", attributes = :a" if attributes else "")
@@ -225,32 +205,9 @@ class TriggerStore:
         values: dict[str, Any] = {":r": reason, **({":q": queue_id} if queue_id else {})}
         return self._update(interaction_id, update, _OPEN + " AND attribute_exists(bot)", values)
 
-    def count_waiting(self, queue_id: str, before: str | None) -> int:
-        """Waiters of the queue (ahead of the sort key `before`, when given), over every shard, the shards read
-        side by side (the count is on the way to the customer's first reply)."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(max_workers=COUNT_WORKERS) as pool:
-            return sum(pool.map(lambda shard: self._count_shard(queue_id, shard, before), range(keys.WAITING_SHARDS)))
-
-    def _count_shard(self, queue_id: str, shard: int, before: str | None) -> int:
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "IndexName": keys.GSI3,
-            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
-            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
-            "ExpressionAttributeValues": to_values(
-                {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
-            ),
-            "Select": "COUNT",
-        }
-        total = 0
-        while True:
-            response = self.client.query(**params)
-            total += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return total
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    def count_ahead(self, queue_id: str, interaction_id: str, created_at: str) -> int:
+        """How many wait in the queue ahead of this interaction (created before it, over every shard)."""
+        return self.routing.count_waiting(queue_id, keys.routing_sort(created_at, interaction_id))
 
     # --- plumbing ------------------------------------------------------------------------------------------
 

@@ -471,7 +471,7 @@ class TriggerEngine:
         def position() -> int | None:
             if not interaction.queue_id or interaction.agent_id:
                 return None
-            ahead = self.store.count_waiting(interaction.queue_id, f"{interaction.created_at}#{interaction.id}")
+            ahead = self.store.count_ahead(interaction.queue_id, interaction.id, interaction.created_at)
             return ahead + 1
 
         def waited() -> int:

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from smschannel.account_cache import AccountCache
 from smschannel.dynamo import Table
-from smschannel.optouts import OptOutStore
 from smschannel.outbound.service import OutboundService
 from smschannel.settings import Settings
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.optouts import OptOutStore
 from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.bots import BotBackend, LexBackend, WebhookBackend
 from smschannel.triggers.callurl import SqsDispatcher
