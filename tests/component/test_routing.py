@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import threading
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from types import ModuleType
 from typing import Any
@@ -26,6 +27,8 @@ class LockedClient:
 
     def __getattr__(self, name: str) -> Any:
         attribute = getattr(self._client, name)
+        if name == "get_paginator":
+            return lambda operation: LockedPaginator(attribute(operation), self._lock)
         if not callable(attribute):
             return attribute
 
@@ -34,6 +37,23 @@ class LockedClient:
                 return attribute(*args, **kwargs)
 
         return locked
+
+
+class LockedPaginator:
+    """A paginator whose every page is fetched under the lock, like every other call of a LockedClient."""
+
+    def __init__(self, paginator: Any, lock: threading.Lock) -> None:
+        self._paginator = paginator
+        self._lock = lock
+
+    def paginate(self, **kwargs: Any) -> Iterator[dict[str, Any]]:
+        pages = iter(self._paginator.paginate(**kwargs))
+        while True:
+            with self._lock:
+                page = next(pages, None)
+            if page is None:
+                return
+            yield page
 
 
 def isolated_container(client_lock: threading.Lock) -> ModuleType:

@@ -23,7 +23,7 @@ def bot_server() -> Iterator[SignedReceiver]:
 
 
 def outbound(world: World, interaction_id: str) -> list[dict[str, Any]]:
-    items = world.table.query(
+    items = world.table.query_all(
         None, "pk", f"INTERACTION#{interaction_id}", sk_condition=" AND begins_with(sk, :p)", values={":p": "MESSAGE#"}
     )
     return [item for item in items if item["direction"] == "out"]

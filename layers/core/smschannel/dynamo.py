@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import random
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -152,8 +153,24 @@ class Table:
         response = self.client.delete_item(TableName=self.name, Key=to_item(key), ReturnValues="ALL_OLD")
         return bool(response.get("Attributes"))
 
-    def query(self, index: str | None, key_name: str, key_value: str, **kwargs: Any) -> list[dict[str, Any]]:
-        """Every item of one partition (all pages); `sk_condition`, `names` and `values` extend the key condition."""
+    def query_all(
+        self, index: str | None, key_name: str, key_value: str, *, limit: int | None = None, **kwargs: Any
+    ) -> list[dict[str, Any]]:
+        """Every item of one partition, or its first `limit` items (in key order; `ScanIndexForward=False` for
+        the last), over as many pages as it takes; `sk_condition`, `names` and `values` extend the key condition
+        (`#k = :k`), the other keyword arguments go to Query as they are."""
+        items: list[dict[str, Any]] = []
+        for page in self._pages(index, key_name, key_value, limit, kwargs):
+            items.extend(item for item in (from_item(raw) for raw in page.get("Items", [])) if item)
+        return items
+
+    def count_all(self, index: str | None, key_name: str, key_value: str, **kwargs: Any) -> int:
+        """How many items of one partition match (a Select=COUNT Query over every page); arguments as `query_all`."""
+        return sum(int(page.get("Count", 0)) for page in self._pages(index, key_name, key_value, None, kwargs))
+
+    def _pages(
+        self, index: str | None, key_name: str, key_value: str, limit: int | None, kwargs: dict[str, Any]
+    ) -> Iterator[dict[str, Any]]:
         params: dict[str, Any] = {
             "TableName": self.name,
             "KeyConditionExpression": "#k = :k" + kwargs.pop("sk_condition", ""),
@@ -163,13 +180,10 @@ class Table:
         }
         if index:
             params["IndexName"] = index
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self.client.query(**params)
-            items.extend(item for item in (from_item(raw) for raw in response.get("Items", [])) if item)
-            if "LastEvaluatedKey" not in response:
-                return items
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        if limit is not None:
+            params["PaginationConfig"] = {"MaxItems": limit, "PageSize": limit}
+        # boto3's paginator follows LastEvaluatedKey (and stops at MaxItems).
+        return iter(self.client.get_paginator("query").paginate(**params))
 
     def batch_get(self, item_keys: list[dict[str, str]], consistent: bool = False) -> list[dict[str, Any]]:
         found: list[dict[str, Any]] = []

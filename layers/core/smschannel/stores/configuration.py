@@ -90,7 +90,7 @@ class ConfigurationStore:
         return True
 
     def _index_entities(self, partition: str) -> list[dict[str, Any]]:
-        found = self.table.query(keys.GSI1, "gsi1pk", partition)
+        found = self.table.query_all(keys.GSI1, "gsi1pk", partition)
         item_keys = [{"pk": item["pk"], "sk": item["sk"]} for item in found]
         return sorted(self.table.batch_get(item_keys), key=lambda item: str(item.get("id")))
 

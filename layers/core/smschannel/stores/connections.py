@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from smschannel import keys
-from smschannel.dynamo import Table, from_item, to_item, to_values
+from smschannel.dynamo import Table, to_item, to_values
 from smschannel.models import utc_now
 from smschannel.tokens import Principal
 
@@ -25,6 +25,7 @@ class Connection:
 
 class ConnectionStore:
     def __init__(self, table: Table) -> None:
+        self.table = table
         self.table_name = table.name
         self.client = table.client
 
@@ -90,27 +91,18 @@ class ConnectionStore:
         return [connection for connection, _ in self._items(partition)]
 
     def _items(self, partition: str) -> list[tuple[Connection, dict[str, Any]]]:
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :p AND begins_with(sk, :c)",
-            "ExpressionAttributeValues": to_values({":p": partition, ":c": keys.CONNECTION_PREFIX}),
-            "ConsistentRead": True,
-        }
+        items = self.table.query_all(
+            None,
+            "pk",
+            partition,
+            sk_condition=" AND begins_with(sk, :c)",
+            values={":c": keys.CONNECTION_PREFIX},
+            ConsistentRead=True,
+        )
         now = int(time.time())
-        found: list[tuple[Connection, dict[str, Any]]] = []
-        while True:
-            response = self.client.query(**params)
-            for raw in response.get("Items", []):
-                item = from_item(raw) or {}
-                # TTL deletion lags by up to days: an expired item is a connection API Gateway has closed.
-                if int(item.get("expiresAt", now + 1)) <= now:
-                    continue
-                found.append(
-                    (
-                        Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId")),
-                        item,
-                    )
-                )
-            if "LastEvaluatedKey" not in response:
-                return found
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        # TTL deletion lags by up to days: an expired item is a connection API Gateway has closed.
+        return [
+            (Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId")), item)
+            for item in items
+            if int(item.get("expiresAt", now + 1)) > now
+        ]

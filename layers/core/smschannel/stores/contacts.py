@@ -32,10 +32,10 @@ class ContactStore:
             if phone is not None:
                 if shard != keys.shard_of(phone, keys.CONTACT_SHARDS):
                     continue
-                items += self.table.query(
+                items += self.table.query_all(
                     keys.GSI1, "gsi1pk", partition, sk_condition=" AND gsi1sk = :s", values={":s": phone}
                 )
             else:
-                items += self.table.query(keys.GSI1, "gsi1pk", partition)
+                items += self.table.query_all(keys.GSI1, "gsi1pk", partition)
         contacts = self.table.batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in items])
         return sorted((Contact.model_validate(item) for item in contacts), key=lambda contact: contact.phone)

@@ -38,6 +38,7 @@ def account_state(item: dict[str, Any]) -> dict[str, Any]:
 
 class DashboardStore:
     def __init__(self, table: Table) -> None:
+        self.table = table
         self.table_name = table.name
         self.client = table.client
 
@@ -130,36 +131,19 @@ class DashboardStore:
         queues: dict[str, dict[str, Any]] = {}
         accounts: dict[str, dict[str, Any]] = {}
         since: dict[str, str] = {}
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": "pk = :p",
-            "ExpressionAttributeValues": to_values({":p": keys.DASHBOARD_PARTITION}),
-            "ConsistentRead": True,
-        }
-        while True:
-            response = self.client.query(**params)
-            for raw in response.get("Items", []):
-                item = from_item(raw) or {}
-                kind, identifier = keys.parse_dashboard_sort(str(item["sk"]))
-                if kind == keys.DASHBOARD_QUEUE:
-                    state = queue_state(item)
-                    queues[state["id"]] = state
-                elif kind == keys.DASHBOARD_ACCOUNT:
-                    state = account_state(item)
-                    accounts[state["id"]] = state
-                elif kind == keys.DASHBOARD_AGENT and item.get("statusSince"):
-                    since[identifier] = str(item["statusSince"])
-            if "LastEvaluatedKey" not in response:
-                return queues, accounts, since
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        for item in self.table.query_all(None, "pk", keys.DASHBOARD_PARTITION, ConsistentRead=True):
+            kind, identifier = keys.parse_dashboard_sort(str(item["sk"]))
+            if kind == keys.DASHBOARD_QUEUE:
+                state = queue_state(item)
+                queues[state["id"]] = state
+            elif kind == keys.DASHBOARD_ACCOUNT:
+                state = account_state(item)
+                accounts[state["id"]] = state
+            elif kind == keys.DASHBOARD_AGENT and item.get("statusSince"):
+                since[identifier] = str(item["statusSince"])
+        return queues, accounts, since
 
     def recent_feed(self, limit: int = FEED_SNAPSHOT_SIZE) -> list[dict[str, Any]]:
-        response = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :p",
-            ExpressionAttributeValues=to_values({":p": keys.FEED_PARTITION}),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
-        entries = [(from_item(raw) or {}).get("entry") for raw in response.get("Items", [])]
+        items = self.table.query_all(None, "pk", keys.FEED_PARTITION, limit=limit, ScanIndexForward=False)
+        entries = [item.get("entry") for item in items]
         return [entry for entry in reversed(entries) if entry]

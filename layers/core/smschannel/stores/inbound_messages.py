@@ -300,7 +300,7 @@ class InboundMessageStore:
                 }
             ),
         )
-        parts = self.table.query(None, "pk", partition, ConsistentRead=True)
+        parts = self.table.query_all(None, "pk", partition, ConsistentRead=True)
         numbers = {int(item["part"][1]) for item in parts}
         if numbers != set(range(1, total + 1)):
             return None

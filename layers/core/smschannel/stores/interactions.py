@@ -74,7 +74,7 @@ class InteractionStore:
         return self.get_interaction(interaction_id) if interaction_id else None
 
     def list_messages(self, interaction_id: str) -> list[Message]:
-        items = self.table.query(
+        items = self.table.query_all(
             None,
             "pk",
             keys.interaction(interaction_id)["pk"],
@@ -88,13 +88,13 @@ class InteractionStore:
         self, account_id: str, status: str | None = None, phone: str | None = None
     ) -> list[Interaction]:
         if phone is not None:
-            found = self.table.query(keys.GSI2, "gsi2pk", keys.phone_partition(account_id, phone))
+            found = self.table.query_all(keys.GSI2, "gsi2pk", keys.phone_partition(account_id, phone))
         else:
             found = []
             for each_status in [status] if status else ["open", "closed"]:
                 for shard in range(keys.INTERACTION_SHARDS):
                     partition = keys.interaction_partition(account_id, each_status, shard)
-                    found += self.table.query(keys.GSI1, "gsi1pk", partition)
+                    found += self.table.query_all(keys.GSI1, "gsi1pk", partition)
         interactions = [
             Interaction.model_validate(item)
             for item in self.table.batch_get([{"pk": item["pk"], "sk": item["sk"]} for item in found])

@@ -47,7 +47,7 @@ class OptOutStore:
         return OptOut.model_validate(item) if item else None
 
     def list(self, account_id: str) -> builtins.list[OptOut]:
-        items = self.table.query(None, "pk", keys.optout_partition(account_id), ConsistentRead=True)
+        items = self.table.query_all(None, "pk", keys.optout_partition(account_id), ConsistentRead=True)
         return [OptOut.model_validate(item) for item in items]
 
 

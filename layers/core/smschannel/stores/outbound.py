@@ -294,7 +294,7 @@ class OutboundStore:
         """Replies still `queued` that were created before `cutoff` (every outbox shard)."""
         refs: list[OutboundRef] = []
         for shard in range(keys.OUTBOX_SHARDS):
-            items = self.table.query(
+            items = self.table.query_all(
                 keys.GSI4,
                 keys.OUTBOX_PARTITION,
                 keys.outbox_partition(shard),
@@ -312,7 +312,7 @@ class OutboundStore:
         """Sent messages whose provider posts no receipts and whose next status query is due (every shard)."""
         found: list[dict[str, Any]] = []
         for shard in range(keys.OUTBOX_SHARDS):
-            entries = self.table.query(
+            entries = self.table.query_all(
                 keys.GSI4,
                 keys.OUTBOX_PARTITION,
                 keys.poll_partition(shard),

@@ -100,22 +100,9 @@ class RoutingIndex:
         self.table = table
 
     def query(self, partition: str, limit: int | None = None, before: str | None = None) -> list[Routable]:
-        params: dict[str, Any] = {
-            "TableName": self.table.name,
-            "IndexName": keys.GSI3,
-            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
-            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
-            "ExpressionAttributeValues": to_values({":p": partition, **({":before": before} if before else {})}),
-        }
-        found: list[Routable] = []
-        while True:
-            if limit is not None:
-                params["Limit"] = limit - len(found)
-            response = self.table.client.query(**params)
-            found += [Routable.from_index(item) for item in map(from_item, response.get("Items", [])) if item]
-            if "LastEvaluatedKey" not in response or (limit is not None and len(found) >= limit):
-                return found
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        """One partition's entries in sort order (the first `limit`; those sorting before `before`)."""
+        items = self.table.query_all(keys.GSI3, keys.ROUTING_PARTITION, partition, limit=limit, **_before(before))
+        return [Routable.from_index(item) for item in items]
 
     def oldest_waiting(self, queue_id: str, limit: int) -> list[Routable]:
         """The queue's `limit` oldest waiters in arrival order: the heads of every shard, merged."""
@@ -142,23 +129,8 @@ class RoutingIndex:
             return sum(pool.map(lambda shard: self._count_shard(queue_id, shard, before), range(keys.WAITING_SHARDS)))
 
     def _count_shard(self, queue_id: str, shard: int, before: str | None) -> int:
-        params: dict[str, Any] = {
-            "TableName": self.table.name,
-            "IndexName": keys.GSI3,
-            "KeyConditionExpression": "#p = :p" + (" AND #s < :before" if before else ""),
-            "ExpressionAttributeNames": {"#p": keys.ROUTING_PARTITION, **({"#s": keys.ROUTING_SORT} if before else {})},
-            "ExpressionAttributeValues": to_values(
-                {":p": keys.waiting_partition(queue_id, shard), **({":before": before} if before else {})}
-            ),
-            "Select": "COUNT",
-        }
-        total = 0
-        while True:
-            response = self.table.client.query(**params)
-            total += int(response.get("Count", 0))
-            if "LastEvaluatedKey" not in response:
-                return total
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+        partition = keys.waiting_partition(queue_id, shard)
+        return self.table.count_all(keys.GSI3, keys.ROUTING_PARTITION, partition, Select="COUNT", **_before(before))
 
     def reroute(self, interaction_id: str, agent_id: str | None, queue_id: str, now: str, *, count: str) -> bool:
         """Out of its agent's hands (the agent's unit of capacity given back in the same write) or out of its
@@ -222,24 +194,10 @@ class RoutingStore:
 
     def agents(self, agent_ids: list[str]) -> dict[str, Agent]:
         """Strongly consistent snapshot of the agents (load, capacity, status); unknown ids are left out."""
-        found: dict[str, Agent] = {}
         unique = list(dict.fromkeys(agent_ids))
-        for start in range(0, len(unique), 100):
-            pending: dict[str, Any] = {
-                self.table_name: {
-                    "Keys": [to_item(keys.agent(agent_id)) for agent_id in unique[start : start + 100]],
-                    "ConsistentRead": True,
-                }
-            }
-            while pending:
-                response = self.client.batch_get_item(RequestItems=pending)
-                for raw in response["Responses"].get(self.table_name, []):
-                    item = from_item(raw)
-                    if item:
-                        agent = Agent.model_validate(item)
-                        found[agent.id] = agent
-                pending = response.get("UnprocessedKeys") or {}
-        return found
+        items = self.table.batch_get([keys.agent(agent_id) for agent_id in unique], consistent=True)
+        agents = (Agent.model_validate(item) for item in items)
+        return {agent.id: agent for agent in agents}
 
     def pointer(self, queue_id: str) -> str | None:
         response = self.client.get_item(TableName=self.table_name, Key=to_item(keys.queue_pointer(queue_id)))
@@ -393,6 +351,13 @@ class RoutingStore:
             "REMOVE agentId, assignedAt",
             values={":qp": waiting[keys.ROUTING_PARTITION], ":qs": waiting[keys.ROUTING_SORT]},
         )
+
+
+def _before(before: str | None) -> dict[str, Any]:
+    """The sort key condition of a routing index query for the entries sorting before `before` (none: all)."""
+    if not before:
+        return {}
+    return {"sk_condition": " AND #s < :before", "names": {"#s": keys.ROUTING_SORT}, "values": {":before": before}}
 
 
 def _conditional_update(table: Table, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:

@@ -9,7 +9,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 from smschannel import keys
-from smschannel.dynamo import Table, error_code, from_item, to_item, to_values
+from smschannel.dynamo import Table, error_code, to_item, to_values
 from smschannel.models import Interaction, Message, utc_now
 from smschannel.stores.routing import RoutingIndex
 from smschannel.triggers.model import ActionOutcome, Trigger, TriggerRun
@@ -49,10 +49,7 @@ class TriggerStore:
         return Trigger.model_validate(item) if item else None
 
     def list_triggers(self, account_id: str) -> list[Trigger]:
-        items = self._query(
-            "pk = :pk AND begins_with(sk, :prefix)",
-            {":pk": keys.account(account_id)["pk"], ":prefix": keys.TRIGGER_PREFIX},
-        )
+        items = self._with_prefix(keys.account(account_id)["pk"], keys.TRIGGER_PREFIX)
         return sorted((Trigger.model_validate(item) for item in items), key=lambda each: (each.priority, each.id))
 
     def delete_trigger(self, account_id: str, trigger_id: str) -> bool:
@@ -100,15 +97,9 @@ class TriggerStore:
                 raise
 
     def list_runs(self, account_id: str, trigger_id: str, limit: int = MAX_RUNS_LISTED) -> list[TriggerRun]:
-        response = self.client.query(
-            TableName=self.table_name,
-            KeyConditionExpression="pk = :pk",
-            ExpressionAttributeValues=to_values({":pk": keys.trigger_runs_partition(account_id, trigger_id)}),
-            ScanIndexForward=False,
-            Limit=limit,
-        )
+        partition = keys.trigger_runs_partition(account_id, trigger_id)
+        items = self.table.query_all(None, "pk", partition, limit=limit, ScanIndexForward=False)
         now = int(time.time())
-        items = [item for item in map(from_item, response.get("Items", [])) if item]
         # TTL deletion lags expiry by up to days: expired runs are not shown.
         return [TriggerRun.model_validate(item) for item in items if int(item.get("expiresAt", now + 1)) > now]
 
@@ -171,11 +162,7 @@ class TriggerStore:
         return Interaction.model_validate(item) if item else None
 
     def first_message(self, interaction_id: str) -> Message | None:
-        items = self._query(
-            "pk = :pk AND begins_with(sk, :prefix)",
-            {":pk": keys.interaction(interaction_id)["pk"], ":prefix": keys.MESSAGE_PREFIX},
-            Limit=1,
-        )
+        items = self._with_prefix(keys.interaction(interaction_id)["pk"], keys.MESSAGE_PREFIX, limit=1)
         return Message.model_validate(items[0]) if items else None
 
     def add_tags(self, interaction: Interaction, tags: list[str]) -> bool:
@@ -231,18 +218,13 @@ class TriggerStore:
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         return self.table.get(key)
 
-    def _query(self, condition: str, values: dict[str, Any], **kwargs: Any) -> list[dict[str, Any]]:
-        params: dict[str, Any] = {
-            "TableName": self.table_name,
-            "KeyConditionExpression": condition,
-            "ExpressionAttributeValues": to_values(values),
-            "ConsistentRead": True,
-            **kwargs,
-        }
-        items: list[dict[str, Any]] = []
-        while True:
-            response = self.client.query(**params)
-            items += [item for item in map(from_item, response.get("Items", [])) if item]
-            if "LastEvaluatedKey" not in response or "Limit" in kwargs:
-                return items
-            params["ExclusiveStartKey"] = response["LastEvaluatedKey"]
+    def _with_prefix(self, partition: str, prefix: str, limit: int | None = None) -> list[dict[str, Any]]:
+        return self.table.query_all(
+            None,
+            "pk",
+            partition,
+            limit=limit,
+            sk_condition=" AND begins_with(sk, :prefix)",
+            values={":prefix": prefix},
+            ConsistentRead=True,
+        )
