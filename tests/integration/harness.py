@@ -11,8 +11,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+import boto3
 import requests
 import websockets
+from boto3.dynamodb.types import TypeDeserializer
 from websockets.asyncio.client import ClientConnection
 
 from tests.integration.conftest import Stack
@@ -26,6 +28,31 @@ def outbox(stack: Stack, to: str) -> list[dict[str, Any]]:
     response = requests.get(f"{stack.sandbox}/outbox", timeout=30)
     assert response.status_code == 200, response.text
     return [item for item in response.json()["items"] if item.get("to") == to]
+
+
+TABLE_NAME = "sms-channel-table"  # the local stack's table (template.yaml: ${AWS::StackName}-table)
+
+
+def stack_table(stack: Stack) -> Any:
+    """A DynamoDB client on the local stack's emulator, to look at what no route shows."""
+    return boto3.client(
+        "dynamodb",
+        endpoint_url=stack.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="000000000000",
+        aws_secret_access_key="local",
+    )
+
+
+def interaction_item(stack: Stack, interaction_id: str) -> dict[str, Any]:
+    """The interaction's table item as stored (routing's index fields included), read consistently."""
+    key = {"pk": {"S": f"INTERACTION#{interaction_id}"}, "sk": {"S": "INTERACTION"}}
+    found = stack_table(stack).get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True)
+    assert "Item" in found, f"no item for interaction {interaction_id}"
+    return {name: _DESERIALIZE.deserialize(value) for name, value in found["Item"].items()}
+
+
+_DESERIALIZE = TypeDeserializer()
 
 
 def token(stack: Stack, **body: str) -> str:

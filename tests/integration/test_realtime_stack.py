@@ -8,14 +8,22 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import websockets
 
 from smschannel.tokens import derive_signing_key, issue_token
 from tests.integration.conftest import Stack
-from tests.integration.harness import Client, connect, eventually, make_team, new_phone, token
+from tests.integration.harness import TABLE_NAME, Client, connect, eventually, make_team, new_phone, stack_table, token
 
-QUIET_SECONDS = 2.0  # how long "receives nothing" is watched for, after the frames that were expected arrived
+
+async def status_marker(client: Client, status: str) -> dict[str, Any]:
+    """The agent of `client` sets `status`: the fan-out's `agent.updated` frame comes from a table change written
+    after everything the test did before, so it arrives after any frame those changes could still cause (the
+    stream is handed to the fan-out in order). Returns the frame: "nothing else arrived" is judged up to it."""
+    after = len(client.frames)
+    await client.send(action="setStatus", status=status)
+    return await client.wait_for(
+        lambda f: f.get("type") == "agent.updated" and f["agent"]["status"] == status, timeout=20, after=after
+    )
 
 
 def run[T](scenario: Any) -> T:
@@ -76,7 +84,9 @@ def test_an_inbound_sms_reaches_its_agent_on_every_connection_and_no_other_agent
         # The customer writes again: the assigned agent gets it at once.
         await asyncio.to_thread(stack.post_twilio, team.account, phone, "Order 1234")
         await desk.wait_for(lambda f: f.get("type") == "message.created" and f["message"]["body"] == "Order 1234")
-        await asyncio.sleep(QUIET_SECONDS)
+        # Markers after which nothing more of the interaction may arrive: each agent's own status change.
+        await status_marker(desk, "paused")
+        await status_marker(bystander, "ready")
         for client in (desk, phone_app, bystander):
             await client.close()
         return desk, phone_app, bystander, assigned
@@ -111,7 +121,8 @@ def test_close_interaction_is_authorized_and_reaches_the_agent_as_interaction_cl
         closed = await agent.wait_type("interaction.closed")
         await agent.send(action="closeInteraction", interactionId=interaction["id"])
         again = await agent.wait_type("error", action="closeInteraction")
-        await asyncio.sleep(QUIET_SECONDS)
+        marker = await status_marker(intruder, "ready")  # after the close: its frames would have come before
+        intruder.frames.remove(marker)
         await agent.close()
         await intruder.close()
         return intruder, agent, {"refused": refused, "missing": missing, "closed": closed, "again": again}
@@ -230,13 +241,7 @@ def _queue_of(frame: dict[str, Any], queue_id: str, **expected: int) -> bool:
 def test_a_gone_connection_is_removed_when_a_frame_finds_it_closed(stack: Stack) -> None:
     team = make_team(stack, ["ready"])
     [agent_id] = team.agent_ids
-    table = boto3.client(
-        "dynamodb",
-        endpoint_url=stack.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
+    table = stack_table(stack)
     stale = {
         "pk": {"S": f"AGENT#{agent_id}"},
         "sk": {"S": "CONNECTION#stale0000000001"},
@@ -246,7 +251,7 @@ def test_a_gone_connection_is_removed_when_a_frame_finds_it_closed(stack: Stack)
         "agentId": {"S": agent_id},
         "expiresAt": {"N": str(int(time.time()) + 3600)},
     }
-    table.put_item(TableName="sms-channel-table", Item=stale)
+    table.put_item(TableName=TABLE_NAME, Item=stale)
 
     async def scenario() -> None:
         live = await connect(stack, token(stack, agentId=agent_id))
@@ -257,7 +262,7 @@ def test_a_gone_connection_is_removed_when_a_frame_finds_it_closed(stack: Stack)
     run(scenario())
     key = {"pk": stale["pk"], "sk": stale["sk"]}
     eventually(
-        lambda: "Item" not in table.get_item(TableName="sms-channel-table", Key=key, ConsistentRead=True),
+        lambda: "Item" not in table.get_item(TableName=TABLE_NAME, Key=key, ConsistentRead=True),
         timeout=10,
         interval=0.2,
         what="the stale connection removed after the GoneException",
@@ -268,6 +273,9 @@ def outbox_bodies(stack: Stack, to: str) -> list[str]:
     response = stack.session.get(f"{stack.sandbox}/outbox", timeout=30)
     assert response.status_code == 200, response.text
     return [item["body"] for item in response.json()["items"] if item.get("to") == to]
+
+
+LATER = "Anything else?"
 
 
 def test_send_message_twice_with_one_client_message_id_sends_once(stack: Stack) -> None:
@@ -298,7 +306,20 @@ def test_send_message_twice_with_one_client_message_id_sends_once(stack: Stack) 
                 and f["status"] in ("sent", "delivered")
             )
         )
-        await asyncio.sleep(QUIET_SECONDS)  # room for a second send, if there were one
+        # A later reply of the same interaction leaves through the same FIFO message group: once it is sent, a
+        # second send of the first (a redelivery, a second enqueue) would have happened before it.
+        await agent.send(action="sendMessage", interactionId=interaction["id"], body=LATER, clientMessageId="c-4")
+        later = await agent.wait_for(
+            lambda f: f.get("type") == "message.accepted" and f["message"]["body"] == LATER, timeout=20
+        )
+        await agent.wait_for(
+            lambda f: (
+                f.get("type") == "message.status"
+                and f["messageId"] == later["message"]["id"]
+                and f["status"] in ("sent", "delivered")
+            ),
+            timeout=30,
+        )
         await agent.send(action="closeInteraction", interactionId=interaction["id"])
         await agent.wait_type("interaction.closed")
         await agent.send(action="sendMessage", interactionId=interaction["id"], body="late", clientMessageId="c-3")
@@ -308,12 +329,12 @@ def test_send_message_twice_with_one_client_message_id_sends_once(stack: Stack) 
         return agent, intruder
 
     agent, _intruder = run(scenario())
-    assert outbox_bodies(stack, phone) == [body]
+    assert outbox_bodies(stack, phone) == [body, LATER]
     accepted = next(f for f in agent.frames if f["type"] == "message.accepted")
     assert accepted["message"]["sender"] == f"agent:{mine}"
     assert accepted["message"]["clientMessageId"] == "c-1"
     assert accepted["message"]["encoding"] == "GSM-7" and accepted["message"]["segments"] == 1
     created = [f for f in agent.frames if f["type"] == "message.created" and f["message"]["direction"] == "out"]
-    assert {f["message"]["id"] for f in created} == {accepted["message"]["id"]}
+    assert [f["message"]["id"] for f in created if f["message"]["body"] == body] == [accepted["message"]["id"]]
     late = next(f for f in agent.frames if f["type"] == "error" and f.get("action") == "sendMessage")
     assert late["code"] == "interaction_closed"

@@ -9,7 +9,7 @@ from typing import Any
 import requests
 
 from tests.integration.conftest import Stack
-from tests.integration.harness import eventually
+from tests.integration.harness import eventually, interaction_item
 
 
 def wait_for_agent(stack: Stack, interaction_id: str, timeout: float) -> dict[str, Any]:
@@ -56,8 +56,15 @@ def test_with_no_agent_ready_the_interaction_waits_then_goes_to_the_agent_who_be
     for phone in phones:
         assert stack.post_twilio(account, phone, "hello").status_code == 200
     first, second = (stack.interactions(account_id, phone=phone)[0] for phone in phones)
-    time.sleep(1.0)
-    assert stack.interaction(first["id"])["agentId"] is None  # the only agent is paused: it waits
+
+    # The only agent is paused: routing puts both in the queue's waiting list (the item's waitingSince) rather
+    # than assigning them; seen there, the decision has been made.
+    def waiting(interaction: dict[str, Any]) -> bool:
+        return "waitingSince" in interaction_item(stack, interaction["id"])
+
+    eventually(lambda: waiting(first) and waiting(second), what="both interactions in the waiting list")
+    assert stack.interaction(first["id"])["agentId"] is None
+    assert stack.interaction(second["id"])["agentId"] is None
 
     assert stack.admin("PUT", f"/admin/agents/{agent_id}", json={"name": "Solo", "capacity": 1, "status": "ready"}).ok
     assigned = wait_for_agent(stack, first["id"], timeout=10)

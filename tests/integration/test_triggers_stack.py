@@ -3,7 +3,6 @@ function consumes its SQS queue, and the sandbox plays the customer, the CRM web
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -79,12 +78,21 @@ def test_a_close_action_closes_a_new_interaction_with_its_disposition_and_it_is_
         },
     )
     assert response.status_code == 201, response.text
+    # An interaction.closed trigger runs on the close's own stream record, which comes after the new interaction's
+    # (one item's records stay in order): once it has run, the new interaction's record is done with, routing too.
+    seen = {"event": "interaction.closed", "actions": [{"type": "tag", "tags": ["closed-seen"]}]}
+    assert put_trigger(stack, account["id"], "seen", seen).status_code == 201
     phone = new_phone()
     assert stack.post_twilio(account, phone, "Wrong number").status_code == 200
     interaction = only_interaction(stack, account["id"], phone)
     closed = eventually(lambda: (found := stack.interaction(interaction["id"]))["status"] == "closed" and found)
     assert closed and closed["disposition"] == "wrong-number" and closed["agentId"] is None, closed
-    time.sleep(0.5)
+
+    def closed_run() -> bool:
+        runs = stack.admin("GET", f"/admin/accounts/{account['id']}/triggers/seen/runs").json()["items"]
+        return any(run["interactionId"] == interaction["id"] for run in runs)
+
+    eventually(closed_run, timeout=20, what="the interaction.closed trigger's run")
     assert stack.interaction(interaction["id"])["agentId"] is None
 
 
@@ -160,14 +168,24 @@ def test_a_keyword_auto_reply_reaches_the_outbox_once_when_the_provider_retries_
         },
     )
     assert response.status_code == 201, response.text
+    farewell = {
+        "event": "message.received",
+        "conditions": {"rules": [{"field": "body", "op": "contains", "value": "bye"}]},
+        "actions": [{"type": "autoReply", "text": "Goodbye!"}],
+    }
+    assert put_trigger(stack, account["id"], "bye", farewell).status_code == 201
     phone = new_phone()
     sid = "SM" + uuid.uuid4().hex
     for _ in range(3):  # the provider retries the same webhook (same MessageSid) three times
         assert stack.post_twilio(account, phone, "What are your hours?", sid=sid).status_code == 200
 
     eventually(lambda: outbox(stack, phone), timeout=20, what="the auto-reply at the provider")
-    time.sleep(2)  # any duplicate would have been sent by now
-    [reply] = outbox(stack, phone)
+    # A later message's auto-reply: its record follows the retries' in the interaction's stream, and its reply
+    # leaves through the same FIFO message group, so a duplicate of the first reply would have been sent before it.
+    assert stack.post_twilio(account, phone, "Thanks, bye").status_code == 200
+    eventually(lambda: len(outbox(stack, phone)) >= 2, timeout=20, what="the later auto-reply at the provider")
+    [reply, later] = outbox(stack, phone)
+    assert later["body"] == "Goodbye!"
     assert reply["body"] == f"We are open 9-17, {phone}." and reply["accountId"] == account["id"]
     interaction = only_interaction(stack, account["id"], phone)
     close_quietly(stack, interaction["id"])
