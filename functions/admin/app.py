@@ -23,24 +23,15 @@ from admin_routes.optouts import optouts_router
 from admin_routes.queues import queues_router
 from admin_routes.tokens import tokens_router
 from admin_routes.triggers import triggers_router
-from smschannel import secrets
-from smschannel.account_cache import AccountCache
-from smschannel.admin import AdminService
-from smschannel.dynamo import Table
+from smschannel import secrets, wiring
 from smschannel.http import error_body, json_response, register_error_handlers
 from smschannel.observability import logger, tracer
-from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
-from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.contacts import ContactStore
-from smschannel.stores.interactions import InteractionStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-table = Table(settings.table_name)
-configuration = ConfigurationStore(table)
-service = AdminService(configuration, ContactStore(table), InteractionStore(table))
-outbound = OutboundService(table, AccountCache(configuration, settings.account_cache_seconds), settings.max_body_length)
+service = wiring.admin_service()
+outbound = wiring.admin_replies()
 
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)

@@ -7,35 +7,21 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smschannel.account_cache import AccountCache
-from smschannel.archive import WebhookArchive
-from smschannel.compliance import KeywordResponder
-from smschannel.dynamo import Table
+from smschannel import wiring
 from smschannel.http import register_error_handlers, webhook_request
-from smschannel.inbound import InboundService
 from smschannel.observability import logger, metrics, tracer
-from smschannel.optouts import OptOutStore
-from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
-from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.inbound_messages import InboundMessageStore
-from smschannel.stores.interactions import InteractionStore, SessionCache
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-table = Table(settings.table_name)
-interactions = InteractionStore(table, SessionCache(settings.session_cache_size))
-inbound_messages = InboundMessageStore(table, interactions, settings.dedup_ttl_days)
-accounts = AccountCache(ConfigurationStore(table), settings.account_cache_seconds)
-keywords = KeywordResponder(OptOutStore(table), OutboundService(table, accounts, settings.max_body_length))
-service = InboundService(inbound_messages, interactions, accounts, WebhookArchive(settings.archive_bucket), keywords)
+service = wiring.inbound_service()
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
 
 
 def _url_override(account_id: str, suffix: str) -> str | None:
-    account = accounts.get(account_id)
+    account = service.accounts.get(account_id)
     base = account.options.get("webhookUrl")
     return f"{str(base).rstrip('/')}{suffix}" if base else None
 

@@ -44,7 +44,7 @@ class World(Routing):
 
     @property
     def engine(self) -> Any:
-        return self.triggers.changes.engine
+        return self.triggers.consumer.changes.engine
 
     def trigger(self, trigger_id: str, **body: Any) -> Trigger:
         trigger = Trigger(id=trigger_id, account_id=self.account.id, **parse_trigger(body).model_dump())
@@ -266,7 +266,7 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
     world.pump()
     from tests.component.test_routing import later
 
-    world.triggers.service.clock = lambda: later(31)
+    world.triggers.consumer.routing.clock = lambda: later(31)
     assert world.sweep()["timedOut"] == 1
     world.pump()
     assert world.interaction(outcome.interaction_id)["tags"] == ["waited-too-long"]
