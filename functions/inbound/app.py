@@ -8,30 +8,21 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.http import register_error_handlers, webhook_request
+from smschannel.http import register_error_handlers
 from smschannel.observability import logger, metrics, tracer
-from smschannel.settings import get_settings
 from smschannel.warmup import answers_warmup
 
-settings = get_settings()
 service = wiring.inbound_service()
 
 app = APIGatewayHttpResolver()
 register_error_handlers(app)
 
 
-def _url_override(account_id: str, suffix: str) -> str | None:
-    account = service.accounts.get(account_id)
-    base = account.options.get("webhookUrl")
-    return f"{str(base).rstrip('/')}{suffix}" if base else None
-
-
 @app.post("/webhooks/<account_id>")
 @app.get("/webhooks/<account_id>")
 @tracer.capture_method
 def receive_message(account_id: str) -> Response:
-    request = webhook_request(app.current_event, _url_override(account_id, ""), settings.public_base_url)
-    result = service.receive_message(account_id, request)
+    result = service.receive_message(account_id, app.current_event)
     for outcome in result.outcomes:
         name = "DuplicateWebhook" if outcome.duplicate else "InboundMessage"
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
@@ -45,8 +36,7 @@ def receive_message(account_id: str) -> Response:
 @app.get("/webhooks/<account_id>/status")
 @tracer.capture_method
 def receive_status(account_id: str) -> Response:
-    request = webhook_request(app.current_event, _url_override(account_id, "/status"), settings.public_base_url)
-    answer = service.receive_status(account_id, request)
+    answer = service.receive_status(account_id, app.current_event)
     metrics.add_metric(name="StatusCallback", unit=MetricUnit.Count, value=1)
     return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
 

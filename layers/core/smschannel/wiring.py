@@ -74,7 +74,9 @@ def inbound_service() -> InboundService:
     accounts = _accounts(settings, table)
     keywords = KeywordResponder(OptOutStore(table), _replies(settings, table))
     archive = WebhookArchive(settings.archive_bucket)
-    return InboundService(inbound_messages, interactions, accounts, archive, keywords)
+    return InboundService(
+        inbound_messages, interactions, accounts, archive, keywords, public_base_url=settings.public_base_url
+    )
 
 
 def outbound_consumer() -> OutboundConsumer:
