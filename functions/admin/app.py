@@ -31,7 +31,6 @@ from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 service = wiring.admin_service()
-outbound = wiring.admin_replies()
 
 app = APIGatewayHttpResolver(enable_validation=True)
 register_error_handlers(app)
@@ -72,7 +71,7 @@ for router in (
     triggers_router(service),
     contacts_router(service),
     interactions_router(service),
-    messages_router(outbound),
+    messages_router(service),
     optouts_router(service),
     tokens_router(service, token_signing_key),
 ):

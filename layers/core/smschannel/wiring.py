@@ -51,12 +51,9 @@ def admin_service() -> AdminService:
 
     settings = get_settings()
     table = _table(settings)
-    return AdminService(ConfigurationStore(table), ContactStore(table), InteractionStore(table))
-
-
-def admin_replies() -> OutboundService:
-    settings = get_settings()
-    return _replies(settings, _table(settings))
+    return AdminService(
+        ConfigurationStore(table), ContactStore(table), InteractionStore(table), replies=_replies(settings, table)
+    )
 
 
 def inbound_service() -> InboundService:
