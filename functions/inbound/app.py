@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.http import register_error_handlers
+from smschannel.http import http_api
 from smschannel.observability import logger, metrics, tracer
 from smschannel.warmup import answers_warmup
 
 service = wiring.inbound_service()
 
-app = APIGatewayHttpResolver()
-register_error_handlers(app)
+app = http_api()
 
 
 @app.post("/webhooks/<account_id>")

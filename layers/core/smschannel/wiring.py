@@ -7,6 +7,7 @@ the others' (the pages never import a provider adapter, the fan-out never import
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from smschannel.dynamo import Table
@@ -18,6 +19,7 @@ if TYPE_CHECKING:
     from smschannel.inbound import InboundService
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
+    from smschannel.pages import Pages
     from smschannel.realtime.fanout import FanOutConsumer
     from smschannel.realtime.websocket import WebSocketRoutes
     from smschannel.triggers.callurl import CallUrlSender
@@ -192,3 +194,12 @@ def call_url_sender() -> CallUrlSender:
     from smschannel.triggers.callurl import CallUrlSender
 
     return CallUrlSender(TriggerStore(_table(get_settings())))
+
+
+def pages(directory: Path) -> Pages:
+    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
+    from smschannel.pages import Pages
+    from smschannel.secrets import token_signing_key
+
+    settings = get_settings()
+    return Pages(directory, lambda: token_signing_key(settings), settings.websocket_url)
