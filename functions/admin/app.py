@@ -6,86 +6,33 @@ the domain's AdminService, the only layer the routes speak to.
 
 from __future__ import annotations
 
-import hmac
-from typing import Any
-
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from admin_routes.accounts import accounts_router
-from admin_routes.agents import agents_router
-from admin_routes.contacts import contacts_router
-from admin_routes.interactions import interactions_router
-from admin_routes.messages import messages_router
-from admin_routes.optouts import optouts_router
-from admin_routes.queues import queues_router
-from admin_routes.tokens import tokens_router
-from admin_routes.triggers import triggers_router
-from smschannel import secrets
-from smschannel.account_cache import AccountCache
-from smschannel.admin import AdminService
-from smschannel.dynamo import Table
-from smschannel.http import error_body, json_response, register_error_handlers
+from admin_routes import admin_routers
+from smschannel import secrets, wiring
+from smschannel.http import bearer_token_required, http_api
 from smschannel.observability import logger, tracer
-from smschannel.outbound.service import OutboundService
 from smschannel.settings import get_settings
-from smschannel.stores.configuration import ConfigurationStore
-from smschannel.stores.contacts import ContactStore
-from smschannel.stores.interactions import InteractionStore
 from smschannel.warmup import answers_warmup
 
 settings = get_settings()
-table = Table(settings.table_name)
-configuration = ConfigurationStore(table)
-service = AdminService(configuration, ContactStore(table), InteractionStore(table))
-outbound = OutboundService(table, AccountCache(configuration, settings.account_cache_seconds), settings.max_body_length)
-
-app = APIGatewayHttpResolver(enable_validation=True)
-register_error_handlers(app)
-
-PUBLIC_PATHS = {"/health"}
-
-
-def admin_token() -> str:
-    return secrets.admin_token(settings)
+service = wiring.admin_service()
 
 
 def token_signing_key() -> str:
     return secrets.token_signing_key(settings)
 
 
-def require_admin_token(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-    if app.current_event.path in PUBLIC_PATHS:
-        return next_middleware(app)
-    header = app.current_event.headers.get("authorization") or app.current_event.headers.get("Authorization") or ""
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), admin_token().encode()):
-        return json_response(401, error_body("unauthorized", "missing or wrong bearer token"))
-    return next_middleware(app)
-
-
-app.use(middlewares=[require_admin_token])
+app = http_api(enable_validation=True)
+app.use(middlewares=[bearer_token_required(lambda: secrets.admin_token(settings), public_paths={"/health"})])
+for router in admin_routers(service, token_signing_key):
+    app.include_router(router)
 
 
 @app.get("/health")
 def health() -> dict[str, str]:
     return {"status": "ok"}
-
-
-for router in (
-    accounts_router(service),
-    queues_router(service),
-    agents_router(service),
-    triggers_router(service),
-    contacts_router(service),
-    interactions_router(service),
-    messages_router(outbound),
-    optouts_router(service),
-    tokens_router(service, token_signing_key),
-):
-    app.include_router(router)
 
 
 @answers_warmup

@@ -9,15 +9,12 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from smschannel.dynamo import Table
+from smschannel import wiring
 from smschannel.observability import logger, metrics, tracer
-from smschannel.settings import get_settings
-from smschannel.stores.triggers import TriggerStore
-from smschannel.triggers.callurl import CallUrlDelivery, CallUrlSender
+from smschannel.triggers.callurl import CallUrlDelivery
 from smschannel.warmup import answers_warmup
 
-settings = get_settings()
-sender = CallUrlSender(TriggerStore(Table(settings.table_name)))
+sender = wiring.call_url_sender()
 # Every record failing is reported as such (each returns to the queue), not raised as a failed invocation.
 processor = BatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 

@@ -247,7 +247,7 @@ class World(Routing):
 
     @property
     def engine(self) -> Any:
-        return self.triggers.changes.engine
+        return self.triggers.consumer.changes.engine
 
     def trigger(self, trigger_id: str, **body: Any) -> Trigger:
         trigger = Trigger(id=trigger_id, account_id=self.account.id, **parse_trigger(body).model_dump())

@@ -185,8 +185,9 @@ def test_round_trips_per_message_one_to_join_at_most_two_to_open(functions: dict
     from smschannel.stores.interactions import InteractionStore
 
     inbound = functions["inbound"]
-    inbound_messages, table = inbound.inbound_messages, inbound.table
-    account = inbound.accounts.get("acme")
+    inbound_messages = inbound.service.inbound_messages
+    table = inbound_messages.table
+    account = inbound.service.accounts.get("acme")
     calls: list[str] = []
     table.client.meta.events.register("before-call.dynamodb.*", lambda model, **_: calls.append(model.name))
 
@@ -219,7 +220,7 @@ def test_client_error_other_than_cancellation_is_raised(functions: dict[str, Mod
 
     table = Table("no-such-table")
     broken = InboundMessageStore(table, InteractionStore(table))
-    account = functions["inbound"].accounts.get("acme")
+    account = functions["inbound"].service.accounts.get("acme")
     message = InboundMessage(provider="twilio", provider_message_id="SMx", **{"from": "+14155552671"}, to="+1500")
     with pytest.raises(ClientError):
         broken.record_inbound(account, message, "+14155552671", "+15005550006")

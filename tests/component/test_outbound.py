@@ -570,7 +570,7 @@ def test_a_provider_without_receipts_is_polled_with_backoff_until_the_status_is_
     [sent] = world.messages(interaction_id)
     assert sent["status"] == "sent" and sent["providerMessageId"] == reply["message"]["id"]  # our id is the order id
 
-    poller = world.outbound.poller
+    poller = world.outbound.consumer.poller
     assert poller.poll().asked == 0  # the first query waits 30 s
     report = poller.poll(datetime.now(UTC) + timedelta(seconds=31))
     assert (report.asked, report.finished) == (1, 0)  # Skebby still says SENT: asked again later

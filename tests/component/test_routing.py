@@ -59,7 +59,7 @@ class LockedPaginator:
 def isolated_container(client_lock: threading.Lock) -> ModuleType:
     """A fresh import of the triggers function (its own caches, like a separate Lambda container)."""
     module = load_function("triggers")
-    store = module.service.store
+    store = module.consumer.routing.store
     store.table.client = LockedClient(store.table.client, client_lock)
     return module
 
@@ -185,7 +185,7 @@ def test_a_waiter_past_the_queue_timeout_overflows_and_is_assigned_there(world: 
     assert world.interaction(outcome.interaction_id)["queuePartition"].startswith("QUEUE#front-q#WAITING#")
 
     assert world.sweep() == {"overflowed": 0, "timedOut": 0, "assigned": 0}  # not yet 60 s
-    world.triggers.service.clock = lambda: later(61)
+    world.triggers.consumer.routing.clock = lambda: later(61)
     report = world.sweep()
     assert report["overflowed"] == 1 and report["assigned"] == 1
     world.pump()
@@ -202,13 +202,13 @@ def test_a_waiter_past_the_timeout_of_a_queue_without_overflow_is_flagged_once_f
     world.use_queue("lonely")
     outcome = world.sms(phone(8))
     world.pump()
-    world.triggers.service.clock = lambda: later(31)
+    world.triggers.consumer.routing.clock = lambda: later(31)
     assert world.sweep()["timedOut"] == 1
     assert world.sweep()["timedOut"] == 0
     item = world.interaction(outcome.interaction_id)
     assert item["pendingEvent"] == "queue.timeout" and item["queueTimedOutAt"]
     assert item["queuePartition"].startswith("QUEUE#lonely#WAITING#")  # still waiting in its place
-    world.triggers.service.clock = lambda: later(0)
+    world.triggers.consumer.routing.clock = lambda: later(0)
     world.agent("only", capacity=1, status="ready")
     world.pump()
     assigned = world.interaction(outcome.interaction_id)
@@ -324,7 +324,7 @@ def test_ring_all_and_random_end_to_end_use_every_agent_and_never_exceed_capacit
     world.queue("ring", strategy="ring-all", agentIds=["x1", "x2", "x3"])
     world.queue("rand", strategy="random", agentIds=["x1", "x2", "x3"])
     world.use_queue("ring")
-    world.triggers.service.rng = random.Random(3)
+    world.triggers.consumer.routing.rng = random.Random(3)
     ring = route_one_at_a_time(world, 3)
     world.use_queue("rand")
     rand = route_one_at_a_time(world, 4, start=400)

@@ -198,7 +198,7 @@ def test_queue_timeout_and_interaction_closed_events_fire(world: World) -> None:
     )
     outcome = world.sms(phone(10))
     world.pump()
-    world.triggers.service.clock = lambda: later(31)
+    world.triggers.consumer.routing.clock = lambda: later(31)
     assert world.sweep()["timedOut"] == 1
     world.pump()
     assert world.interaction(outcome.interaction_id)["tags"] == ["waited-too-long"]

@@ -9,8 +9,8 @@ from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from pydantic import BaseModel, ConfigDict, Field
 
+from smschannel.admin import AdminService
 from smschannel.http import json_response
-from smschannel.outbound.service import OutboundService
 
 
 class ReplyBody(BaseModel):
@@ -25,18 +25,16 @@ class PreviewBody(BaseModel):
     body: str
 
 
-def messages_router(outbound: OutboundService) -> APIGatewayHttpRouter:
+def messages_router(service: AdminService) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
 
     @router.post("/admin/interactions/<interaction_id>/messages")
     def reply(interaction_id: str, body: Annotated[ReplyBody, Body()]) -> Response[Any]:
-        message = outbound.reply(
-            interaction_id, body.body, body.client_message_id, media=body.media or None, sender="admin"
-        )
+        message = service.reply(interaction_id, body.body, body.client_message_id, body.media)
         return json_response(202, {"message": message.to_json_dict()})
 
     @router.post("/admin/messages/preview")
     def preview(body: Annotated[PreviewBody, Body()]) -> dict[str, Any]:
-        return outbound.preview(body.body).to_json_dict()
+        return service.preview(body.body).to_json_dict()
 
     return router

@@ -14,12 +14,15 @@ from smschannel.models import (
     AgentIn,
     Contact,
     Interaction,
+    Message,
     OptOut,
     Queue,
     QueueIn,
 )
+from smschannel.outbound.service import OutboundService
 from smschannel.phone import normalize_phone
 from smschannel.providers import get_adapter
+from smschannel.segments import SegmentInfo
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.interactions import InteractionStore
@@ -32,9 +35,14 @@ from smschannel.triggers.validation import validate_account_options
 
 class AdminService:
     def __init__(
-        self, configuration: ConfigurationStore, contacts: ContactStore, interactions: InteractionStore
+        self,
+        configuration: ConfigurationStore,
+        contacts: ContactStore,
+        interactions: InteractionStore,
+        replies: OutboundService | None = None,
     ) -> None:
         self.configuration = configuration
+        self.replies = replies
         self.contacts = contacts
         self.interactions = interactions
         self.optouts = OptOutStore(configuration.table)
@@ -190,6 +198,19 @@ class AdminService:
         account = self.get_account(account_id)
         normalized = self._phone(phone, account)
         require_deleted(self.optouts.opt_in(account_id, normalized, "admin"), "opt-out", normalized)
+
+    # --- replies -----------------------------------------------------------------------------------------------
+
+    def reply(self, interaction_id: str, body: str, client_message_id: str, media: list[str]) -> Message:
+        """`POST /admin/interactions/{id}/messages`: a reply sent as the admin, as an agent's sendMessage."""
+        if self.replies is None:
+            raise RuntimeError("AdminService built without the reply use case")
+        return self.replies.reply(interaction_id, body, client_message_id, media=media or None, sender="admin")
+
+    @staticmethod
+    def preview(body: str) -> SegmentInfo:
+        """`POST /admin/messages/preview`: encoding and segments of a body, without side effects."""
+        return OutboundService.preview(body)
 
     # --- tokens --------------------------------------------------------------------------------------------
 

@@ -1,65 +1,66 @@
-"""What one table change sets off, in order: the trigger engine first, then queue assignment.
+"""A table stream record as every stream consumer sees it: `StreamChange`, with one image deserialiser.
 
-Running both in the same record handler is what guarantees that a trigger on `interaction.created` acts before
-the interaction can be assigned: one it closed or handed to a bot is never routed, one it moved to another queue
-is routed there, at once.
+The images come as plain dicts (boto3's TypeDeserializer, through `dynamo.from_item`: numbers as int/float, sets
+as lists), None where the record has none (an INSERT's old image, a REMOVE's new one).
 """
 
 from __future__ import annotations
 
-from smschannel.models import Interaction, InteractionStatus
-from smschannel.routing.service import RoutingService
-from smschannel.routing.wakeups import RouteInteraction, wakeups_of
-from smschannel.stores.routing import Routable
-from smschannel.triggers.events import Change, bot_held_interaction, occurrences_of
-from smschannel.triggers.service import EngineOutcome, TriggerEngine
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from smschannel import keys
+from smschannel.dynamo import from_item
+
+Image = dict[str, Any]
 
 
-class ChangeHandler:
-    def __init__(self, routing: RoutingService, engine: TriggerEngine | None) -> None:
-        self.routing = routing
-        self.engine = engine
+@dataclass(frozen=True)
+class StreamChange:
+    """One stream record: its id, what happened (INSERT | MODIFY | REMOVE), the images, and when and where in the
+    stream it was written. `event_id` is the same on every redelivery of the record."""
 
-    def handle(self, change: Change) -> EngineOutcome:
-        outcome = EngineOutcome()
-        if self.engine is not None:
-            for occurrence in occurrences_of(change):
-                outcome.merge(self.engine.handle(occurrence))
-            held = bot_held_interaction(change)
-            if held is not None:
-                outcome.merge(self.engine.release_orphaned_bot(held))
-        for wakeup in wakeups_of(change.event_name, change.old, change.new):
-            if isinstance(wakeup, RouteInteraction):
-                routed = self._after_triggers(wakeup, outcome)
-                if routed is not None:
-                    self.routing.handle(routed)
-            else:
-                self.routing.handle(wakeup)
-        if outcome.route is not None and not outcome.skip_routing:
-            routable = Routable.of(outcome.route)
-            if outcome.prefer_agent:
-                self.routing.route_to_agent(routable, outcome.prefer_agent)
-            else:
-                self.routing.route_new(routable)
-        return outcome
+    event_id: str
+    event_name: str
+    old: Image | None
+    new: Image | None
+    written_at: float | None = None  # epoch seconds (ApproximateCreationDateTime)
+    sequence_number: str = ""
 
-    def _after_triggers(self, wakeup: RouteInteraction, outcome: EngineOutcome) -> RouteInteraction | None:
-        """What routing should do with a new (or requeued) interaction once its triggers ran: nothing when they
-        closed it, handed it to a bot or rerouted it themselves; on a replayed record, the interaction as it is
-        now (the image may predate what the triggers did on the first delivery)."""
-        if outcome.skip_routing or outcome.route is not None:
-            return None
-        if not outcome.replayed or self.engine is None:
-            return wakeup
-        current = self.engine.current(wakeup.interaction.id)
-        return RouteInteraction(current) if current is not None and _routable(current) else None
+    @classmethod
+    def from_record(cls, record: DynamoDBRecord) -> StreamChange:
+        return cls.from_raw(record.raw_event)
 
+    @classmethod
+    def from_raw(cls, record: Mapping[str, Any]) -> StreamChange:
+        """A record as the event carries it (`Records[n]`, DynamoDB JSON images)."""
+        change = record.get("dynamodb") or {}
+        written_at = change.get("ApproximateCreationDateTime")
+        return cls(
+            event_id=str(record.get("eventID") or ""),
+            event_name=str(record.get("eventName") or ""),
+            old=from_item(change.get("OldImage")),
+            new=from_item(change.get("NewImage")),
+            written_at=float(written_at) if written_at is not None else None,
+            sequence_number=str(change.get("SequenceNumber") or ""),
+        )
 
-def _routable(interaction: Interaction | None) -> bool:
-    return bool(
-        interaction is not None
-        and interaction.status == InteractionStatus.OPEN
-        and not interaction.agent_id
-        and not interaction.bot
-        and interaction.queue_id
-    )
+    @property
+    def entity(self) -> str | None:
+        """What kind of item changed (`interaction`, `message`, `agent`, ...)."""
+        return (self.new or self.old or {}).get("entity")
+
+    @property
+    def at(self) -> str:
+        # The record's write time is the same on every redelivery: it keys a trigger's run.
+        moment = datetime.fromtimestamp(self.written_at, UTC) if self.written_at else datetime.now(UTC)
+        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    @property
+    def position(self) -> str:
+        """Where in the stream (keys.stream_position): orders a trigger's runs."""
+        return keys.stream_position(self.at, self.sequence_number)

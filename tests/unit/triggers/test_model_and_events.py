@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from smschannel.errors import InvalidConfiguration
-from smschannel.triggers.events import Change, occurrences_of
+from smschannel.stream import StreamChange
+from smschannel.triggers.events import occurrences_of
 from smschannel.triggers.signing import signature, verify
 from smschannel.triggers.templates import render
 from smschannel.triggers.validation import parse_trigger, validate_account_options, validate_trigger
@@ -152,7 +153,7 @@ MESSAGE = {
 
 
 def events(event_name: str, old: dict[str, Any] | None, new: dict[str, Any] | None) -> list[str]:
-    return [each.event for each in occurrences_of(Change("e1", event_name, old, new, 1795651200.0, "100"))]
+    return [each.event for each in occurrences_of(StreamChange("e1", event_name, old, new, 1795651200.0, "100"))]
 
 
 def test_table_changes_map_to_trigger_events() -> None:

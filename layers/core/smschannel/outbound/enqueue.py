@@ -10,6 +10,7 @@ from typing import Any
 from smschannel.dynamo import Table
 from smschannel.sqs import sqs_client
 from smschannel.stores.outbound import OutboundRef, OutboundStore
+from smschannel.stream import StreamChange
 
 SQS_BATCH = 10
 MAX_VISIBILITY_SECONDS = 43_200
@@ -19,11 +20,10 @@ def refs_in_stream(event: dict[str, Any]) -> list[OutboundRef]:
     """The queued replies a DynamoDB stream batch inserted (the mapping's filter passes only those)."""
     refs = []
     for record in event.get("Records", []):
-        image = (record.get("dynamodb") or {}).get("NewImage") or {}
-        if image.get("direction", {}).get("S") != "out" or image.get("status", {}).get("S") != "queued":
+        image = StreamChange.from_raw(record).new or {}
+        if image.get("direction") != "out" or image.get("status") != "queued":
             continue
-        interaction_id = image["interactionId"]["S"]
-        refs.append(OutboundRef(image["id"]["S"], interaction_id, image["sk"]["S"]))
+        refs.append(OutboundRef(str(image["id"]), str(image["interactionId"]), str(image["sk"])))
     return refs
 
 

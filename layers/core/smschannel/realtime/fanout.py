@@ -7,10 +7,16 @@ Counters are applied per record; frames are pushed once per batch, in record ord
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aws_lambda_powertools.metrics import MetricUnit
+
+from smschannel.batch import StreamConsumer
 from smschannel.models import utc_now
+from smschannel.observability import metrics
 from smschannel.realtime import frames
 from smschannel.realtime.changes import (
     Image,
@@ -26,19 +32,9 @@ from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import Connection, ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stream import StreamChange
 
 FEED_BODY_CHARS = 160
-
-
-@dataclass(frozen=True)
-class Change:
-    event_name: str  # INSERT | MODIFY | REMOVE
-    old: Image | None
-    new: Image | None
-
-    @property
-    def entity(self) -> str | None:
-        return (self.new or self.old or {}).get("entity")
 
 
 def public_agent(image: Image) -> Image:
@@ -106,7 +102,7 @@ class FanOut:
 
     # --- one record --------------------------------------------------------------------------------------------
 
-    def handle(self, change: Change, batch: Batch) -> None:
+    def handle(self, change: StreamChange, batch: Batch) -> None:
         entity = change.entity
         if entity == "interaction":
             self._interaction(change, batch)
@@ -115,7 +111,7 @@ class FanOut:
         elif entity == "agent":
             self._agent(change, batch)
 
-    def _interaction(self, change: Change, batch: Batch) -> None:
+    def _interaction(self, change: StreamChange, batch: Batch) -> None:
         new = change.new
         queue_id = (new or change.old or {}).get("queueId")
         meaning = interaction_change(change.old, new, self._service_level(queue_id, batch) if queue_id else None)
@@ -145,7 +141,7 @@ class FanOut:
         for account_id, delta_open in meaning.accounts.items():
             batch.accounts[account_id] = self.dashboard.apply_account(account_id, delta_open)
 
-    def _message(self, change: Change, batch: Batch) -> None:
+    def _message(self, change: StreamChange, batch: Batch) -> None:
         new = change.new
         if new is None:
             return
@@ -163,7 +159,7 @@ class FanOut:
             self.dashboard.add_to_feed(entry)
             batch.feed.append(entry)
 
-    def _agent(self, change: Change, batch: Batch) -> None:
+    def _agent(self, change: StreamChange, batch: Batch) -> None:
         new = change.new
         if new is None or not agent_changed(change.old, new):
             return
@@ -209,3 +205,27 @@ class FanOut:
         for gone in self.pusher.send_all(deliveries):
             self.connections.remove_connection(gone)
         return len(deliveries)
+
+
+class FanOutConsumer(StreamConsumer):
+    """The fan-out function's batch: counters applied per record, the frames pushed once at the end. After a
+    failed record every later one is held back (the retry starts at the failed one, so no counter is applied
+    twice)."""
+
+    def __init__(self, fanout: FanOut) -> None:
+        super().__init__()
+        self.fanout = fanout
+        self.frames = Batch()
+
+    def order_key(self, record: Any) -> str:
+        return "batch"
+
+    @contextmanager
+    def batch(self, event: dict[str, Any]) -> Iterator[None]:
+        self.frames = Batch()
+        yield
+        pushed = self.fanout.flush(self.frames)
+        metrics.add_metric(name="FramesPushed", unit=MetricUnit.Count, value=pushed)
+
+    def change(self, change: StreamChange) -> None:
+        self.fanout.handle(change, self.frames)

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, datetime
-from decimal import Decimal
 from typing import Any
 
-from smschannel import keys
 from smschannel.models import Direction, Interaction, InteractionStatus, Message
-
-_Image = Mapping[str, Any] | None
+from smschannel.stream import StreamChange
 
 
 @dataclass(frozen=True)
@@ -34,29 +30,7 @@ class Occurrence:
     message: Message | None = None
 
 
-@dataclass(frozen=True)
-class Change:
-    """One stream record, as the domain sees it: ids, images, and when and where in the stream it was written."""
-
-    event_id: str
-    event_name: str
-    old: _Image
-    new: _Image
-    written_at: float | None = None  # epoch seconds (ApproximateCreationDateTime)
-    sequence_number: str = ""
-
-    @property
-    def at(self) -> str:
-        # The record's write time is the same on every redelivery: it keys the trigger's run.
-        moment = datetime.fromtimestamp(self.written_at, UTC) if self.written_at else datetime.now(UTC)
-        return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
-
-    @property
-    def position(self) -> str:
-        return keys.stream_position(self.at, self.sequence_number)
-
-
-def occurrences_of(change: Change) -> list[Occurrence]:
+def occurrences_of(change: StreamChange) -> list[Occurrence]:
     new = change.new
     if new is None or change.event_name not in ("INSERT", "MODIFY"):
         return []
@@ -64,7 +38,7 @@ def occurrences_of(change: Change) -> list[Occurrence]:
     if entity == "interaction":
         return _interaction_events(change, new)
     if entity == "message" and change.event_name == "INSERT" and new.get("direction") == Direction.IN:
-        message = Message.model_validate(plain(new))
+        message = Message.model_validate(new)
         return [
             Occurrence(
                 change.event_id,
@@ -80,8 +54,8 @@ def occurrences_of(change: Change) -> list[Occurrence]:
     return []
 
 
-def _interaction_events(change: Change, new: Mapping[str, Any]) -> list[Occurrence]:
-    after = Interaction.model_validate(plain(new))
+def _interaction_events(change: StreamChange, new: Mapping[str, Any]) -> list[Occurrence]:
+    after = Interaction.model_validate(new)
     at, position = change.at, change.position
 
     def occurrence(event: str) -> Occurrence:
@@ -100,21 +74,10 @@ def _interaction_events(change: Change, new: Mapping[str, Any]) -> list[Occurren
     return found
 
 
-def bot_held_interaction(change: Change) -> Interaction | None:
+def bot_held_interaction(change: StreamChange) -> Interaction | None:
     """An open interaction a bot holds, as a change to it left it (None for anything else)."""
     new = change.new
     if change.event_name != "MODIFY" or new is None or new.get("entity") != "interaction" or not new.get("bot"):
         return None
-    interaction = Interaction.model_validate(plain(new))
+    interaction = Interaction.model_validate(new)
     return interaction if interaction.status == InteractionStatus.OPEN else None
-
-
-def plain(value: Any) -> Any:
-    """A stream image's numbers as int/float (the images carry Decimal), so they read and serialize as numbers."""
-    if isinstance(value, Decimal):
-        return int(value) if value == value.to_integral_value() else float(value)
-    if isinstance(value, Mapping):
-        return {key: plain(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple, set)):
-        return [plain(item) for item in value]
-    return value

@@ -1,0 +1,205 @@
+"""Where every function's services and stores are built: one function per Lambda function, called once by its
+handler module at import (a cold start), so a fresh import (a new container, or a test's) gets fresh objects.
+
+Each builder imports what its function needs only: a function pays at cold start for its own modules, not for
+the others' (the pages never import a provider adapter, the fan-out never imports the sender).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from smschannel.dynamo import Table
+from smschannel.settings import Settings, get_settings
+
+if TYPE_CHECKING:
+    from smschannel.account_cache import AccountCache
+    from smschannel.admin import AdminService
+    from smschannel.inbound import InboundService
+    from smschannel.outbound.consumer import OutboundConsumer
+    from smschannel.outbound.service import OutboundService
+    from smschannel.pages import Pages
+    from smschannel.realtime.fanout import FanOutConsumer
+    from smschannel.realtime.websocket import WebSocketRoutes
+    from smschannel.triggers.callurl import CallUrlSender
+    from smschannel.triggers.service import TriggerEngine
+    from smschannel.triggers_then_routing import TriggersThenRoutingConsumer
+
+
+def _table(settings: Settings) -> Table:
+    return Table(settings.table_name)
+
+
+def _accounts(settings: Settings, table: Table) -> AccountCache:
+    from smschannel.account_cache import AccountCache
+    from smschannel.stores.configuration import ConfigurationStore
+
+    return AccountCache(ConfigurationStore(table), settings.account_cache_seconds)
+
+
+def _replies(settings: Settings, table: Table) -> OutboundService:
+    """The reply use case (agents, admin, auto-replies, compliance answers)."""
+    from smschannel.outbound.service import OutboundService
+
+    return OutboundService(table, _accounts(settings, table), settings.max_body_length)
+
+
+def admin_service() -> AdminService:
+    from smschannel.admin import AdminService
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.contacts import ContactStore
+    from smschannel.stores.interactions import InteractionStore
+
+    settings = get_settings()
+    table = _table(settings)
+    return AdminService(
+        ConfigurationStore(table), ContactStore(table), InteractionStore(table), replies=_replies(settings, table)
+    )
+
+
+def inbound_service() -> InboundService:
+    from smschannel.archive import WebhookArchive
+    from smschannel.compliance import KeywordResponder
+    from smschannel.inbound import InboundService
+    from smschannel.stores.inbound_messages import InboundMessageStore
+    from smschannel.stores.interactions import InteractionStore, SessionCache
+    from smschannel.stores.optouts import OptOutStore
+
+    settings = get_settings()
+    table = _table(settings)
+    interactions = InteractionStore(table, SessionCache(settings.session_cache_size))
+    inbound_messages = InboundMessageStore(table, interactions, settings.dedup_ttl_days)
+    accounts = _accounts(settings, table)
+    keywords = KeywordResponder(OptOutStore(table), _replies(settings, table))
+    archive = WebhookArchive(settings.archive_bucket)
+    return InboundService(
+        inbound_messages, interactions, accounts, archive, keywords, public_base_url=settings.public_base_url
+    )
+
+
+def outbound_consumer() -> OutboundConsumer:
+    from smschannel.outbound.consumer import OutboundConsumer
+    from smschannel.outbound.enqueue import Enqueuer
+    from smschannel.outbound.poller import StatusPoller
+    from smschannel.outbound.sender import OutboundSender
+
+    settings = get_settings()
+    table = _table(settings)
+    accounts = _accounts(settings, table)
+    sender = OutboundSender(
+        table,
+        accounts,
+        max_attempts=settings.max_send_attempts,
+        claim_seconds=settings.send_claim_seconds,
+        status_callback_base=settings.status_callback_base or settings.public_base_url,
+        retry_base_seconds=settings.retry_base_seconds,
+    )
+    poller = StatusPoller(table, accounts, lambda: sender.session)
+    enqueuer = Enqueuer(table, settings.outbound_queue_url)
+    return OutboundConsumer(sender, enqueuer, poller, settings.outbox_sweep_seconds)
+
+
+def fanout_consumer() -> FanOutConsumer:
+    from smschannel.realtime.fanout import FanOut, FanOutConsumer
+    from smschannel.realtime.push import Pusher
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.connections import ConnectionStore
+    from smschannel.stores.dashboard import DashboardStore
+    from smschannel.stores.interactions import InteractionStore
+
+    settings = get_settings()
+    table = _table(settings)
+    fanout = FanOut(
+        ConfigurationStore(table),
+        InteractionStore(table),
+        ConnectionStore(table),
+        DashboardStore(table),
+        Pusher(settings.connections_endpoint),
+    )
+    return FanOutConsumer(fanout)
+
+
+def websocket_routes() -> WebSocketRoutes:
+    from smschannel.realtime.agent_desk import AgentDesk
+    from smschannel.realtime.push import Pusher
+    from smschannel.realtime.websocket import WebSocketRoutes
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.connections import ConnectionStore
+    from smschannel.stores.dashboard import DashboardStore
+    from smschannel.stores.interactions import InteractionStore
+
+    settings = get_settings()
+    table = _table(settings)
+    configuration = ConfigurationStore(table)
+    desk = AgentDesk(
+        table,
+        configuration,
+        InteractionStore(table),
+        ConnectionStore(table),
+        DashboardStore(table),
+        # The reply use case, imported and built on an agent's first reply, not at cold start.
+        replies=lambda: _replies(settings, table),
+    )
+    return WebSocketRoutes(desk, Pusher(settings.connections_endpoint))
+
+
+def triggers_consumer() -> TriggersThenRoutingConsumer:
+    from smschannel.routing.service import RoutingService
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.contacts import ContactStore
+    from smschannel.stores.routing import RoutingStore
+    from smschannel.triggers_then_routing import TriggersThenRouting, TriggersThenRoutingConsumer
+
+    settings = get_settings()
+    table = _table(settings)
+    routing = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
+    return TriggersThenRoutingConsumer(TriggersThenRouting(routing, trigger_engine(settings, table)))
+
+
+def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:
+    """The trigger engine as the stream function runs it."""
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.contacts import ContactStore
+    from smschannel.stores.interactions import InteractionStore
+    from smschannel.stores.optouts import OptOutStore
+    from smschannel.stores.triggers import TriggerStore
+    from smschannel.triggers.bots import BotBackend, LexBackend, WebhookBackend
+    from smschannel.triggers.callurl import SqsDispatcher
+    from smschannel.triggers.service import TriggerEngine
+
+    configuration = ConfigurationStore(table)
+    contacts = ContactStore(table)
+    interactions = InteractionStore(table)
+
+    def contact_name(contact_id: str) -> str | None:
+        contact = contacts.get_contact(contact_id)
+        return contact.name if contact else None
+
+    bots: dict[str, BotBackend] = {"lex": LexBackend(), "webhook": WebhookBackend()}
+    return TriggerEngine(
+        TriggerStore(table, run_ttl_days=settings.trigger_run_ttl_days),
+        account_of=configuration.get_account,
+        close=interactions.close_interaction,
+        contact_name=contact_name,
+        replier=_replies(settings, table),
+        optouts=OptOutStore(table),
+        dispatcher=SqsDispatcher(settings.call_url_queue_url) if settings.call_url_queue_url else None,
+        bots=bots,
+    )
+
+
+def call_url_sender() -> CallUrlSender:
+    from smschannel.stores.triggers import TriggerStore
+    from smschannel.triggers.callurl import CallUrlSender
+
+    return CallUrlSender(TriggerStore(_table(get_settings())))
+
+
+def pages(directory: Path) -> Pages:
+    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
+    from smschannel.pages import Pages
+    from smschannel.secrets import token_signing_key
+
+    settings = get_settings()
+    return Pages(directory, lambda: token_signing_key(settings), settings.websocket_url)
