@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic.alias_generators import to_camel
 
+from smschannel.timestamps import utc_now_iso
 
-def utc_now() -> str:
-    """ISO 8601 UTC with milliseconds: sorts as text, so it serves as a sort key too."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+utc_now = utc_now_iso  # the name the models and stores have always used
 
 
 class CamelModel(BaseModel):

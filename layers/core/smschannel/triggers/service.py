@@ -20,6 +20,7 @@ from smschannel.errors import DomainError
 from smschannel.models import Account, Interaction, InteractionStatus, Message
 from smschannel.observability import logger
 from smschannel.stores.triggers import TriggerStore
+from smschannel.timestamps import parse_iso
 from smschannel.triggers.bots import BotAnswer, BotBackend, BotError, BotTurn
 from smschannel.triggers.conditions import Facts, Matcher, compile_conditions, time_zone, valid_holidays
 from smschannel.triggers.events import Occurrence
@@ -475,7 +476,7 @@ class TriggerEngine:
             return ahead + 1
 
         def waited() -> int:
-            created = datetime.fromisoformat(interaction.created_at.replace("Z", "+00:00"))
+            created = parse_iso(interaction.created_at)
             return max(0, int((self.clock() - created).total_seconds() // 60))
 
         return {
