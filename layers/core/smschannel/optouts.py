@@ -2,7 +2,7 @@
 
 On by default for every account; `options.optOut` may change it: `{"enabled": bool, "stopKeywords": [...],
 "startKeywords": [...], "helpKeywords": [...], "stopText": str, "startText": str, "helpText": str}` (texts may
-use `{accountName}`).
+use `{{accountName}}`, see `smschannel.templates`; the deprecated `{accountName}` of older texts still renders).
 """
 
 from __future__ import annotations
@@ -17,14 +17,15 @@ from botocore.exceptions import ClientError
 from smschannel import keys
 from smschannel.dynamo import Table, error_code, to_item
 from smschannel.models import Account, OptOut
+from smschannel.templates import render
 
 STOP_KEYWORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
 START_KEYWORDS = ("START", "UNSTOP", "YES")
 HELP_KEYWORDS = ("HELP",)
 
-STOP_TEXT = "You are unsubscribed from {accountName} and will receive no more messages. Reply START to resubscribe."
-START_TEXT = "You are subscribed again to messages from {accountName}. Reply STOP to unsubscribe."
-HELP_TEXT = "{accountName}: reply STOP to unsubscribe, START to subscribe again."
+STOP_TEXT = "You are unsubscribed from {{accountName}} and will receive no more messages. Reply START to resubscribe."
+START_TEXT = "You are subscribed again to messages from {{accountName}}. Reply STOP to unsubscribe."
+HELP_TEXT = "{{accountName}}: reply STOP to unsubscribe, START to subscribe again."
 
 
 class Keyword(StrEnum):
@@ -49,7 +50,7 @@ class OptOutPolicy:
             return frozenset(str(word).strip().upper() for word in options.get(name) or default)
 
         def text(name: str, default: str) -> str:
-            return str(options.get(name) or default).replace("{accountName}", account.name)
+            return render(str(options.get(name) or default), {"accountName": lambda: account.name}, single_brace=True)
 
         return cls(
             enabled=bool(options.get("enabled", True)),

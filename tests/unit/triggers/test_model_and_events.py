@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from smschannel.errors import InvalidConfiguration
+from smschannel.templates import render
 from smschannel.triggers.events import Change, occurrences_of
 from smschannel.triggers.signing import signature, verify
-from smschannel.triggers.templates import render
 from smschannel.triggers.validation import parse_trigger, validate_account_options, validate_trigger
 
 KNOWN_QUEUES = {"support", "billing"}

@@ -20,6 +20,7 @@ from smschannel.errors import DomainError
 from smschannel.models import Account, Interaction, InteractionStatus, Message
 from smschannel.observability import logger
 from smschannel.stores.triggers import TriggerStore
+from smschannel.templates import render
 from smschannel.timestamps import parse_iso
 from smschannel.triggers.bots import BotAnswer, BotBackend, BotError, BotTurn
 from smschannel.triggers.conditions import Facts, Matcher, compile_conditions, time_zone, valid_holidays
@@ -39,7 +40,6 @@ from smschannel.triggers.model import (
     Trigger,
     TriggerRun,
 )
-from smschannel.triggers.templates import render
 
 TRIGGER_CACHE_SECONDS = 10.0
 # Changes trigger actions may write on one interaction before its events stop being evaluated (loop guard).

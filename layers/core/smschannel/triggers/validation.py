@@ -9,9 +9,9 @@ from typing import Any
 from pydantic import ValidationError
 
 from smschannel.errors import InvalidConfiguration
+from smschannel.templates import PLACEHOLDERS, unknown_placeholders
 from smschannel.triggers.conditions import RuleError, compile_conditions, time_zone, valid_holidays
 from smschannel.triggers.model import AutoReply, Bot, Route, TriggerIn
-from smschannel.triggers.templates import PLACEHOLDERS, unknown_placeholders
 
 # A closed interaction takes no reply, no routing and no bot: those actions are refused on `interaction.closed`.
 _OPEN_ONLY = {"autoReply", "route", "close", "bot"}
