@@ -36,7 +36,7 @@ register_error_handlers(app)
 
 def _url_override(account_id: str, suffix: str) -> str | None:
     account = accounts.get(account_id)
-    base = account.options.get("webhookUrl")
+    base = account.options.webhook_url
     return f"{str(base).rstrip('/')}{suffix}" if base else None
 
 
