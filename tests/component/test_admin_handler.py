@@ -61,6 +61,29 @@ def test_invalid_accounts_are_refused_naming_the_field(fn: ModuleType, change: d
     assert status == 422 and body["field"] == field, body
 
 
+@pytest.mark.parametrize(
+    ("options", "field"),
+    [
+        ({"timeZone": "Mars/Olympus"}, "options.timeZone"),
+        ({"autoReplyLimit": "many"}, "options.autoReplyLimit"),
+        ({"sendRatePerSecond": 0}, "options.sendRatePerSecond"),
+        ({"webhookUrl": "ftp://proxy"}, "options.webhookUrl"),
+        ({"optOut": {"stopText": "Bye from {{phone}}"}}, "options.optOut.stopText"),
+    ],
+)
+def test_a_bad_option_is_refused_naming_the_field(fn: ModuleType, options: dict[str, object], field: str) -> None:
+    status, body = admin(fn, "PUT", "/admin/accounts/bad", {**TWILIO, "options": options})
+    assert status == 422 and set(body) == {"error", "message", "field"} and body["field"] == field, body
+    assert admin(fn, "GET", "/admin/accounts/bad")[0] == 404
+
+
+def test_options_come_back_as_given_with_no_defaults_and_unknown_keys_kept(fn: ModuleType) -> None:
+    options = {"timeZone": "Europe/Rome", "optOut": {"helpText": "{accountName} aide"}, "ai": {"summaries": True}}
+    assert admin(fn, "PUT", "/admin/accounts/acme", {**TWILIO, "options": options})[1]["options"] == options
+    assert admin(fn, "GET", "/admin/accounts/acme")[1]["options"] == options
+    assert admin(fn, "PUT", "/admin/accounts/plain", TWILIO)[1]["options"] == {}
+
+
 def test_missing_required_body_fields_are_422_in_the_one_error_shape(fn: ModuleType) -> None:
     status, body = admin(fn, "PUT", "/admin/accounts/bad", {"provider": "twilio"})
     assert status == 422

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from smschannel.models import AccountOptions
 from tests.component.harness import SignedReceiver, World, make_world, phone, ready_queue, stream_event, webhook_bot
 
 
@@ -77,7 +78,7 @@ def test_once_replies_once_per_interaction_and_always_replies_every_time(world: 
 
 def test_auto_replies_to_one_number_are_rate_limited_per_account(world: World) -> None:
     ready_queue(world)
-    world.account = world.account.model_copy(update={"options": {"autoReplyLimit": 2}})
+    world.account = world.account.model_copy(update={"options": AccountOptions(auto_reply_limit=2)})
     world.use_queue("support")
     world.trigger("echo", event="message.received", actions=[{"type": "autoReply", "text": "got it"}])
     number = phone(43)

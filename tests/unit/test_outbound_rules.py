@@ -68,3 +68,9 @@ def test_unknown_senders_are_refused_naming_the_field(sender: str) -> None:
     with pytest.raises(InvalidMessage) as refused:
         _check_sender(sender)
     assert refused.value.field == "sender"
+
+
+def test_opt_out_texts_use_the_auto_replies_placeholder_syntax() -> None:
+    policy = OptOutPolicy.of(account(optOut={"stopText": "{{accountName}}: no more, {{ accountName }}."}))
+    assert policy.texts[Keyword.STOP] == "Acme: no more, Acme."
+    assert policy.texts[Keyword.HELP] == "Acme: reply STOP to unsubscribe, START to subscribe again."

@@ -30,7 +30,6 @@ from smschannel.stores.optouts import OptOutStore
 from smschannel.stores.triggers import TriggerStore
 from smschannel.tokens import issue_token
 from smschannel.triggers.admin import TriggerAdmin
-from smschannel.triggers.validation import validate_account_options
 
 
 class AdminService:
@@ -71,7 +70,6 @@ class AdminService:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
         if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
-        validate_account_options(body.options)
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
         created = self.configuration.put_account(account)
         stored = self.configuration.get_account(account_id)

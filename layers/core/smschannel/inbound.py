@@ -77,7 +77,7 @@ class InboundService:
         """The request, with every URL the provider may have signed: first the account's `options.webhookUrl` (what
         the operator pasted into the provider's console, when a CDN or proxy sits in front) with the route's
         suffix, then the stack's PublicBaseUrl, then the URLs API Gateway saw."""
-        base = account.options.get("webhookUrl")
+        base = account.options.webhook_url
         override = f"{str(base).rstrip('/')}{suffix}" if base else None
         return webhook_request(event, override, self.public_base_url)
 

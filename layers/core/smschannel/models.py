@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
 
+from smschannel.timestamps import utc_now_iso
 
-def utc_now() -> str:
-    """ISO 8601 UTC with milliseconds: sorts as text, so it serves as a sort key too."""
-    return datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+utc_now = utc_now_iso  # the name the models and stores have always used
 
 
 class CamelModel(BaseModel):
@@ -66,6 +64,113 @@ STRATEGIES = ("ring-all", "round-robin", "least-busy", "longest-idle", "random")
 Strategy = Literal["ring-all", "round-robin", "least-busy", "longest-idle", "random"]
 
 
+OPT_OUT_STOP_KEYWORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
+OPT_OUT_START_KEYWORDS = ("START", "UNSTOP", "YES")
+OPT_OUT_HELP_KEYWORDS = ("HELP",)
+OPT_OUT_STOP_TEXT = (
+    "You are unsubscribed from {{accountName}} and will receive no more messages. Reply START to resubscribe."
+)
+OPT_OUT_START_TEXT = "You are subscribed again to messages from {{accountName}}. Reply STOP to unsubscribe."
+OPT_OUT_HELP_TEXT = "{{accountName}}: reply STOP to unsubscribe, START to subscribe again."
+SKEBBY_MESSAGE_TYPES = ("GP", "TI", "SI")
+
+
+class _Options(CamelModel):
+    """Options hold what the account was given, no more: `to_json_dict` writes only the keys that were set (no
+    default appears in a stored account or a GET), and keys the channel does not know (provider-specific ones,
+    `ai`, ...) are kept as they came. An option given as null, "" or [] is not set (its default applies, as it
+    always did)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _unset_empty(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            return {key: value for key, value in data.items() if value is not None and value not in ("", [])}
+        return data
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.model_dump(mode="json", by_alias=True, exclude_unset=True)
+
+
+class OptOutOptions(_Options):
+    """`options.optOut`: the STOP/START/HELP keywords (whole messages, case ignored) and their confirmations."""
+
+    enabled: bool = True
+    stop_keywords: list[str] = Field(default_factory=lambda: list(OPT_OUT_STOP_KEYWORDS), max_length=50)
+    start_keywords: list[str] = Field(default_factory=lambda: list(OPT_OUT_START_KEYWORDS), max_length=50)
+    help_keywords: list[str] = Field(default_factory=lambda: list(OPT_OUT_HELP_KEYWORDS), max_length=50)
+    stop_text: str = Field(default=OPT_OUT_STOP_TEXT, max_length=1600)
+    start_text: str = Field(default=OPT_OUT_START_TEXT, max_length=1600)
+    help_text: str = Field(default=OPT_OUT_HELP_TEXT, max_length=1600)
+
+    @field_validator("stop_text", "start_text", "help_text")
+    @classmethod
+    def _known_placeholders(cls, value: str) -> str:
+        from smschannel.templates import OPT_OUT_PLACEHOLDERS, unknown_placeholders
+
+        unknown = unknown_placeholders(value, OPT_OUT_PLACEHOLDERS)
+        if unknown:
+            raise ValueError(f"unknown placeholder {{{{{unknown[0]}}}}} (known: {{{{accountName}}}})")
+        return value
+
+
+class AccountOptions(_Options):
+    """`Account.options`: every option the channel reads, with its default. None means "the deployment's or the
+    provider's own default" (named beside each)."""
+
+    # Outbound
+    max_body_length: int | None = Field(default=None, ge=1)  # None: the deployment's MAX_BODY_LENGTH
+    send_rate_per_second: int | None = Field(default=None, ge=1)  # None: no per-account rate limit
+    # The account's `phoneNumber` may be an alphanumeric sender id (1-11 letters, digits, spaces) instead of E.164.
+    alphanumeric_sender: bool = False
+    # Inbound: the public URL the provider signs (behind a proxy or a custom domain); None: the request's own URL.
+    webhook_url: str | None = None
+    # Provider-specific
+    origination_identity: str | None = None  # aws: None means the account's phone number
+    configuration_set_name: str | None = None  # aws: where delivery events are published
+    message_type: str = "GP"  # skebby: GP (Classic+), TI (Classic) or SI (Basic, no custom sender)
+    auth_url: str | None = None  # intelepeer: None means its public authenticate URL
+    # Triggers
+    auto_reply_limit: int = Field(default=5, ge=1, le=1000)  # auto-replies to one number ...
+    auto_reply_window_seconds: int = Field(default=900, ge=60, le=86_400)  # ... within this window
+    time_zone: str = "UTC"  # IANA name: the clock of trigger rules (localTime, weekday, holiday)
+    holidays: list[str] = Field(default_factory=list)  # local dates YYYY-MM-DD
+    # Compliance
+    opt_out: OptOutOptions = Field(default_factory=OptOutOptions)
+
+    @field_validator("webhook_url", "auth_url")
+    @classmethod
+    def _http_url(cls, value: str | None) -> str | None:
+        if value is not None and not value.startswith(("https://", "http://")):
+            raise ValueError("is an http(s) URL")
+        return value
+
+    @field_validator("message_type")
+    @classmethod
+    def _skebby_type(cls, value: str) -> str:
+        if value.upper() not in SKEBBY_MESSAGE_TYPES:
+            raise ValueError(f"is one of {', '.join(SKEBBY_MESSAGE_TYPES)}")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        from smschannel.triggers.conditions import time_zone
+
+        time_zone(value)
+        return value
+
+    @field_validator("holidays")
+    @classmethod
+    def _dates(cls, value: list[str]) -> list[str]:
+        from smschannel.triggers.conditions import valid_holidays
+
+        valid_holidays(value)
+        return value
+
+
 class AccountIn(CamelModel):
     """Body of `PUT /admin/accounts/{id}`."""
 
@@ -79,7 +184,11 @@ class AccountIn(CamelModel):
     queue_id: str | None = None
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     api_base_url: str | None = None
-    options: dict[str, Any] = Field(default_factory=dict)
+    options: AccountOptions = Field(default_factory=AccountOptions)
+
+    @field_serializer("options")
+    def _set_options_only(self, options: AccountOptions) -> dict[str, Any]:
+        return options.to_json_dict()
 
     @field_validator("provider")
     @classmethod

@@ -2,24 +2,30 @@
 
 On by default for every account; `options.optOut` may change it: `{"enabled": bool, "stopKeywords": [...],
 "startKeywords": [...], "helpKeywords": [...], "stopText": str, "startText": str, "helpText": str}` (texts may
-use `{accountName}`).
+use `{{accountName}}`, see `smschannel.templates`; the deprecated `{accountName}` of older texts still renders).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any
 
-from smschannel.models import Account
+from smschannel.models import (
+    OPT_OUT_HELP_KEYWORDS,
+    OPT_OUT_HELP_TEXT,
+    OPT_OUT_START_KEYWORDS,
+    OPT_OUT_START_TEXT,
+    OPT_OUT_STOP_KEYWORDS,
+    OPT_OUT_STOP_TEXT,
+    Account,
+)
+from smschannel.templates import render
 
-STOP_KEYWORDS = ("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT")
-START_KEYWORDS = ("START", "UNSTOP", "YES")
-HELP_KEYWORDS = ("HELP",)
-
-STOP_TEXT = "You are unsubscribed from {accountName} and will receive no more messages. Reply START to resubscribe."
-START_TEXT = "You are subscribed again to messages from {accountName}. Reply STOP to unsubscribe."
-HELP_TEXT = "{accountName}: reply STOP to unsubscribe, START to subscribe again."
+# The defaults live with the options model (models.OptOutOptions).
+STOP_KEYWORDS = OPT_OUT_STOP_KEYWORDS
+START_KEYWORDS = OPT_OUT_START_KEYWORDS
+HELP_KEYWORDS = OPT_OUT_HELP_KEYWORDS
+STOP_TEXT, START_TEXT, HELP_TEXT = OPT_OUT_STOP_TEXT, OPT_OUT_START_TEXT, OPT_OUT_HELP_TEXT
 
 
 class Keyword(StrEnum):
@@ -38,23 +44,23 @@ class OptOutPolicy:
 
     @classmethod
     def of(cls, account: Account) -> OptOutPolicy:
-        options: dict[str, Any] = dict(account.options.get("optOut") or {})
+        options = account.options.opt_out
 
-        def words(name: str, default: tuple[str, ...]) -> frozenset[str]:
-            return frozenset(str(word).strip().upper() for word in options.get(name) or default)
+        def words(listed: list[str]) -> frozenset[str]:
+            return frozenset(str(word).strip().upper() for word in listed)
 
-        def text(name: str, default: str) -> str:
-            return str(options.get(name) or default).replace("{accountName}", account.name)
+        def text(template: str) -> str:
+            return render(template, {"accountName": lambda: account.name}, single_brace=True)
 
         return cls(
-            enabled=bool(options.get("enabled", True)),
-            stop=words("stopKeywords", STOP_KEYWORDS),
-            start=words("startKeywords", START_KEYWORDS),
-            help=words("helpKeywords", HELP_KEYWORDS),
+            enabled=options.enabled,
+            stop=words(options.stop_keywords),
+            start=words(options.start_keywords),
+            help=words(options.help_keywords),
             texts={
-                Keyword.STOP: text("stopText", STOP_TEXT),
-                Keyword.START: text("startText", START_TEXT),
-                Keyword.HELP: text("helpText", HELP_TEXT),
+                Keyword.STOP: text(options.stop_text),
+                Keyword.START: text(options.start_text),
+                Keyword.HELP: text(options.help_text),
             },
         )
 

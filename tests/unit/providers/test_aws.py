@@ -16,7 +16,7 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
 from smschannel.errors import InvalidSignature, MissingSignature, UnparsableWebhook
-from smschannel.models import STATUS_RANK, MessageStatus
+from smschannel.models import STATUS_RANK, AccountOptions, MessageStatus
 from smschannel.providers import aws
 from smschannel.providers.aws import AwsAdapter
 from smschannel.providers.base import OutboundSms, SendError, WebhookRequest
@@ -234,7 +234,7 @@ def test_inbound_message_on_status_route_and_bad_messages_are_unparsable() -> No
 
 def test_send_is_a_sigv4_signed_send_text_message() -> None:
     session, transport = canned_session(Canned(200, {"MessageId": "e5f6a7b8-0000-4000-8000-000000000001"}))
-    configured = account.model_copy(update={"options": {"configurationSetName": "sms-events"}})
+    configured = account.model_copy(update={"options": AccountOptions(configuration_set_name="sms-events")})
     sms = OutboundSms(to="+14255550182", from_="+12125550101", body="Merci ✓", client_reference="msg-1")
     assert adapter.send(configured, sms, session).provider_message_id == "e5f6a7b8-0000-4000-8000-000000000001"
     [sent] = transport.sent

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from smschannel.errors import InvalidSignature, MissingSignature, UnparsableWebhook
-from smschannel.models import Account, MessageStatus
+from smschannel.models import Account, AccountOptions, MessageStatus
 from smschannel.providers import skebby
 from smschannel.providers.base import OutboundSms, SendError, WebhookRequest
 from smschannel.providers.skebby import SkebbyAdapter
@@ -36,7 +36,8 @@ def forwarded(name: str = "forwarded_sms.form", query: dict[str, str] | None = N
 
 
 def with_type(kind: str) -> Account:
-    return account.model_copy(update={"options": {"messageType": kind}})
+    # model_construct: the send must refuse a type the options model would have refused on PUT too.
+    return account.model_copy(update={"options": AccountOptions.model_construct(message_type=kind)})
 
 
 def test_secret_query_parameter_and_basic_auth_authenticate() -> None:

@@ -10,9 +10,9 @@ import pytest
 
 from smschannel.errors import InvalidConfiguration
 from smschannel.stream import StreamChange
+from smschannel.templates import render
 from smschannel.triggers.events import occurrences_of
 from smschannel.triggers.signing import signature, verify
-from smschannel.triggers.templates import render
 from smschannel.triggers.validation import parse_trigger, validate_account_options, validate_trigger
 
 KNOWN_QUEUES = {"support", "billing"}

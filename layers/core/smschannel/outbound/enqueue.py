@@ -11,6 +11,7 @@ from smschannel.dynamo import Table
 from smschannel.sqs import sqs_client
 from smschannel.stores.outbound import OutboundRef, OutboundStore
 from smschannel.stream import StreamChange
+from smschannel.timestamps import to_iso
 
 SQS_BATCH = 10
 MAX_VISIBILITY_SECONDS = 43_200
@@ -66,7 +67,7 @@ class Enqueuer:
         """Re-drive replies still `queued` after `older_than_seconds` (their enqueue was lost, or they wait for
         a retry: the queue deduplicates the first, the sender's claim makes the second harmless)."""
         cutoff = datetime.now(UTC) - timedelta(seconds=older_than_seconds)
-        refs = self.store.queued_before(cutoff.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z")
+        refs = self.store.queued_before(to_iso(cutoff))
         return self.enqueue(refs)
 
     def delay(self, receipt_handle: str, seconds: float) -> None:

@@ -15,18 +15,15 @@ from smschannel.models import MessageStatus
 from smschannel.observability import logger
 from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.outbound import OutboundStore
+from smschannel.timestamps import parse_iso, to_iso
 
 FIRST_POLL_SECONDS = 30.0
 POLL_CAP_SECONDS = 3600.0
 FINAL = {MessageStatus.DELIVERED, MessageStatus.UNDELIVERED, MessageStatus.FAILED}
 
 
-def iso(moment: datetime) -> str:
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-
-
 def first_poll_at(now: datetime | None = None) -> str:
-    return iso((now or datetime.now(UTC)) + timedelta(seconds=FIRST_POLL_SECONDS))
+    return to_iso((now or datetime.now(UTC)) + timedelta(seconds=FIRST_POLL_SECONDS))
 
 
 @dataclass(frozen=True)
@@ -52,10 +49,10 @@ class StatusPoller:
 
         now = now or datetime.now(UTC)
         asked = updated = finished = 0
-        for item in self.store.due_for_poll(iso(now)):
+        for item in self.store.due_for_poll(to_iso(now)):
             key = {"pk": str(item["pk"]), "sk": str(item["sk"])}
             status = MessageStatus(str(item.get("status")))
-            sent_at = datetime.fromisoformat(str(item.get("sentAt") or item["createdAt"]).replace("Z", "+00:00"))
+            sent_at = parse_iso(str(item.get("sentAt") or item["createdAt"]))
             if status in FINAL or now - sent_at > self.max_age or not item.get("providerMessageId"):
                 self.store.reschedule_poll(key, str(item["id"]), None)
                 finished += 1
@@ -77,5 +74,5 @@ class StatusPoller:
                 finished += 1
                 continue
             delay = min(POLL_CAP_SECONDS, FIRST_POLL_SECONDS * 2 ** (attempts + 1))
-            self.store.reschedule_poll(key, str(item["id"]), iso(now + timedelta(seconds=delay)))
+            self.store.reschedule_poll(key, str(item["id"]), to_iso(now + timedelta(seconds=delay)))
         return PollReport(asked, updated, finished)

@@ -95,8 +95,8 @@ class OutboundSender:
                 ref, code="opted-out", text="the number opted out before the send", now=utc_now(), unclaimed=True
             )
             return SendOutcome(Verdict.FAILED, detail="opted-out")
-        rate = account.options.get("sendRatePerSecond")
-        if rate and not self._take_slot(account.id, int(rate)):
+        rate = account.options.send_rate_per_second
+        if rate and not self._take_slot(account.id, rate):
             return SendOutcome(Verdict.RETRY, delay=1.0, detail="send rate")
         claim = self.store.claim(ref, utc_now())
         if claim is None:

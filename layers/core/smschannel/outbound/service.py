@@ -94,7 +94,7 @@ class OutboundService:
         return stored
 
     def _check_content(self, account: Account, body: str, media: list[str]) -> None:
-        limit = int(account.options.get("maxBodyLength") or self.max_body_length)
+        limit = account.options.max_body_length or self.max_body_length
         if not body.strip() and not media:
             raise InvalidMessage("body is empty", field="body")
         if len(body) > limit:

@@ -276,12 +276,12 @@ class AwsAdapter(base.ProviderAdapter):
     def send(self, account: Account, sms: base.OutboundSms, session: requests.Session) -> base.SendResult:
         payload: dict[str, Any] = {
             "DestinationPhoneNumber": sms.to,
-            "OriginationIdentity": account.options.get("originationIdentity") or sms.from_,
+            "OriginationIdentity": account.options.origination_identity or sms.from_,
             "MessageBody": sms.body,
             "MessageType": "TRANSACTIONAL",
         }
-        if account.options.get("configurationSetName"):  # where delivery events are published
-            payload["ConfigurationSetName"] = account.options["configurationSetName"]
+        if account.options.configuration_set_name:  # where delivery events are published
+            payload["ConfigurationSetName"] = account.options.configuration_set_name
         if sms.client_reference:
             payload["Context"] = {"clientReference": sms.client_reference}
         url = f"{self.api_base(account)}/"

@@ -133,7 +133,7 @@ class IntelePeerAdapter(base.ProviderAdapter):
         credentials = account.credentials
         if credentials.get("apiToken") and not renew:
             return credentials["apiToken"]
-        auth_url = str(account.options.get("authUrl") or AUTH_URL)
+        auth_url = account.options.auth_url or AUTH_URL
         key = (auth_url, credentials["username"])
         cached = _tokens.get(key)
         if cached and not renew and cached[1] > time.monotonic():

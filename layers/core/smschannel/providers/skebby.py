@@ -17,12 +17,11 @@ from urllib.parse import parse_qsl, urlencode
 import requests
 
 from smschannel.errors import UnparsableWebhook
-from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
+from smschannel.models import SKEBBY_MESSAGE_TYPES, Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
 from smschannel.providers.vonage import is_gsm7
 
-MESSAGE_TYPES = ("GP", "TI", "SI")
-DEFAULT_MESSAGE_TYPE = "GP"
+MESSAGE_TYPES = SKEBBY_MESSAGE_TYPES  # the default (GP) is AccountOptions.message_type's
 # Basic SMS ("SI") go out from Skebby's own sender: the API wants `sender` empty for them.
 NO_CUSTOM_SENDER = {"SI"}
 # `order_id` accepts at most 32 letters, digits, underscores, dots and dashes.
@@ -61,7 +60,7 @@ def _classify_error(status: int, detail: Any) -> tuple[bool, str] | None:
 
 
 def message_type(account: Account) -> str:
-    value = str(account.options.get("messageType") or DEFAULT_MESSAGE_TYPE).upper()
+    value = account.options.message_type.upper()
     if value not in MESSAGE_TYPES:
         raise base.SendError(
             f"skebby options.messageType must be one of {MESSAGE_TYPES}, not {value!r}", retryable=False, code="config"

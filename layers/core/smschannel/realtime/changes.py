@@ -7,8 +7,9 @@ Pure functions of a stream record's old and new images (plain dicts), so every r
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
 from typing import Any
+
+from smschannel.timestamps import parse_iso
 
 Image = dict[str, Any]
 
@@ -62,11 +63,7 @@ def _is_waiting(image: Image | None) -> bool:
 
 
 def seconds_between(start: str, end: str) -> float:
-    return (_parse(end) - _parse(start)).total_seconds()
-
-
-def _parse(stamp: str) -> datetime:
-    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
+    return (parse_iso(end) - parse_iso(start)).total_seconds()
 
 
 def interaction_change(old: Image | None, new: Image | None, service_level_seconds: int | None) -> InteractionChange:

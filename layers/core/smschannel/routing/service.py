@@ -8,7 +8,6 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from enum import StrEnum
 
 from botocore.exceptions import ClientError
@@ -19,6 +18,7 @@ from smschannel.routing.candidates import Candidate, RoutingContext
 from smschannel.routing.strategies import strategy_for
 from smschannel.routing.wakeups import AgentFreed, AgentUnavailable, RouteInteraction, WakeUp
 from smschannel.stores.routing import AssignOutcome, Routable, RoutingStore
+from smschannel.timestamps import epoch_seconds, to_iso
 
 QUEUE_CACHE_SECONDS = 10.0
 CONFLICT_RETRIES = 3
@@ -176,7 +176,7 @@ class RoutingService:
         `queue.timeout` trigger event), then every queue is drained, which also repairs a lost wake-up."""
         report = SweepReport()
         now = self.clock()
-        now_epoch = _epoch(now)
+        now_epoch = epoch_seconds(now)
         queues = self._all_queues(refresh=True)
         with self.batch():
             for queue in queues:
@@ -188,7 +188,7 @@ class RoutingService:
     # --- internals -------------------------------------------------------------------------------------------
 
     def _time_out(self, queue: Queue, now: str, cutoff_epoch: float, report: SweepReport) -> None:
-        cutoff = _iso(cutoff_epoch)
+        cutoff = to_iso(cutoff_epoch)
         overflow = self._queue(queue.overflow_queue_id) if queue.overflow_queue_id else None
         for listed in self.store.waiting_created_before(queue.id, cutoff):
             if (listed.waiting_since or listed.created_at) >= cutoff:
@@ -290,11 +290,3 @@ class RoutingService:
             self._queues = {queue.id: queue for queue in self.store.list_queues()}
             self._queues_loaded_at = time.monotonic()
         return list(self._queues.values())
-
-
-def _epoch(iso: str) -> float:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp()
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"

@@ -20,6 +20,8 @@ from smschannel.errors import DomainError
 from smschannel.models import Account, Interaction, InteractionStatus, Message
 from smschannel.observability import logger
 from smschannel.stores.triggers import TriggerStore
+from smschannel.templates import render
+from smschannel.timestamps import parse_iso
 from smschannel.triggers.bots import BotAnswer, BotBackend, BotError, BotTurn
 from smschannel.triggers.conditions import Facts, Matcher, compile_conditions, time_zone, valid_holidays
 from smschannel.triggers.events import Occurrence
@@ -38,13 +40,10 @@ from smschannel.triggers.model import (
     Trigger,
     TriggerRun,
 )
-from smschannel.triggers.templates import render
 
 TRIGGER_CACHE_SECONDS = 10.0
 # Changes trigger actions may write on one interaction before its events stop being evaluated (loop guard).
 MAX_TRIGGER_HOPS = 25
-DEFAULT_AUTO_REPLY_LIMIT = 5
-DEFAULT_AUTO_REPLY_WINDOW = 900
 
 
 class Replier(Protocol):
@@ -285,8 +284,7 @@ class TriggerEngine:
         if action.frequency == "once" and not self.store.claim_once(interaction.id, trigger.id, occurrence.event_id):
             return ActionOutcome(type="autoReply", outcome="skipped", detail="already replied on this interaction")
         options = firing.account.options
-        limit = int(options.get("autoReplyLimit") or DEFAULT_AUTO_REPLY_LIMIT)
-        window = int(options.get("autoReplyWindowSeconds") or DEFAULT_AUTO_REPLY_WINDOW)
+        limit, window = options.auto_reply_limit, options.auto_reply_window_seconds
         charge = f"{occurrence.event_id}:{trigger.id}"
         if not self.store.take_auto_reply(interaction.account_id, interaction.phone, limit, window, charge):
             logger.info("auto-reply rate limited", extra={"triggerId": trigger.id, "interactionId": interaction.id})
@@ -439,11 +437,11 @@ class TriggerEngine:
         self, account: Account, interaction: Interaction, occurrence: Occurrence, zone_name: str | None = None
     ) -> Facts:
         try:
-            zone = time_zone(zone_name or account.options.get("timeZone"))
+            zone = time_zone(zone_name or account.options.time_zone)
         except ValueError:
             zone = time_zone(None)
         try:
-            holidays = valid_holidays(account.options.get("holidays"))
+            holidays = valid_holidays(account.options.holidays)
         except ValueError:
             holidays = frozenset()
         message = occurrence.message
@@ -475,7 +473,7 @@ class TriggerEngine:
             return ahead + 1
 
         def waited() -> int:
-            created = datetime.fromisoformat(interaction.created_at.replace("Z", "+00:00"))
+            created = parse_iso(interaction.created_at)
             return max(0, int((self.clock() - created).total_seconds() // 60))
 
         return {

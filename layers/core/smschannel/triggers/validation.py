@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from smschannel.errors import InvalidConfiguration
-from smschannel.triggers.conditions import RuleError, compile_conditions, time_zone, valid_holidays
+from smschannel.models import AccountOptions
+from smschannel.templates import PLACEHOLDERS, unknown_placeholders
+from smschannel.triggers.conditions import RuleError, compile_conditions, time_zone
 from smschannel.triggers.model import AutoReply, Bot, Route, TriggerIn
-from smschannel.triggers.templates import PLACEHOLDERS, unknown_placeholders
 
 # A closed interaction takes no reply, no routing and no bot: those actions are refused on `interaction.closed`.
 _OPEN_ONLY = {"autoReply", "route", "close", "bot"}
@@ -69,24 +70,13 @@ def validate_trigger(
         raise InvalidConfiguration("a trigger hands off to at most one bot", field="actions")
 
 
-def validate_account_options(options: dict[str, Any]) -> None:
-    """The account options the trigger engine reads: `timeZone`, `holidays`, `autoReplyLimit`."""
+def validate_account_options(options: dict[str, Any]) -> AccountOptions:
+    """`options` as the typed AccountOptions; InvalidConfiguration naming the first bad field otherwise."""
     try:
-        time_zone(options.get("timeZone"))
-    except ValueError as exc:
-        raise InvalidConfiguration(str(exc), field="options.timeZone") from exc
-    try:
-        valid_holidays(options.get("holidays"))
-    except ValueError as exc:
-        raise InvalidConfiguration(str(exc), field="options.holidays") from exc
-    limit = options.get("autoReplyLimit")
-    if limit is not None and (not isinstance(limit, int) or isinstance(limit, bool) or not 1 <= limit <= 1000):
-        raise InvalidConfiguration(
-            "autoReplyLimit is a number of replies from 1 to 1000", field="options.autoReplyLimit"
-        )
-    window = options.get("autoReplyWindowSeconds")
-    if window is not None and (not isinstance(window, int) or isinstance(window, bool) or not 60 <= window <= 86400):
-        raise InvalidConfiguration("autoReplyWindowSeconds is from 60 to 86400", field="options.autoReplyWindowSeconds")
+        return AccountOptions.model_validate(options)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        raise InvalidConfiguration(_message(error), field=field_path(("options", *error["loc"]))) from exc
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
