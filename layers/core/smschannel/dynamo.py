@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -90,9 +90,44 @@ def error_code(error: ClientError) -> str:
     return str(error.response.get("Error", {}).get("Code", ""))
 
 
-def backoff(attempt: int) -> None:
-    """A short jittered pause before retrying a cancelled transaction or unprocessed keys."""
-    time.sleep(min(0.2, 0.005 * (2**attempt)) * random.random())
+BACKOFF_BASE_SECONDS = 0.005
+BACKOFF_CAP_SECONDS = 0.2
+
+
+def backoff(
+    attempt: int,
+    *,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+    rng: random.Random | None = None,
+) -> None:
+    """Full-jitter pause before retry `attempt` + 1 (uniform up to min(cap, base * 2**attempt)): a cancelled
+    transaction, a contended conditional write, or unprocessed keys."""
+    time.sleep(min(cap, base * (2**attempt)) * (rng or random).random())
+
+
+class Contended(Exception):
+    """Raised by a write that met a concurrent one (a transaction conflict, or a condition a fresh read may now
+    pass): `retry_on_conflict` runs it again."""
+
+
+def retry_on_conflict[T](
+    write: Callable[[], T],
+    *,
+    attempts: int,
+    base: float = BACKOFF_BASE_SECONDS,
+    cap: float = BACKOFF_CAP_SECONDS,
+    rng: random.Random | None = None,
+) -> T:
+    """`write()`'s result, running it again after a full-jitter `backoff` each time it raises `Contended`, at most
+    `attempts` times in all; the last `Contended` propagates (the caller says what could not be written)."""
+    assert attempts > 0
+    for attempt in range(attempts - 1):
+        try:
+            return write()
+        except Contended:
+            backoff(attempt, base=base, cap=cap, rng=rng)
+    return write()
 
 
 class Table:

@@ -12,7 +12,8 @@ from enum import StrEnum
 
 from botocore.exceptions import ClientError
 
-from smschannel.models import Agent, AgentStatus, Queue, utc_now
+from smschannel.dynamo import Contended, retry_on_conflict
+from smschannel.models import Agent, AgentStatus, Contact, Queue, utc_now
 from smschannel.observability import logger
 from smschannel.routing.candidates import Candidate, RoutingContext
 from smschannel.routing.strategies import strategy_for
@@ -22,6 +23,7 @@ from smschannel.timestamps import epoch_seconds, to_iso
 
 QUEUE_CACHE_SECONDS = 10.0
 CONFLICT_RETRIES = 3
+CONFLICT_BACKOFF_SECONDS = 0.01
 MAX_DRAIN_ROUNDS = 50
 
 
@@ -111,12 +113,7 @@ class RoutingService:
 
     def route_to_agent(self, routable: Routable, agent_id: str) -> Routed:
         """A trigger named the agent: assign to them when ready with room, else route through the queue."""
-        outcome = AssignOutcome.CONFLICT
-        for attempt in range(CONFLICT_RETRIES):
-            outcome = self.store.assign(routable, agent_id, self.clock(), None)
-            if outcome != AssignOutcome.CONFLICT:
-                break
-            time.sleep(0.01 * (attempt + 1) * self.rng.random())
+        outcome = self._try_assign(routable, agent_id, None)
         if outcome == AssignOutcome.ASSIGNED:
             self._forget_agents([agent_id])
             self._batch.assigned += 1
@@ -205,12 +202,7 @@ class RoutingService:
     def _assign(self, routable: Routable, queue: Queue) -> Routed:
         contact = self.store.get_contact(routable.contact_id) if routable.contact_id else None
         for candidate in self._ordered(routable, queue, contact.last_agent_id if contact else None):
-            outcome = AssignOutcome.CONFLICT
-            for attempt in range(CONFLICT_RETRIES):
-                outcome = self.store.assign(routable, candidate.agent_id, self.clock(), contact)
-                if outcome != AssignOutcome.CONFLICT:
-                    break
-                time.sleep(0.01 * (attempt + 1) * self.rng.random())
+            outcome = self._try_assign(routable, candidate.agent_id, contact)
             if outcome == AssignOutcome.ASSIGNED:
                 self._took_one(queue.id, candidate.agent_id)
                 logger.info(
@@ -223,6 +215,20 @@ class RoutingService:
             # Not ready, full or contended: the snapshot was stale; read that agent again next time.
             self._forget_agents([candidate.agent_id])
         return Routed.NO_AGENT
+
+    def _try_assign(self, routable: Routable, agent_id: str, contact: Contact | None) -> AssignOutcome:
+        """The assignment transaction, tried again (briefly) while it only conflicts with a concurrent one."""
+
+        def assign() -> AssignOutcome:
+            outcome = self.store.assign(routable, agent_id, self.clock(), contact)
+            if outcome == AssignOutcome.CONFLICT:
+                raise Contended
+            return outcome
+
+        try:
+            return retry_on_conflict(assign, attempts=CONFLICT_RETRIES, base=CONFLICT_BACKOFF_SECONDS, rng=self.rng)
+        except Contended:
+            return AssignOutcome.CONFLICT
 
     def _ordered(self, routable: Routable, queue: Queue, last_agent_id: str | None) -> list[Candidate]:
         candidates = self._candidates(queue)

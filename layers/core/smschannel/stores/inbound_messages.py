@@ -84,6 +84,8 @@ class InboundMessageStore:
             # most messages land on containers that have not seen their phone.
             guess = self.interactions.open_session_interaction(account.id, phone)
             round_trips += 1
+        # Not dynamo.retry_on_conflict: a failed condition switches between opening and joining at once, without a
+        # pause, and only conflicts back off; the first burst (many webhooks of one phone at once) depends on it.
         for attempt in range(MAX_WRITE_ATTEMPTS):
             round_trips += 1
             if guess is None:

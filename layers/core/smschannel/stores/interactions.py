@@ -9,13 +9,14 @@ from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import (
+    Contended,
     Table,
-    backoff,
     cancellation_reasons,
     error_code,
     from_item,
     is_conditional_failure,
     is_conflict,
+    retry_on_conflict,
     to_item,
     to_values,
 )
@@ -109,7 +110,8 @@ class InteractionStore:
         The assigned agent's load is released in the same transaction, conditioned on the agent read, so a
         close racing an assignment retries instead of leaking capacity.
         """
-        for attempt in range(MAX_WRITE_ATTEMPTS):
+
+        def write() -> Interaction:
             current = self.get_interaction(interaction_id)
             if current is None:
                 raise NotFound(f"interaction {interaction_id} not found")
@@ -159,14 +161,17 @@ class InteractionStore:
             except ClientError as error:
                 reasons = cancellation_reasons(error)
                 if reasons and (is_conditional_failure(reasons[0]) or any(is_conflict(r) for r in reasons)):
-                    backoff(attempt)
-                    continue
+                    raise Contended from error  # closed, joined or assigned meanwhile: read it again
                 raise
             self.sessions.forget(current.account_id, current.phone, interaction_id)
             closed = self.get_interaction(interaction_id)
             assert closed is not None
             return closed
-        raise Conflict(f"could not close interaction {interaction_id} (contention)")
+
+        try:
+            return retry_on_conflict(write, attempts=MAX_WRITE_ATTEMPTS)
+        except Contended as error:
+            raise Conflict(f"could not close interaction {interaction_id} (contention)") from error
 
     # --- the agent's reading ----------------------------------------------------------------------------------
 

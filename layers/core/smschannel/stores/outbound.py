@@ -12,13 +12,14 @@ from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import (
+    Contended,
     Table,
-    backoff,
     cancellation_reasons,
     error_code,
     from_item,
     is_conditional_failure,
     is_conflict,
+    retry_on_conflict,
     to_item,
     to_values,
 )
@@ -68,8 +69,9 @@ class OutboundStore:
         One transaction: the client id pointer (a retry finds the first message), the interaction still open
         (409), the number not opted out (422), the message with its outbox index entry.
         """
-        assert message.client_message_id is not None
-        pointer_key = keys.client_message(message.interaction_id, message.client_message_id)
+        client_message_id = message.client_message_id
+        assert client_message_id is not None
+        pointer_key = keys.client_message(message.interaction_id, client_message_id)
         message_key = keys.message(message.interaction_id, message.created_at, message.id)
         items: list[dict[str, Any]] = [
             {
@@ -114,7 +116,8 @@ class OutboundStore:
         ]
         if check_opt_out:
             items.append(optout_check_item(self.table, message.account_id, phone))
-        for attempt in range(MAX_WRITE_ATTEMPTS):
+
+        def write() -> tuple[Message, bool]:
             try:
                 self.table.client.transact_write_items(TransactItems=items)
             except ClientError as error:
@@ -122,17 +125,20 @@ class OutboundStore:
                 if not reasons:
                     raise
                 if is_conditional_failure(reasons[0]):
-                    return self._by_client_id(message.interaction_id, message.client_message_id), False
+                    return self._by_client_id(message.interaction_id, client_message_id), False
                 if is_conditional_failure(reasons[1]):
                     raise InteractionClosed(f"interaction {message.interaction_id} is closed") from error
                 if len(reasons) > 3 and is_conditional_failure(reasons[3]):
                     raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to") from error
                 if any(is_conflict(reason) for reason in reasons):
-                    backoff(attempt)
-                    continue
+                    raise Contended from error
                 raise
             return message, True
-        raise Conflict(f"could not store the reply to {message.interaction_id} (contention)")
+
+        try:
+            return retry_on_conflict(write, attempts=MAX_WRITE_ATTEMPTS)
+        except Contended as error:
+            raise Conflict(f"could not store the reply to {message.interaction_id} (contention)") from error
 
     def _by_client_id(self, interaction_id: str, client_message_id: str) -> Message:
         pointer = self.table.get(keys.client_message(interaction_id, client_message_id))
