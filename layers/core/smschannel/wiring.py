@@ -22,7 +22,7 @@ if TYPE_CHECKING:
     from smschannel.pages import Pages
     from smschannel.realtime.fanout import FanOutConsumer
     from smschannel.realtime.websocket import WebSocketRoutes
-    from smschannel.triggers.callurl import CallUrlSender
+    from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
     from smschannel.triggers_then_routing import TriggersThenRoutingConsumer
 
@@ -189,11 +189,12 @@ def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:
     )
 
 
-def call_url_sender() -> CallUrlSender:
+def call_url_consumer() -> CallUrlConsumer:
     from smschannel.stores.triggers import TriggerStore
     from smschannel.triggers.callurl import CallUrlSender
+    from smschannel.triggers.callurl_queue import CallUrlConsumer
 
-    return CallUrlSender(TriggerStore(_table(get_settings())))
+    return CallUrlConsumer(CallUrlSender(TriggerStore(_table(get_settings()))))
 
 
 def pages(directory: Path) -> Pages:
