@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
     from smschannel.pages import Pages
-    from smschannel.realtime.fanout import FanOutConsumer
+    from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.websocket import WebSocketRoutes
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
@@ -101,7 +101,8 @@ def outbound_consumer() -> OutboundConsumer:
 
 
 def fanout_consumer() -> FanOutConsumer:
-    from smschannel.realtime.fanout import FanOut, FanOutConsumer
+    from smschannel.realtime.fanout import FanOut
+    from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.push import Pusher
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.connections import ConnectionStore
