@@ -7,6 +7,7 @@ the others' (the pages never import a provider adapter, the fan-out never import
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -198,10 +199,16 @@ def call_url_consumer() -> CallUrlConsumer:
     return CallUrlConsumer(CallUrlSender(TriggerStore(_table(get_settings()))))
 
 
+def token_signing_key() -> Callable[[], str]:
+    """The key of agent and supervisor tokens, read when asked (in AWS from SSM, cached by Powertools)."""
+    from smschannel import secrets
+
+    settings = get_settings()
+    return lambda: secrets.token_signing_key(settings)
+
+
 def pages(directory: Path) -> Pages:
     """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
     from smschannel.pages import Pages
-    from smschannel.secrets import token_signing_key
 
-    settings = get_settings()
-    return Pages(directory, lambda: token_signing_key(settings), settings.websocket_url)
+    return Pages(directory, token_signing_key(), get_settings().websocket_url)
