@@ -18,11 +18,7 @@ from smschannel.warmup import answers_warmup
 
 settings = get_settings()
 service = wiring.admin_service()
-
-
-def token_signing_key() -> str:
-    return secrets.token_signing_key(settings)
-
+token_signing_key = wiring.token_signing_key()
 
 app = http_api(enable_validation=True)
 app.use(middlewares=[bearer_token_required(lambda: secrets.admin_token(settings), public_paths={"/health"})])

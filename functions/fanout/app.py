@@ -1,5 +1,5 @@
 """The fan-out on the table stream: interaction, message and agent changes pushed to the agents concerned and to
-the subscribed supervisors, with the dashboard's counters kept on the way (smschannel.realtime.fanout's batch
+the subscribed supervisors, with the dashboard's counters kept on the way (smschannel.realtime.fanout_batch's
 consumer: Powertools batch, partial failures)."""
 
 from __future__ import annotations

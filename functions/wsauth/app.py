@@ -6,14 +6,13 @@ from typing import Any
 
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from smschannel import wiring
 from smschannel.errors import Unauthorized
 from smschannel.observability import logger
-from smschannel.secrets import token_signing_key
-from smschannel.settings import get_settings
 from smschannel.tokens import verify_token
 from smschannel.warmup import answers_warmup
 
-settings = get_settings()
+token_signing_key = wiring.token_signing_key()
 
 
 def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -35,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     token = (event.get("queryStringParameters") or {}).get("token")
     resource = str(event.get("methodArn", "*"))
     try:
-        principal = verify_token(token_signing_key(settings), token)
+        principal = verify_token(token_signing_key(), token)
     except Unauthorized as refused:
         logger.info("handshake refused", extra={"reason": refused.message})
         return policy("anonymous", "Deny", resource)

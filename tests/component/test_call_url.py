@@ -87,7 +87,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(
     closing_trigger(world, receiver.url)
     callurl = load_function("callurl")
     pauses: list[float] = []
-    callurl.sender.sleep = pauses.append
+    callurl.consumer.sender.sleep = pauses.append
     receiver.statuses = [503, 502, 500]
     event, ids = sqs_event(world.queue_url)
     assert callurl.lambda_handler(event, FakeContext()) == {"batchItemFailures": [{"itemIdentifier": ids[0]}]}
@@ -104,7 +104,7 @@ def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(
 def test_a_refusing_receiver_is_not_hammered_and_a_dead_one_times_out(world: World, receiver: SignedReceiver) -> None:
     closing_trigger(world, receiver.url, secret="not-the-receivers-secret")
     callurl = load_function("callurl")
-    callurl.sender.sleep = lambda seconds: None
+    callurl.consumer.sender.sleep = lambda seconds: None
     event, ids = sqs_event(world.queue_url)
     assert callurl.lambda_handler(event, FakeContext())["batchItemFailures"] == [{"itemIdentifier": ids[0]}]
     assert receiver.refused == 1  # a 4xx is not retried within the receive

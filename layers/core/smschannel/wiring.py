@@ -7,6 +7,7 @@ the others' (the pages never import a provider adapter, the fan-out never import
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -20,9 +21,9 @@ if TYPE_CHECKING:
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
     from smschannel.pages import Pages
-    from smschannel.realtime.fanout import FanOutConsumer
+    from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.websocket import WebSocketRoutes
-    from smschannel.triggers.callurl import CallUrlSender
+    from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
     from smschannel.triggers_then_routing import TriggersThenRoutingConsumer
 
@@ -101,7 +102,8 @@ def outbound_consumer() -> OutboundConsumer:
 
 
 def fanout_consumer() -> FanOutConsumer:
-    from smschannel.realtime.fanout import FanOut, FanOutConsumer
+    from smschannel.realtime.fanout import FanOut
+    from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.push import Pusher
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.connections import ConnectionStore
@@ -189,17 +191,24 @@ def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:
     )
 
 
-def call_url_sender() -> CallUrlSender:
+def call_url_consumer() -> CallUrlConsumer:
     from smschannel.stores.triggers import TriggerStore
     from smschannel.triggers.callurl import CallUrlSender
+    from smschannel.triggers.callurl_queue import CallUrlConsumer
 
-    return CallUrlSender(TriggerStore(_table(get_settings())))
+    return CallUrlConsumer(CallUrlSender(TriggerStore(_table(get_settings()))))
+
+
+def token_signing_key() -> Callable[[], str]:
+    """The key of agent and supervisor tokens, read when asked (in AWS from SSM, cached by Powertools)."""
+    from smschannel import secrets
+
+    settings = get_settings()
+    return lambda: secrets.token_signing_key(settings)
 
 
 def pages(directory: Path) -> Pages:
     """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
     from smschannel.pages import Pages
-    from smschannel.secrets import token_signing_key
 
-    settings = get_settings()
-    return Pages(directory, lambda: token_signing_key(settings), settings.websocket_url)
+    return Pages(directory, token_signing_key(), get_settings().websocket_url)
