@@ -71,9 +71,9 @@ def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     monkeypatch.setattr(StreamShard, "__deepcopy__", lambda self, memo: self, raising=False)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", ENDPOINT)
     world = Routing(aws)
-    world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)
     world.agent("a1", capacity=5)
     world.agent("a2", capacity=5)
+    world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)
     world.use_queue("support")
     return Realtime(world)
 
