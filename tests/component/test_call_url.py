@@ -25,6 +25,7 @@ class Receiver:
 
     def __init__(self) -> None:
         self.statuses: list[int] = []
+        self.retry_after: dict[int, str] = {}  # status -> the Retry-After header it carries
         self.received: list[tuple[dict[str, str], bytes]] = []
         self.refused = 0
         receiver = self
@@ -40,7 +41,10 @@ class Receiver:
                     self.send_response(401)
                 else:
                     receiver.received.append((dict(self.headers), body))
-                    self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    self.send_response(status)
+                    if status in receiver.retry_after:
+                        self.send_header("Retry-After", receiver.retry_after[status])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -130,6 +134,19 @@ def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(world
     # The queue hands it over again later (its visibility timeout is the long backoff): now it goes through.
     event["Records"][0]["attributes"]["ApproximateReceiveCount"] = "2"
     assert callurl.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    assert world.runs("crm")[0]["actions"][0] == {"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}
+
+
+def test_a_receiver_asking_to_retry_after_a_pause_gets_that_pause(world: World, receiver: Receiver) -> None:
+    closing_trigger(world, receiver.url)
+    callurl = load_function("callurl")
+    pauses: list[float] = []
+    callurl.sender.sleep = pauses.append
+    receiver.statuses, receiver.retry_after = [429, 503], {429: "2", 503: "3600"}
+    event, _ = sqs_event(world.queue_url)
+    assert callurl.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    # Retry-After as sent, and an hour capped: waiting that long is the queue's job, not the function's.
+    assert len(receiver.received) == 3 and pauses == [2.0, 5.0]
     assert world.runs("crm")[0]["actions"][0] == {"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}
 
 
