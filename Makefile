@@ -2,9 +2,9 @@
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 
-# Python 3.13 (the Lambda runtime) from PATH or pyenv; else the newest 3.11+ available.
-PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 python3.12 python3.11 python3; do \
-	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null && { command -v $$p; break; }; done)
+# Python 3.13, the Lambda runtime's (pyproject.toml: requires-python), from PATH or pyenv; nothing older.
+PYTHON ?= $(shell for p in python3.13 $$HOME/.pyenv/versions/3.13*/bin/python3.13 /usr/local/bin/python3.13 python3; do \
+	command -v $$p >/dev/null 2>&1 && $$p -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' 2>/dev/null && { command -v $$p; break; }; done)
 PYTHON_DIR := $(dir $(PYTHON))
 VENV := .venv
 MS_VENV := .venv-ministack
@@ -23,7 +23,8 @@ help:
 	@echo "make bench  - the benchmarks in bench/"
 
 $(BIN)/.installed: requirements/dev.txt layers/core/requirements.txt
-	@test -n "$(PYTHON)" || { echo "no Python >= 3.11 found"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "Python 3.13 (the Lambda runtime) not found: install it (e.g. pyenv install 3.13)" \
+		"or run make PYTHON=/path/to/python3.13"; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements/dev.txt

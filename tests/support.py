@@ -41,12 +41,14 @@ class Received:
 class SignedReceiver:
     """A webhook receiver (a callUrl's CRM, a webhook bot) on a real local port that checks `X-Signature` as our
     callers sign it (HMAC-SHA256 of the body with `secret`): 401 on a bad signature, else the next scripted status
-    of `statuses` (default 200) with the JSON `answer(payload)` gives, if any."""
+    of `statuses` (default 200; with the `Retry-After` that `retry_after` gives that status) with the JSON
+    `answer(payload)` gives, if any."""
 
     def __init__(self, secret: str, path: str = "/hook", answer: Callable[[Any], dict[str, Any]] | None = None) -> None:
         self.secret = secret
         self.answer = answer
         self.statuses: list[int] = []
+        self.retry_after: dict[int, str] = {}  # status -> the Retry-After header it is answered with
         self.posts: list[Received] = []
         receiver = self
 
@@ -62,7 +64,10 @@ class SignedReceiver:
                 if not valid:
                     self.send_response(401)
                 else:
-                    self.send_response(receiver.statuses.pop(0) if receiver.statuses else 200)
+                    status = receiver.statuses.pop(0) if receiver.statuses else 200
+                    self.send_response(status)
+                    if status in receiver.retry_after:
+                        self.send_header("Retry-After", receiver.retry_after[status])
                     if receiver.answer is not None:
                         data = json.dumps(receiver.answer(json.loads(body))).encode()
                         self.send_header("Content-Type", "application/json")

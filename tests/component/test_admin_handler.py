@@ -53,12 +53,33 @@ def test_account_crud_never_returns_credentials_in_full(fn: ModuleType) -> None:
         ({"credentials": {"accountSid": "AC1"}}, "credentials.authToken"),
         ({"provider": "carrier-pigeon"}, "provider"),
         ({"phoneNumber": "not a number!"}, "phoneNumber"),
+        ({"phoneNumber": "banana"}, "phoneNumber"),
+        ({"phoneNumber": "banana!", "options": {"alphanumericSender": True}}, "phoneNumber"),
+        ({"options": {"alphanumericSender": "sometimes"}}, "options.alphanumericSender"),
         ({"queueId": "no-such-queue"}, "queueId"),
     ],
 )
 def test_invalid_accounts_are_refused_naming_the_field(fn: ModuleType, change: dict[str, object], field: str) -> None:
     status, body = admin(fn, "PUT", "/admin/accounts/bad", {**TWILIO, **change})
     assert status == 422 and body["field"] == field, body
+
+
+def test_an_alphanumeric_sender_id_is_stored_only_when_the_account_asks_for_it(fn: ModuleType) -> None:
+    status, body = admin(fn, "PUT", "/admin/accounts/bank", {**TWILIO, "phoneNumber": "Acme Bank"})
+    assert (status, body["field"]) == (422, "phoneNumber") and "alphanumericSender" in body["message"], body
+    asked = {**TWILIO, "phoneNumber": "Acme Bank", "options": {"alphanumericSender": True}}
+    status, body = admin(fn, "PUT", "/admin/accounts/bank", asked)
+    assert (status, body["phoneNumber"], body["options"]) == (201, "Acme Bank", {"alphanumericSender": True})
+
+
+def test_a_queue_naming_agents_that_do_not_exist_is_refused_naming_them(fn: ModuleType) -> None:
+    assert admin(fn, "PUT", "/admin/agents/agent-1", {"name": "Ann"})[0] == 201
+    queue = {"name": "Support", "agentIds": ["agent-1", "ghost", "agent-9", "ghost"]}
+    status, body = admin(fn, "PUT", "/admin/queues/support", queue)
+    assert (status, body["error"], body["field"]) == (422, "invalid_configuration", "agentIds"), body
+    assert body["message"] == "agents 'ghost', 'agent-9' do not exist"
+    assert admin(fn, "GET", "/admin/queues/support")[0] == 404
+    assert admin(fn, "PUT", "/admin/queues/support", {**queue, "agentIds": ["agent-1"]})[0] == 201
 
 
 @pytest.mark.parametrize(

@@ -101,6 +101,19 @@ def test_a_failing_receiver_is_retried_with_backoff_then_left_to_the_queue(
     assert world.runs("crm")[0]["actions"][0] == {"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}
 
 
+def test_a_receiver_asking_to_retry_after_a_pause_gets_that_pause(world: World, receiver: SignedReceiver) -> None:
+    closing_trigger(world, receiver.url)
+    callurl = load_function("callurl")
+    pauses: list[float] = []
+    callurl.consumer.sender.sleep = pauses.append
+    receiver.statuses, receiver.retry_after = [429, 503], {429: "2", 503: "3600"}
+    event, _ = sqs_event(world.queue_url)
+    assert callurl.lambda_handler(event, FakeContext()) == {"batchItemFailures": []}
+    # Retry-After as sent, and an hour capped: waiting that long is the queue's job, not the function's.
+    assert len(receiver.received) == 3 and pauses == [2.0, 5.0]
+    assert world.runs("crm")[0]["actions"][0] == {"type": "callUrl", "outcome": "done", "detail": "HTTP 200"}
+
+
 def test_a_refusing_receiver_is_not_hammered_and_a_dead_one_times_out(world: World, receiver: SignedReceiver) -> None:
     closing_trigger(world, receiver.url, secret="not-the-receivers-secret")
     callurl = load_function("callurl")

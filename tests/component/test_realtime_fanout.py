@@ -69,9 +69,9 @@ def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     share_stream_log(monkeypatch)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", ENDPOINT)
     world = Routing(aws)
-    world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)
     world.agent("a1", capacity=5)
     world.agent("a2", capacity=5)
+    world.queue("support", agentIds=["a1", "a2"], strategy="round-robin", serviceLevelSeconds=60)
     world.use_queue("support")
     return Realtime(world)
 

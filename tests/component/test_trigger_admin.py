@@ -55,7 +55,7 @@ def test_a_trigger_is_saved_read_listed_in_priority_order_and_deleted(world: Wor
         (
             {
                 "event": "message.received",
-                "conditions": {"rules": [{"field": "body", "op": "regex", "value": "(a+)+$"}]},
+                "conditions": {"rules": [{"field": "body", "op": "regex", "value": r"(bill) \1"}]},
                 "actions": [{"type": "close"}],
             },
             "conditions.rules[0].value",
@@ -71,6 +71,17 @@ def test_an_invalid_trigger_is_refused_with_422_naming_the_field(world: World, b
     assert status == 422, refused
     assert refused["error"] == "invalid_configuration" and refused["field"] == field and refused["message"]
     assert admin(world.admin, "GET", f"{ACCOUNT_PATH.format(account=world.account.id)}/bad")[0] == 404
+
+
+def test_a_regex_is_stored_unless_re2_cannot_compile_it_and_the_422_says_why(world: World) -> None:
+    def trigger(pattern: str) -> dict[str, Any]:
+        rules = [{"field": "body", "op": "regex", "value": pattern}]
+        return {"event": "message.received", "conditions": {"rules": rules}, "actions": [{"type": "close"}]}
+
+    assert put(world, "nested", trigger("^(a+)+$"))[0] == 201  # linear in RE2: nothing to refuse
+    status, refused = put(world, "lookahead", trigger("(?=.*refund)order"))
+    assert (status, refused["field"]) == (422, "conditions.rules[0].value")
+    assert "no lookarounds" in refused["message"] and "(?=" in refused["message"], refused
 
 
 def test_an_account_with_an_unknown_time_zone_is_refused(world: World) -> None:

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from smschannel.phone import mask_phone, normalize_phone
+from smschannel.phone import mask_phone, normalize_account_number, normalize_phone
 
 
 @pytest.mark.parametrize(
@@ -41,3 +41,34 @@ def test_garbage_is_rejected(raw: str) -> None:
 def test_masking_keeps_country_code_and_last_digits_only() -> None:
     assert mask_phone("+14155552671") == "+14*******71"
     assert "5555" not in mask_phone("+14155552671")
+
+
+@pytest.mark.parametrize(
+    ("raw", "region", "alphanumeric", "expected"),
+    [
+        ("+1 (415) 555-2671", None, False, "+14155552671"),
+        ("020 7946 0958", "GB", False, "+442079460958"),
+        ("Acme Bank", None, True, "Acme Bank"),
+        ("+14155552671", None, True, "+14155552671"),  # a number stays a number when a sender id is allowed
+    ],
+)
+def test_an_account_sends_from_e164_or_from_a_sender_id_it_asked_for(
+    raw: str, region: str | None, alphanumeric: bool, expected: str
+) -> None:
+    assert normalize_account_number(raw, region, alphanumeric) == expected
+
+
+@pytest.mark.parametrize(
+    ("raw", "alphanumeric"),
+    [
+        ("banana", False),  # a sender id the account did not ask for
+        ("72727", False),  # a short code is no account number
+        ("12345678901234567890", True),
+        ("TwelveLetter", True),  # 12 characters
+        ("12345", True),  # no letter: a short code, not a sender id
+        ("Info-Line", True),  # '-' is not a sender id character
+    ],
+)
+def test_an_account_number_that_is_neither_is_refused(raw: str, alphanumeric: bool) -> None:
+    with pytest.raises(ValueError, match=r"^not a"):
+        normalize_account_number(raw, None, alphanumeric)

@@ -20,7 +20,7 @@ from smschannel.models import (
     QueueIn,
 )
 from smschannel.outbound.service import OutboundService
-from smschannel.phone import normalize_phone
+from smschannel.phone import normalize_account_number, normalize_phone
 from smschannel.providers import get_adapter
 from smschannel.segments import SegmentInfo
 from smschannel.stores.configuration import ConfigurationStore
@@ -65,7 +65,9 @@ class AdminService:
                 f"provider {adapter.name} needs credentials.{missing[0]}", field=f"credentials.{missing[0]}"
             )
         try:
-            phone_number = normalize_phone(body.phone_number, body.default_region)
+            phone_number = normalize_account_number(
+                body.phone_number, body.default_region, body.options.alphanumeric_sender
+            )
         except ValueError as exc:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
         if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
@@ -92,6 +94,15 @@ class AdminService:
             raise InvalidConfiguration("a queue cannot overflow into itself", field="overflowQueueId")
         if body.overflow_queue_id and self.configuration.get_queue(body.overflow_queue_id) is None:
             raise InvalidConfiguration(f"queue {body.overflow_queue_id!r} does not exist", field="overflowQueueId")
+        missing = [
+            agent_id for agent_id in dict.fromkeys(body.agent_ids) if self.configuration.get_agent(agent_id) is None
+        ]
+        if missing:
+            raise InvalidConfiguration(
+                f"agent{'s' if len(missing) > 1 else ''} {', '.join(map(repr, missing))} "
+                f"{'do' if len(missing) > 1 else 'does'} not exist",
+                field="agentIds",
+            )
         created = self.configuration.put_queue(Queue(id=queue_id, **body.model_dump()))
         return require_found(self.configuration.get_queue(queue_id), "queue", queue_id), created
 

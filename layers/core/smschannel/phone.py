@@ -7,6 +7,9 @@ import re
 import phonenumbers
 
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&]{1,11}$")
+# What an account may send from instead of a number (and only when its options say so): GSM-safe letters, digits
+# and spaces, at least one letter, at most 11 characters (the SMS originator's limit).
+_SENDER_ID = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 ]{1,11}$")
 _SHORT_CODE = re.compile(r"^\d{3,8}$")
 _SEPARATORS = re.compile(r"[\s().\-/]")
 
@@ -41,6 +44,25 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
             return compact
         raise ValueError(f"not a possible phone number: {raw!r}")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalize_account_number(raw: str, default_region: str | None, alphanumeric_sender: bool) -> str:
+    """An account's own `phoneNumber`: E.164, or an alphanumeric sender id when the account asks for one
+    (`options.alphanumericSender`). Stricter than `normalize_phone`, which must take whatever a customer's
+    message comes from: an account that sends from a word it did not mean (`banana`) is refused, with why."""
+    value = raw.strip()
+    if alphanumeric_sender and _SENDER_ID.match(value):
+        return value
+    normalized = normalize_phone(value, default_region)
+    if normalized.startswith("+"):
+        return normalized
+    if alphanumeric_sender:
+        raise ValueError(
+            f"not an E.164 number nor an alphanumeric sender id (1-11 letters, digits, spaces, a letter): {raw!r}"
+        )
+    raise ValueError(
+        f"not an E.164 phone number: {raw!r} (an alphanumeric sender id needs options.alphanumericSender: true)"
+    )
 
 
 def mask_phone(phone: str) -> str:

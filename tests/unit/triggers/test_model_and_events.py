@@ -172,3 +172,9 @@ def test_outbound_messages_and_unrelated_changes_are_not_events() -> None:
     assert events("MODIFY", INTERACTION, {**INTERACTION, "tags": ["x"], "triggerHops": 1}) == []
     assert events("REMOVE", INTERACTION, None) == []
     assert events("INSERT", None, {"entity": "agent", "id": "agent-1"}) == []
+
+
+def test_account_options_errors_name_nested_fields() -> None:
+    with pytest.raises(InvalidConfiguration) as caught:
+        validate_account_options({"optOut": {"stopText": "{{nope}}"}})
+    assert caught.value.field == "options.optOut.stopText" and "{{nope}}" in caught.value.message

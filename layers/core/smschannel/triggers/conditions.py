@@ -5,11 +5,10 @@ and, in the trigger's (else the account's) IANA time zone, `localTime` ("HH:MM")
 `holiday` (the local date is in the account's `options.holidays`). Ops: equals, notEquals, contains, startsWith,
 regex, in, between. Text compares case-insensitively unless the rule says `caseSensitive`.
 
-A regex runs on the stream handler's thread, so it must not be able to hang it: Python's `re` has no timeout, and
-backtracking is exponential for nested repetition and alternation under repetition and polynomial in the number of
-unbounded repeats. Patterns are therefore limited in length and shape (no repeat or alternation inside an
-unbounded repeat, at most two unbounded repeats), and the text they search is cut to MAX_REGEX_SUBJECT characters:
-the worst accepted pattern on the longest text stays well under a second (tests/unit/triggers/test_conditions.py).
+A regex runs on the stream handler's thread, so it must not be able to hang it: it is compiled and matched by RE2
+(`google-re2`), which does not backtrack, so matching is linear in the text for every pattern, `(a+)+$` included.
+What RE2 cannot do in linear time it does not compile (backreferences such as `\1`, lookarounds such as `(?=...)`):
+such a pattern is refused when the trigger is saved, with RE2's reason. RE2's `\\d`, `\\w` and `\b` are ASCII.
 """
 
 from __future__ import annotations
@@ -19,18 +18,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cached_property
-from re import _constants as sre_constants  # type: ignore[attr-defined]
-from re import _parser as sre_parser  # type: ignore[attr-defined]
-from typing import Any
+from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import re2
 
 from smschannel.triggers.model import ConditionRule, Conditions
 
 MAX_REGEX_LENGTH = 200
-MAX_REGEX_SUBJECT = 480  # three GSM-7 segments: where keywords are
-MAX_UNBOUNDED_REPEATS = 2
-# A bounded repeat this long backtracks like an unbounded one.
-_LONG_REPEAT = 10
 
 TEXT_FIELDS = {"body", "from", "to", "queueId", "agentId", "disposition"}
 BOOLEAN_FIELDS = {"firstMessage", "holiday"}
@@ -174,7 +169,7 @@ def _compile(index: int, rule: ConditionRule) -> Predicate:
         return lambda facts: any(fold(each).startswith(needle) for each in _texts(facts.get(name)))
     if op == "regex":
         pattern = compile_regex(index, value, rule.case_sensitive)
-        return lambda facts: any(pattern.search(each[:MAX_REGEX_SUBJECT]) for each in _texts(facts.get(name)))
+        return lambda facts: any(pattern.search(each) for each in _texts(facts.get(name)))
     if op == "in":
         options = {fold(each) for each in _require_list(index, value)}
         return lambda facts: any(fold(each) in options for each in _as_list(facts.get(name)))
@@ -222,49 +217,28 @@ def _compile_boolean(index: int, rule: ConditionRule) -> Predicate:
     return equals if rule.op == "equals" else _negate(equals)
 
 
-def compile_regex(index: int, value: Any, case_sensitive: bool) -> re.Pattern[str]:
+class Regex(Protocol):
+    def search(self, text: str) -> object | None: ...
+
+
+def compile_regex(index: int, value: Any, case_sensitive: bool) -> Regex:
     pattern = _require_text(index, value)
     if len(pattern) > MAX_REGEX_LENGTH:
         raise RuleError(index, "value", f"a regex may have at most {MAX_REGEX_LENGTH} characters")
+    options = re2.Options()
+    options.case_sensitive = case_sensitive
+    options.log_errors = False  # the reason goes into the 422, not to stderr
     try:
-        parsed = sre_parser.parse(pattern)
-        compiled = re.compile(pattern, 0 if case_sensitive else re.IGNORECASE)
-    except (re.error, RecursionError, OverflowError) as exc:
-        raise RuleError(index, "value", f"invalid regex: {exc}") from exc
-    unbounded = _check_backtracking(index, parsed, inside_repeat=False)
-    if unbounded > MAX_UNBOUNDED_REPEATS:
+        compiled: Regex = re2.compile(pattern, options)
+    except re2.error as exc:
+        reason = exc.args[0].decode() if exc.args and isinstance(exc.args[0], bytes) else str(exc)
         raise RuleError(
-            index, "value", f"a regex may have at most {MAX_UNBOUNDED_REPEATS} unbounded repeats (*, +, {{n,}})"
-        )
+            index,
+            "value",
+            f"invalid regex: {reason} (trigger regexes are RE2, which matches in linear time: no backreferences,"
+            " no lookarounds)",
+        ) from exc
     return compiled
-
-
-def _check_backtracking(index: int, parsed: Any, *, inside_repeat: bool) -> int:
-    """Counts unbounded repeats; refuses the shapes whose backtracking is exponential."""
-    count = 0
-    for op, argument in parsed:
-        if op in (sre_constants.MAX_REPEAT, sre_constants.MIN_REPEAT, sre_constants.POSSESSIVE_REPEAT):
-            _, high, sub = argument
-            unbounded = high == sre_constants.MAXREPEAT or high > _LONG_REPEAT
-            if unbounded and inside_repeat:
-                raise RuleError(index, "value", "a regex may not repeat a repeat, such as (a+)+ (it can hang)")
-            count += int(unbounded) + _check_backtracking(index, sub, inside_repeat=inside_repeat or unbounded)
-        elif op == sre_constants.BRANCH:
-            if inside_repeat:
-                raise RuleError(index, "value", "a regex may not repeat an alternation, such as (a|ab)* (it can hang)")
-            for branch in argument[1]:
-                count += _check_backtracking(index, branch, inside_repeat=inside_repeat)
-        elif op in (sre_constants.SUBPATTERN,):
-            count += _check_backtracking(index, argument[-1], inside_repeat=inside_repeat)
-        elif op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
-            count += _check_backtracking(index, argument[1], inside_repeat=inside_repeat)
-        elif op == sre_constants.ATOMIC_GROUP:
-            count += _check_backtracking(index, argument, inside_repeat=inside_repeat)
-        elif op == sre_constants.GROUPREF_EXISTS:
-            for branch in argument[1:]:
-                if branch is not None:
-                    count += _check_backtracking(index, branch, inside_repeat=inside_repeat)
-    return count
 
 
 # --- values ---------------------------------------------------------------------------------------------------------

@@ -76,7 +76,7 @@ def validate_account_options(options: dict[str, Any]) -> AccountOptions:
         return AccountOptions.model_validate(options)
     except ValidationError as exc:
         error = exc.errors()[0]
-        raise InvalidConfiguration(_message(error), field=field_path(("options", *error["loc"]))) from exc
+        raise InvalidConfiguration(_message(error), field=".".join(["options", *map(str, error["loc"])])) from exc
 
 
 def field_path(loc: tuple[Any, ...] | list[Any]) -> str:
