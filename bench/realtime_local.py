@@ -35,7 +35,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
 from bench.figures import p95  # noqa: E402
 from tests.integration.conftest import Stack, local_stack  # noqa: E402
-from tests.integration.realtime_support import Client, connect, token  # noqa: E402
+from tests.integration.harness import Client, connect, token  # noqa: E402
 
 SAMPLES = int(sys.argv[1]) if len(sys.argv) > 1 else 40
 BURST = int(sys.argv[2]) if len(sys.argv) > 2 else 100

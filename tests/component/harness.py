@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -25,7 +26,7 @@ from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.model import Trigger
 from smschannel.triggers.validation import parse_trigger
-from tests.conftest import FakeContext, admin, call, http_event, load_function
+from tests.conftest import FakeContext, admin, call, http_event, load_function, load_template
 from tests.support import Received, SignedReceiver, eventually
 
 __all__ = ["Received", "SignedReceiver", "eventually"]
@@ -91,7 +92,6 @@ def post(
 
 
 TWILIO = {"accountSid": "AC" + "0" * 32, "authToken": "secret-auth-token"}
-ROUTED_ENTITIES = {"interaction", "agent"}
 
 
 class TableStream:
@@ -132,9 +132,44 @@ class TableStream:
         return {**record, "dynamodb": change, "eventSourceARN": self.arn}
 
 
-def routing_filter(record: dict[str, Any]) -> bool:
-    """What the event source mapping's FilterCriteria lets through (the entity of the new image)."""
-    return record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S") in ROUTED_ENTITIES
+def stream_filter(function: str) -> Callable[[dict[str, Any]], bool]:
+    """template.yaml's FilterCriteria of `function`'s table-stream event, evaluated as the event source mapping
+    evaluates it: a record passes when any of the patterns matches it."""
+    events = load_template()["Resources"][function]["Properties"]["Events"]
+    [criteria] = [event["Properties"]["FilterCriteria"] for event in events.values() if event["Type"] == "DynamoDB"]
+    patterns = [json.loads(each["Pattern"]) for each in criteria["Filters"]]
+
+    def passes(record: dict[str, Any]) -> bool:
+        return any(matches_pattern(pattern, record) for pattern in patterns)
+
+    return passes
+
+
+def matches_pattern(pattern: dict[str, Any], event: Any) -> bool:
+    """The subset of EventBridge's filter pattern syntax template.yaml uses: nested objects, and at the leaves a
+    list of exact values of which the event's value must be one (for a list value, one of its elements). Any other
+    rule (prefix, numeric, exists, anything-but, ...) raises, so a template using one is not evaluated wrongly."""
+    if not isinstance(event, dict):
+        return False
+    for name, expected in pattern.items():
+        if name not in event:
+            return False
+        value = event[name]
+        if isinstance(expected, dict):
+            if not matches_pattern(expected, value):
+                return False
+            continue
+        if any(isinstance(rule, dict) for rule in expected):
+            raise NotImplementedError(f"filter rule {expected!r} is not evaluated by the tests' harness")
+        values = value if isinstance(value, list) else [value]
+        if not any(candidate in expected for candidate in values):
+            return False
+    return True
+
+
+TRIGGERS_FILTER = stream_filter("TriggersFunction")  # routing and triggers
+FANOUT_FILTER = stream_filter("FanoutFunction")
+OUTBOUND_FILTER = stream_filter("OutboundFunction")  # new replies
 
 
 def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -191,7 +226,7 @@ class Routing:
     def pump(self, module: ModuleType | None = None) -> int:
         """Deliver the stream to the handler in batches until no change is left; returns records delivered."""
         delivered = 0
-        while records := [record for record in self.stream.read() if routing_filter(record)]:
+        while records := [record for record in self.stream.read() if TRIGGERS_FILTER(record)]:
             for start in range(0, len(records), self.batch_size):
                 self.responses.append(self.invoke(stream_event(records[start : start + self.batch_size]), module))
             delivered += len(records)
@@ -225,18 +260,6 @@ def later(seconds: int) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
-STREAMED = {"interaction", "agent", "message"}
-
-
-def triggers_filter(record: dict[str, Any]) -> bool:
-    """What the event source mapping's FilterCriteria let through: interactions, agents, customers' messages."""
-    image = record["dynamodb"].get("NewImage", {})
-    entity = image.get("entity", {}).get("S")
-    if entity == "message":
-        return record["eventName"] == "INSERT" and image.get("direction", {}).get("S") == "in"
-    return entity in STREAMED
-
-
 class World(Routing):
     def __init__(self, names: dict[str, str]) -> None:
         super().__init__(names)
@@ -257,7 +280,7 @@ class World(Routing):
 
     def pump(self, module: Any = None) -> int:
         delivered = 0
-        while records := [record for record in self.stream.read() if triggers_filter(record)]:
+        while records := [record for record in self.stream.read() if TRIGGERS_FILTER(record)]:
             self.delivered += records
             for start in range(0, len(records), self.batch_size):
                 self.responses.append(self.invoke(stream_event(records[start : start + self.batch_size]), module))

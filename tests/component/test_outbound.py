@@ -22,7 +22,7 @@ from botocore.client import BaseClient
 from local.sandbox import SandboxState, start_sandbox
 from smschannel.dynamo import Table
 from smschannel.stores.configuration import ConfigurationStore
-from tests.component.harness import SID, TOKEN, TableStream, eventually, post, twilio_form
+from tests.component.harness import OUTBOUND_FILTER, SID, TOKEN, TableStream, eventually, post, twilio_form
 from tests.conftest import FakeContext, admin, load_function, load_template
 
 PHONE = "+14155552671"
@@ -33,17 +33,6 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def is_new_reply(record: dict[str, Any]) -> bool:
-    """The outbound function's stream FilterCriteria (template.yaml), applied as the mapping applies it."""
-    image = record["dynamodb"].get("NewImage", {})
-    return (
-        record["eventName"] == "INSERT"
-        and image.get("entity", {}).get("S") == "message"
-        and image.get("direction", {}).get("S") == "out"
-        and image.get("status", {}).get("S") == "queued"
-    )
 
 
 class Outbound:
@@ -109,7 +98,7 @@ class Outbound:
     # --- Lambda's event source mappings, played in-process ---------------------------------------------------
 
     def enqueue_new_replies(self) -> int:
-        records = [record for record in self.stream.read() if is_new_reply(record)]
+        records = [record for record in self.stream.read() if OUTBOUND_FILTER(record)]
         if not records:
             return 0
         return int(self.invoke({"Records": records})["enqueued"])

@@ -10,17 +10,10 @@ from typing import Any
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
-from tests.component.harness import Routing, phone, routing_filter, share_stream_log, stream_event
+from tests.component.harness import FANOUT_FILTER, TRIGGERS_FILTER, Routing, phone, share_stream_log, stream_event
 from tests.conftest import FakeContext, load_function
 
-FANOUT_ENTITIES = {"interaction", "message", "agent"}
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
-
-
-def fanout_filter(record: dict[str, Any]) -> bool:
-    """template.yaml's FilterCriteria of FanoutFunction: INSERT/MODIFY of interactions, messages, agents."""
-    entity = record["dynamodb"].get("NewImage", {}).get("entity", {}).get("S")
-    return record["eventName"] in {"INSERT", "MODIFY"} and entity in FANOUT_ENTITIES
 
 
 class Realtime:
@@ -46,10 +39,10 @@ class Realtime:
     def pump(self) -> None:
         """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
         while records := self.world.stream.read():
-            routed = [record for record in records if routing_filter(record)]
+            routed = [record for record in records if TRIGGERS_FILTER(record)]
             if routed:
                 self.world.invoke(stream_event(routed))
-            fanned = [record for record in records if fanout_filter(record)]
+            fanned = [record for record in records if FANOUT_FILTER(record)]
             if fanned:
                 self.responses.append(self.fanout.lambda_handler(stream_event(fanned), FakeContext()))
 
@@ -116,7 +109,7 @@ def test_a_failing_record_holds_back_those_after_it_so_a_retry_never_counts_twic
     realtime.world.stream.read()
     realtime.world.sms(phone(1), "first")
     realtime.world.sms(phone(2), "second")
-    records = [record for record in realtime.world.stream.read() if fanout_filter(record)]
+    records = [record for record in realtime.world.stream.read() if FANOUT_FILTER(record)]
     interactions = [r for r in records if r["dynamodb"]["NewImage"]["entity"]["S"] == "interaction"]
     assert len(interactions) == 2
     poison = json.loads(json.dumps(interactions[0]))
