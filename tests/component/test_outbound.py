@@ -8,7 +8,7 @@ import json
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -131,6 +131,17 @@ class Outbound:
             return time.monotonic() >= deadline
 
         eventually(drained_until_the_deadline, timeout=seconds + 60, interval=0.2, what="the queue drained")
+
+    def pump_until(self, outcome: Callable[[], bool], timeout: float = 60.0) -> None:
+        """Stream to queue, then the queue to the sender (delayed messages as they come back) until `outcome`."""
+        self.enqueue_new_replies()
+
+        def drained_and_done() -> bool:
+            while messages := self.receive():
+                self.deliver(messages)
+            return outcome()
+
+        eventually(drained_and_done, timeout=timeout, interval=0.2, what="the outcome of the sends")
 
     def invoke(self, event: dict[str, Any]) -> dict[str, Any]:
         response: dict[str, Any] = self.outbound.lambda_handler(event, FakeContext())
@@ -339,11 +350,17 @@ def test_a_send_that_keeps_failing_is_marked_failed_and_dead_lettered_after_the_
     interaction_id = world.sms("hello")
     world.reply(interaction_id, "doomed", "c-1")
     world.fault("500", 50)
-    world.pump(seconds=8)
+    dead_letters: list[dict[str, Any]] = []
+
+    def dead_lettered() -> bool:  # the bound reached: the redrive moved it to the dead-letter queue
+        dead_letters.extend(world.dead_letters())
+        return bool(dead_letters)
+
+    world.pump_until(dead_lettered)
     [message] = world.messages(interaction_id)
     assert message["status"] == "failed" and message["errorCode"] == "500"
     assert message["errorMessage"].startswith("gave up after 5 attempts")
-    [dead] = world.dead_letters()
+    [dead] = dead_letters
     assert json.loads(dead["Body"])["messageId"] == message["id"]
     assert world.outbox() == []
 
