@@ -8,9 +8,9 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 from botocore.config import Config
 
+from smschannel.aws_clients import s3_client
 from smschannel.providers.base import WebhookRequest
 
 ARCHIVE_PREFIX = "webhooks/"
@@ -25,7 +25,7 @@ class WebhookArchive:
     def client(self) -> Any:
         # Created on first use: most invocations never archive, and an S3 client costs cold-start time.
         if self._client is None:
-            self._client = boto3.client("s3", config=Config(retries={"mode": "standard", "max_attempts": 5}))
+            self._client = s3_client(Config(retries={"mode": "standard", "max_attempts": 5}))
         return self._client
 
     def archive(self, account_id: str, kind: str, request: WebhookRequest, reason: str) -> str:

@@ -7,8 +7,8 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from smschannel.aws_clients import sqs_client
 from smschannel.dynamo import Table
-from smschannel.sqs import sqs_client
 from smschannel.stores.outbound import OutboundRef, OutboundStore
 from smschannel.stream import StreamChange
 from smschannel.timestamps import to_iso

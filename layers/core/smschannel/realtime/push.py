@@ -8,10 +8,10 @@ from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import boto3
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from smschannel.aws_clients import management_api_client
 from smschannel.observability import logger
 from smschannel.stores.connections import Connection
 
@@ -39,7 +39,7 @@ class Pusher:
         if self._client is None:
             if not self.endpoint:
                 raise RuntimeError("CONNECTIONS_ENDPOINT is not set")
-            self._client = boto3.client("apigatewaymanagementapi", endpoint_url=self.endpoint, config=CLIENT_CONFIG)
+            self._client = management_api_client(self.endpoint, CLIENT_CONFIG)
         return self._client
 
     def send(self, connection_id: str, frame: dict[str, Any]) -> bool:

@@ -42,7 +42,7 @@ class BotBackend(Protocol):
 
 
 class LexBackend:
-    """boto3 `lexv2-runtime`; one client per region, created on first use (most accounts never use Lex)."""
+    """Amazon Lex V2's runtime; one client per region, created on first use (most accounts never use Lex)."""
 
     def __init__(self, client_factory: Any | None = None) -> None:
         self._factory = client_factory
@@ -53,11 +53,12 @@ class LexBackend:
             if self._factory is not None:
                 self._clients[region] = self._factory(region)
             else:
-                import boto3
                 from botocore.config import Config
 
+                from smschannel.aws_clients import lex_runtime_client
+
                 config = Config(connect_timeout=CONNECT_TIMEOUT, read_timeout=8, retries={"max_attempts": 2})
-                self._clients[region] = boto3.client("lexv2-runtime", region_name=region, config=config)
+                self._clients[region] = lex_runtime_client(region, config)
         return self._clients[region]
 
     def converse(self, bot: Bot, turn: BotTurn) -> BotAnswer:

@@ -13,9 +13,9 @@ from typing import Any
 from pydantic import Field
 
 from smschannel import keys
+from smschannel.aws_clients import sqs_client
 from smschannel.models import CamelModel
 from smschannel.observability import logger
-from smschannel.sqs import sqs_client
 from smschannel.stores.triggers import TriggerStore
 from smschannel.triggers.model import ActionOutcome, CallUrl
 from smschannel.triggers.signing import SIGNATURE_HEADER, signature

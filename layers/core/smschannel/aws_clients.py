@@ -1,0 +1,32 @@
+"""Every AWS client but the table's (`smschannel.dynamo`) is created here, each on first use and not at import: an
+invocation that never queues, archives, pushes a frame or asks a bot never pays for that client. The caller keeps
+the client it asked for (and says how it is configured); the SQS client is one per container."""
+
+from __future__ import annotations
+
+from functools import cache
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+
+@cache
+def sqs_client() -> Any:
+    """One per container: the reply enqueuer and the callUrl dispatcher share it."""
+    return boto3.client("sqs")
+
+
+def s3_client(config: Config) -> Any:
+    """For the webhook archive."""
+    return boto3.client("s3", config=config)
+
+
+def management_api_client(endpoint: str, config: Config) -> Any:
+    """The API Gateway Management API of the WebSocket API at `endpoint`, for pushing frames to connections."""
+    return boto3.client("apigatewaymanagementapi", endpoint_url=endpoint, config=config)
+
+
+def lex_runtime_client(region: str | None, config: Config) -> Any:
+    """Amazon Lex V2's runtime in `region` (the configured default when None), for a trigger's bot."""
+    return boto3.client("lexv2-runtime", region_name=region, config=config)
