@@ -1,6 +1,6 @@
 """A table stream record as every stream consumer sees it: `StreamChange`, with one image deserialiser.
 
-The images come as plain dicts (boto3's TypeDeserializer, through `dynamo.from_item`: numbers as int/float, sets
+The images come as plain dicts (the AWS SDK's TypeDeserializer, through `dynamo.from_item`: numbers as int/float, sets
 as lists), None where the record has none (an INSERT's old image, a REMOVE's new one).
 """
 
