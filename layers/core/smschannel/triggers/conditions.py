@@ -21,8 +21,6 @@ from functools import cached_property
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-import re2
-
 from smschannel.triggers.model import ConditionRule, Conditions
 
 MAX_REGEX_LENGTH = 200
@@ -225,6 +223,8 @@ def compile_regex(index: int, value: Any, case_sensitive: bool) -> Regex:
     pattern = _require_text(index, value)
     if len(pattern) > MAX_REGEX_LENGTH:
         raise RuleError(index, "value", f"a regex may have at most {MAX_REGEX_LENGTH} characters")
+    import re2  # here, not at import: account options load this module (time zones) in every function
+
     options = re2.Options()
     options.case_sensitive = case_sensitive
     options.log_errors = False  # the reason goes into the 422, not to stderr
