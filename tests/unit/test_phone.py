@@ -50,9 +50,11 @@ def test_masking_keeps_country_code_and_last_digits_only() -> None:
         ("020 7946 0958", "GB", False, "+442079460958"),
         ("Acme Bank", None, True, "Acme Bank"),
         ("+14155552671", None, True, "+14155552671"),  # a number stays a number when a sender id is allowed
+        ("72727", None, False, "72727"),  # a short code: businesses text from them
+        ("12345", "US", True, "12345"),  # no letter: a short code, not a sender id
     ],
 )
-def test_an_account_sends_from_e164_or_from_a_sender_id_it_asked_for(
+def test_an_account_sends_from_e164_a_short_code_or_a_sender_id_it_asked_for(
     raw: str, region: str | None, alphanumeric: bool, expected: str
 ) -> None:
     assert normalize_account_number(raw, region, alphanumeric) == expected
@@ -62,10 +64,9 @@ def test_an_account_sends_from_e164_or_from_a_sender_id_it_asked_for(
     ("raw", "alphanumeric"),
     [
         ("banana", False),  # a sender id the account did not ask for
-        ("72727", False),  # a short code is no account number
         ("12345678901234567890", True),
         ("TwelveLetter", True),  # 12 characters
-        ("12345", True),  # no letter: a short code, not a sender id
+        ("123456789", False),  # nine digits and no country: neither a number nor a short code
         ("Info-Line", True),  # '-' is not a sender id character
     ],
 )

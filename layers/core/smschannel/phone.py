@@ -47,21 +47,24 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
 
 
 def normalize_account_number(raw: str, default_region: str | None, alphanumeric_sender: bool) -> str:
-    """An account's own `phoneNumber`: E.164, or an alphanumeric sender id when the account asks for one
-    (`options.alphanumericSender`). Stricter than `normalize_phone`, which must take whatever a customer's
-    message comes from: an account that sends from a word it did not mean (`banana`) is refused, with why."""
+    """An account's own `phoneNumber`: E.164, a short code (3-8 digits: many businesses text from one), or an
+    alphanumeric sender id when the account asks for one (`options.alphanumericSender`). Stricter than
+    `normalize_phone`, which must take whatever a customer's message comes from: an account that sends from a word
+    it did not mean (`banana`) is refused, with why."""
     value = raw.strip()
     if alphanumeric_sender and _SENDER_ID.match(value):
         return value
     normalized = normalize_phone(value, default_region)
-    if normalized.startswith("+"):
+    if normalized.startswith("+") or _SHORT_CODE.match(normalized):
         return normalized
     if alphanumeric_sender:
         raise ValueError(
-            f"not an E.164 number nor an alphanumeric sender id (1-11 letters, digits, spaces, a letter): {raw!r}"
+            "not an E.164 number, a short code nor an alphanumeric sender id (1-11 letters, digits, spaces, a "
+            f"letter): {raw!r}"
         )
     raise ValueError(
-        f"not an E.164 phone number: {raw!r} (an alphanumeric sender id needs options.alphanumericSender: true)"
+        f"not an E.164 phone number nor a short code: {raw!r} (an alphanumeric sender id needs "
+        "options.alphanumericSender: true)"
     )
 
 
