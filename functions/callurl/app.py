@@ -9,15 +9,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.observability import logger, metrics, tracer
-from smschannel.warmup import answers_warmup
+from smschannel.observability import consumer_handler
 
 consumer = wiring.call_url_consumer()
 
 
-@answers_warmup
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@consumer_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     return consumer.consume(event, context)

@@ -9,16 +9,12 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
 from smschannel.invocations import is_schedule
-from smschannel.observability import logger, metrics, tracer
-from smschannel.warmup import answers_warmup
+from smschannel.observability import consumer_handler
 
 consumer = wiring.triggers_consumer()
 
 
-@answers_warmup
-@logger.inject_lambda_context(log_event=False)
-@tracer.capture_lambda_handler
-@metrics.log_metrics
+@consumer_handler
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if is_schedule(event):
         return consumer.sweep()

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cache
+from typing import Any, cast
 
 from aws_lambda_powertools import Logger, Metrics, Tracer
 
@@ -18,3 +20,13 @@ metrics = Metrics(namespace="SmsChannel")
 def trace_requests() -> None:
     """Trace calls to provider APIs (X-Ray subsegments); once per container, on first use of `requests`."""
     tracer.patch(modules=("requests",))
+
+
+def consumer_handler[H: Callable[..., Any]](handler: H) -> H:
+    """The decorators of every stream and queue consumer's `lambda_handler`, outermost first: a warm-up event is
+    answered before anything else, then the Lambda context is logged (never the event: it holds phone numbers),
+    traced, and the metrics flushed."""
+    from smschannel.warmup import answers_warmup
+
+    traced = tracer.capture_lambda_handler(metrics.log_metrics(handler))
+    return cast(H, answers_warmup(logger.inject_lambda_context(log_event=False)(traced)))
