@@ -69,7 +69,7 @@ def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     return Realtime(world)
 
 
-def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything(realtime: Realtime) -> None:
+def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_the_whole_center(realtime: Realtime) -> None:
     realtime.connect("a1-desk", "agent", "a1")
     realtime.connect("a1-phone", "agent", "a1")
     realtime.connect("a2-desk", "agent", "a2")
@@ -99,8 +99,11 @@ def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything
 
     supervisor = frames_of("sup")
     assert supervisor[0]["type"] == "dashboard.snapshot"
-    assert sum(frame["type"] == "message.created" for frame in supervisor) == 6
+    # Only watching the dashboard: every message reaches it in the updates' live feed, none as its own frame.
+    assert {frame["type"] for frame in supervisor} == {"dashboard.snapshot", "dashboard.update"}
     updates = [frame for frame in supervisor if frame["type"] == "dashboard.update"]
+    assert sorted(entry["body"] for frame in updates for entry in frame["feed"]) == [f"hello {n}" for n in range(6)]
+    assert len(updates) <= len(realtime.responses)  # one per batch at most
     last = {queue["id"]: queue for frame in updates for queue in frame["queues"]}["support"]
     assert (last["open"], last["waiting"], last["answered"], last["answeredInTarget"]) == (6, 0, 6, 6)
 
@@ -134,3 +137,97 @@ def test_a_failing_record_holds_back_those_after_it_so_a_retry_never_counts_twic
     [snapshot] = [frame for frame in frames_of("sup") if frame["type"] == "dashboard.snapshot"]
     queue = next(queue for queue in snapshot["queues"] if queue["id"] == "support")
     assert (queue["open"], queue["waiting"]) == (2, 2)
+
+
+def frames_after(connection_id: str, seen: int) -> list[dict[str, Any]]:
+    connections = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections
+    return frames_of(connection_id)[seen:] if connection_id in connections else []
+
+
+def fanout_batch(realtime: Realtime) -> list[dict[str, Any]]:
+    """The fan-out's records written since the last read, to be handed over as ONE batch (routing not run)."""
+    return [record for record in realtime.world.stream.read() if FANOUT_FILTER(record)]
+
+
+def assigned_conversations(realtime: Realtime, count: int) -> dict[str, str]:
+    """`count` conversations routed to a1 and a2; interaction id -> the customer's phone."""
+    outcomes = {realtime.world.sms(phone(index), "first").interaction_id: phone(index) for index in range(count)}
+    realtime.pump()
+    assert all(realtime.world.interaction(interaction_id).get("agentId") for interaction_id in outcomes)
+    return outcomes
+
+
+def test_a_batch_of_many_message_events_gives_each_supervisor_one_update_carrying_them_all(realtime: Realtime) -> None:
+    realtime.connect("a1-desk", "agent", "a1")
+    realtime.connect("a2-desk", "agent", "a2")
+    for supervisor in ("sup-1", "sup-2"):
+        realtime.connect(supervisor, "supervisor")
+        realtime.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
+    conversations = assigned_conversations(realtime, 4)
+    seen = {connection: len(frames_after(connection, 0)) for connection in ("a1-desk", "a2-desk", "sup-1", "sup-2")}
+    bodies = [f"busy {n}" for n in range(12)]
+    customers = list(conversations.values())
+    for n, body in enumerate(bodies):
+        realtime.world.sms(customers[n % len(customers)], body)
+    batch = fanout_batch(realtime)
+    assert sum(record["dynamodb"]["NewImage"]["entity"]["S"] == "message" for record in batch) == 12
+    realtime.fanout.lambda_handler(stream_event(batch), FakeContext())
+
+    for supervisor in ("sup-1", "sup-2"):
+        [update] = frames_after(supervisor, seen[supervisor])
+        assert update["type"] == "dashboard.update"
+        assert [entry["body"] for entry in update["feed"]] == bodies and update["feedDropped"] == 0
+    # The agents still get one frame per event of their own conversations, in order.
+    for desk, agent_id in (("a1-desk", "a1"), ("a2-desk", "a2")):
+        own = [key for key in conversations if realtime.world.interaction(key)["agentId"] == agent_id]
+        created = [frame for frame in frames_after(desk, seen[desk]) if frame["type"] == "message.created"]
+        expected = [body for n, body in enumerate(bodies) if list(conversations)[n % len(customers)] in own]
+        assert [frame["message"]["body"] for frame in created] == expected
+        assert {frame["interactionId"] for frame in created} <= set(own)
+
+
+def test_the_coalesced_update_carries_the_latest_counters_and_the_newest_of_a_busy_feed(realtime: Realtime) -> None:
+    from smschannel.realtime.fanout import FEED_PER_UPDATE
+
+    realtime.connect("sup", "supervisor")
+    realtime.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
+    seen = len(frames_after("sup", 0))
+    count = FEED_PER_UPDATE + 5
+    for index in range(count):  # new conversations, not routed yet: each one more waiting in the queue
+        realtime.world.sms(phone(100 + index), f"new {index}")
+    records = realtime.world.stream.read()
+    realtime.fanout.lambda_handler(stream_event([r for r in records if FANOUT_FILTER(r)]), FakeContext())
+
+    [update] = frames_after("sup", seen)
+    [queue] = update["queues"]
+    assert (queue["id"], queue["open"], queue["waiting"]) == ("support", count, count)
+    [account] = update["accounts"]
+    assert account["open"] == count
+    assert [entry["body"] for entry in update["feed"]] == [f"new {index}" for index in range(5, count)]
+    assert update["feedDropped"] == 5
+    # The next batches' updates carry the counters as they are then (routing assigns ten: two agents, five each).
+    realtime.world.invoke(stream_event([record for record in records if TRIGGERS_FILTER(record)]))
+    realtime.pump()
+    later = [frame for frame in frames_after("sup", seen + 1) if frame["type"] == "dashboard.update"]
+    last = {queue["id"]: queue for frame in later for queue in frame["queues"]}["support"]
+    assert (last["open"], last["waiting"], last["answered"]) == (count, count - 10, 10)
+
+
+def test_a_supervisor_with_a_conversation_open_gets_its_frames_as_they_happen(realtime: Realtime) -> None:
+    for supervisor in ("sup-watching", "sup-dashboard"):
+        realtime.connect(supervisor, "supervisor")
+        realtime.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
+    conversations = assigned_conversations(realtime, 3)
+    watched, other = list(conversations)[:2]
+    realtime.act("sup-watching", "supervisor", None, action="getInteraction", interactionId=watched)
+    seen = {supervisor: len(frames_after(supervisor, 0)) for supervisor in ("sup-watching", "sup-dashboard")}
+    realtime.world.sms(conversations[watched], "in the open one")
+    realtime.world.sms(conversations[other], "elsewhere")
+    realtime.fanout.lambda_handler(stream_event(fanout_batch(realtime)), FakeContext())
+
+    watching = frames_after("sup-watching", seen["sup-watching"])
+    assert [frame["type"] for frame in watching] == ["message.created", "dashboard.update"]
+    assert watching[0]["interactionId"] == watched and watching[0]["message"]["body"] == "in the open one"
+    [update] = frames_after("sup-dashboard", seen["sup-dashboard"])
+    assert [entry["body"] for entry in update["feed"]] == ["in the open one", "elsewhere"]
+    assert update == {**watching[1], "at": update["at"]}

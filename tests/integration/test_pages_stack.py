@@ -78,7 +78,8 @@ def test_the_dashboard_renders_the_snapshot_and_updates_when_an_sms_arrives(stac
     expect(page.locator(f'tr[data-agent="{team.agent_ids[0]}"] .pill')).to_have_text("ready")
 
     body = "Hello from the dashboard test"
-    assert stack.post_twilio(team.account, new_phone(), body).status_code == 200
+    customer = new_phone()
+    assert stack.post_twilio(team.account, customer, body).status_code == 200
     entry = page.locator("#feed li", has_text=body)
     expect(entry).to_be_visible()
     expect(row.locator(".queue-open")).to_have_text("1")
@@ -87,6 +88,9 @@ def test_the_dashboard_renders_the_snapshot_and_updates_when_an_sms_arrives(stac
 
     entry.click()  # the conversation of any interaction, on click
     expect(page.locator("#thread .msg.in", has_text=body)).to_be_visible()
+    # The open conversation's next message arrives as it happens (the connection watches it).
+    assert stack.post_twilio(team.account, customer, "And a second one").status_code == 200
+    expect(page.locator("#thread .msg.in", has_text="And a second one")).to_be_visible()
     screenshot(page, "dashboard")
 
 

@@ -73,7 +73,7 @@ class AgentDesk:
             case Subscribe():
                 return [self.agent_snapshot(principal)]
             case GetInteraction():
-                return [self.interaction_detail(principal, action.interaction_id)]
+                return [self.interaction_detail(principal, action.interaction_id, connection_id)]
             case CloseInteraction():
                 self.close(principal, action)
                 return []  # interaction.closed reaches every connection of the agent through the stream
@@ -142,8 +142,12 @@ class AgentDesk:
 
     # --- snapshots ---------------------------------------------------------------------------------------------
 
-    def interaction_detail(self, principal: Principal, interaction_id: str) -> Frame:
+    def interaction_detail(self, principal: Principal, interaction_id: str, connection_id: str | None = None) -> Frame:
+        """The conversation; a supervisor's connection is noted as watching it, so the fan-out sends it that
+        conversation's own frames (message.created, message.status, ...) beside the coalesced dashboard.update."""
         interaction = self._owned(principal, interaction_id, open_only=False)
+        if principal.is_supervisor and connection_id:
+            self.connections.watch(connection_id, interaction_id)
         messages = [message.to_json_dict() for message in self.interactions.list_messages(interaction_id)]
         return {"type": "interaction.detail", "interaction": interaction.to_json_dict(), "messages": messages}
 

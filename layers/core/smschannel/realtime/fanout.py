@@ -1,7 +1,10 @@
 """The fan-out: table changes become frames for the agents concerned and the subscribed supervisors.
 
 No agent ever receives a frame of another agent's interaction: an interaction's frames go to the agent it is
-assigned to (read from the image, or for a message from the interaction itself), supervisors get everything.
+assigned to (read from the image, or for a message from the interaction itself), at once, one per event.
+Supervisors get the whole center coalesced: one `dashboard.update` per batch and connection, with the counters'
+latest values and the batch's live feed (its newest FEED_PER_UPDATE entries, `feedDropped` counting the rest),
+and, one per event, the frames of the one conversation the connection has open (`getInteraction`).
 Counters are applied per record; frames are pushed once per batch, in record order per connection.
 """
 
@@ -29,6 +32,10 @@ from smschannel.stores.interactions import InteractionStore
 from smschannel.stream import StreamChange
 
 FEED_BODY_CHARS = 160
+# A dashboard.update's feed entries at most (~300-900 bytes each): with 50 agents' rows the frame stays in one
+# 32 KB WebSocket billing unit, far below the 128 KB a frame may carry. The newest are kept; the page shows the
+# count of the others, and a snapshot (reload) reads them from the feed partition.
+FEED_PER_UPDATE = 20
 
 
 def public_agent(image: Image) -> Image:
@@ -58,7 +65,8 @@ class Batch:
     """What one stream batch produced: frames per audience and the dashboard's changed parts."""
 
     to_agents: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
-    to_supervisors: list[dict[str, Any]] = field(default_factory=list)
+    # (interaction id, frame): to the supervisors who have that conversation open.
+    to_watchers: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     queues: dict[str, dict[str, Any]] = field(default_factory=dict)
     accounts: dict[str, dict[str, Any]] = field(default_factory=dict)
     agents: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -67,15 +75,19 @@ class Batch:
     service_levels: dict[str, int | None] = field(default_factory=dict)
 
     def dashboard_update(self) -> dict[str, Any] | None:
+        """Every dashboard change of the batch in one frame: each queue's, account's and agent's latest state (the
+        last record's wins) and the newest FEED_PER_UPDATE feed entries, in order, with the count left out."""
         if not (self.queues or self.accounts or self.agents or self.feed):
             return None
+        feed = self.feed[-FEED_PER_UPDATE:]
         return {
             "type": "dashboard.update",
             "at": utc_now(),
             "queues": list(self.queues.values()),
             "accounts": list(self.accounts.values()),
             "agents": list(self.agents.values()),
-            "feed": self.feed,
+            "feed": feed,
+            "feedDropped": len(self.feed) - len(feed),
         }
 
 
@@ -112,6 +124,7 @@ class FanOut:
         if not meaning.matters:
             return
         shown = public_interaction(new or change.old or {})
+        interaction_id = str(shown["id"])
         if new is not None:
             batch.interactions[str(new["id"])] = new
         if meaning.unassigned_from:
@@ -119,17 +132,17 @@ class FanOut:
         if meaning.assigned_to:
             assigned = frames.interaction_frame("interaction.assigned", shown)
             batch.to_agents.append((meaning.assigned_to, assigned))
-            batch.to_supervisors.append(assigned)
+            batch.to_watchers.append((interaction_id, assigned))
             # The messages that arrived before the assignment: the agent sees the whole conversation.
-            for message in self.interactions.list_messages(str(shown["id"])):
+            for message in self.interactions.list_messages(interaction_id):
                 batch.to_agents.append((meaning.assigned_to, frames.message_created(message.to_json_dict())))
         if meaning.closed:
             closed = frames.interaction_frame("interaction.closed", shown)
             if meaning.closed_for:
                 batch.to_agents.append((meaning.closed_for, closed))
-            batch.to_supervisors.append(closed)
+            batch.to_watchers.append((interaction_id, closed))
         if meaning.opened:
-            batch.to_supervisors.append(frames.interaction_frame("interaction.created", shown))
+            batch.to_watchers.append((interaction_id, frames.interaction_frame("interaction.created", shown)))
         for queue_id_changed, delta in meaning.queues.items():
             batch.queues[queue_id_changed] = self.dashboard.apply_queue(queue_id_changed, delta)
         for account_id, delta_open in meaning.accounts.items():
@@ -143,11 +156,12 @@ class FanOut:
         if not created and not message_status_changed(change.old, new):
             return
         message = public_message(new)
-        agent_id = self._agent_of(str(message.get("interactionId")), batch)
+        interaction_id = str(message.get("interactionId"))
+        agent_id = self._agent_of(interaction_id, batch)
         frame = frames.message_created(message) if created else frames.message_status(message)
         if agent_id:
             batch.to_agents.append((agent_id, frame))
-        batch.to_supervisors.append(frame)
+        batch.to_watchers.append((interaction_id, frame))
         if created:
             entry = feed_entry(message, agent_id)
             self.dashboard.add_to_feed(entry)
@@ -184,7 +198,10 @@ class FanOut:
     # --- the batch's frames ------------------------------------------------------------------------------------
 
     def flush(self, batch: Batch) -> int:
-        """Push every frame of the batch; connections found gone are removed. Returns the frames pushed."""
+        """Push every frame of the batch; connections found gone are removed. Returns the frames pushed.
+
+        An agent's connections get each of its frames; a subscribed supervisor's get the frames of the conversation
+        it has open, then the one dashboard.update of the batch."""
         deliveries: list[tuple[Connection, dict[str, Any]]] = []
         agent_connections: dict[str, list[Connection]] = {}
         for agent_id, frame in batch.to_agents:
@@ -192,10 +209,13 @@ class FanOut:
                 agent_connections[agent_id] = self.connections.of_agent(agent_id)
             deliveries += [(connection, frame) for connection in agent_connections[agent_id]]
         update = batch.dashboard_update()
-        supervisor_frames = batch.to_supervisors + ([update] if update else [])
-        if supervisor_frames:
+        if update or batch.to_watchers:
             for supervisor in self.connections.subscribed_supervisors():
-                deliveries += [(supervisor, frame) for frame in supervisor_frames]
+                deliveries += [
+                    (supervisor, frame) for watched, frame in batch.to_watchers if watched == supervisor.watching
+                ]
+                if update:
+                    deliveries.append((supervisor, update))
         for gone in self.pusher.send_all(deliveries):
             self.connections.remove_connection(gone)
         return len(deliveries)

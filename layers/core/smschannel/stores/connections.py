@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from smschannel import keys
@@ -21,6 +21,7 @@ class Connection:
     connection_id: str
     role: str
     agent_id: str | None
+    watching: str | None = field(default=None, compare=False)  # a supervisor's open conversation
 
 
 class ConnectionStore:
@@ -79,6 +80,25 @@ class ConnectionStore:
             raise
         return True
 
+    def watch(self, connection_id: str, interaction_id: str) -> bool:
+        """Note the conversation a supervisor's connection has open: the fan-out sends it that conversation's
+        frames as they happen (the rest of the center reaches it coalesced); False when the connection is unknown."""
+        from botocore.exceptions import ClientError
+
+        try:
+            self.client.update_item(
+                TableName=self.table_name,
+                Key=to_item(keys.supervisor_connection(connection_id)),
+                UpdateExpression="SET watching = :i",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues=to_values({":i": interaction_id}),
+            )
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def of_agent(self, agent_id: str) -> list[Connection]:
         return self._connections(keys.agent(agent_id)["pk"])
 
@@ -102,7 +122,10 @@ class ConnectionStore:
         now = int(time.time())
         # TTL deletion lags by up to days: an expired item is a connection API Gateway has closed.
         return [
-            (Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId")), item)
+            (
+                Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId"), item.get("watching")),
+                item,
+            )
             for item in items
             if int(item.get("expiresAt", now + 1)) > now
         ]
