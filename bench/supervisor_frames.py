@@ -36,6 +36,7 @@ os.environ.update(
         "ADMIN_TOKEN": "test-admin-token",
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+        "POWERTOOLS_METRICS_DISABLED": "true",
         "POWERTOOLS_LOG_LEVEL": "WARNING",
         "CONNECTIONS_ENDPOINT": "https://ws123.execute-api.us-east-1.amazonaws.com/dev",
     }
@@ -146,7 +147,10 @@ class Burst:
         )
         self.messages += 1
         self.changed()
-        reply = next(m for m in self.world.interactions.list_messages(interaction_id) if m.id.endswith(client_id))
+        from smschannel import keys
+
+        reply_id = keys.outbound_message_id(interaction_id, client_id)
+        [reply] = [m for m in self.world.interactions.list_messages(interaction_id) if m.id == reply_id]
         for status in ("sent", "delivered"):
             set_status(self.world, reply, status)
             self.changed()
