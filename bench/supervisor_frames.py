@@ -62,6 +62,8 @@ class Recipients:
         self.units: Counter[str] = Counter()
         self.bytes: Counter[str] = Counter()
         self.types: Counter[str] = Counter()
+        self.feed_shown = 0  # feed entries the supervisors' updates carried, and left out (feedDropped)
+        self.feed_dropped = 0
 
     def wrap(self, pusher: Any) -> None:
         from smschannel.realtime.push import encode
@@ -75,6 +77,9 @@ class Recipients:
             self.bytes[kind] += size
             self.units[kind] += -(-size // WEBSOCKET_UNIT)
             self.types[f"{kind}:{frame.get('type')}"] += 1
+            if frame.get("type") == "dashboard.update":
+                self.feed_shown += len(frame.get("feed") or [])
+                self.feed_dropped += int(frame.get("feedDropped") or 0)
             return bool(send(connection_id, frame))
 
         pusher.send = counted
@@ -224,6 +229,8 @@ def main() -> None:
     for result in results:
         types = ", ".join(f"{name} {count}" for name, count in sorted(result["recipients"].types.items()))
         print(f"  {result['perBatch']} change(s)/batch: {types} ({result['seconds']:.0f} s)")
+        counted = result["recipients"]
+        print(f"    feed entries in the supervisors' updates: {counted.feed_shown}, left out: {counted.feed_dropped}")
 
 
 if __name__ == "__main__":
