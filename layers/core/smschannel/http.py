@@ -88,7 +88,7 @@ _REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
 
 
 def validation_error_body(errors: list[Any]) -> dict[str, Any]:
-    """Pydantic's (or Powertools' request validation's) first error as our shape, naming the field in SPEC.md's
+    """Pydantic's (or Powertools' request validation's) first error as our shape, naming the field in docs/api.md's
     camelCase as the client sent it (`loc` carries the aliases), e.g. `phoneNumber` or `credentials.authToken`."""
     if not errors:
         return error_body("validation_error", "the request is not valid")

@@ -135,7 +135,7 @@ class SimulatedWebhook:
 
 class ProviderAdapter(ABC):
     name: ClassVar[str]
-    # Credential fields the provider needs, in its own names (SPEC.md); the admin API refuses an account missing one.
+    # Credential fields the provider needs, in its own names (docs/api.md); the admin API refuses an account without.
     required_credentials: ClassVar[tuple[str, ...]]
     supports_mms: ClassVar[bool] = False
     default_api_base_url: ClassVar[str]
