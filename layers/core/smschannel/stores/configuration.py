@@ -8,7 +8,7 @@ from botocore.exceptions import ClientError
 from pydantic import ValidationError
 
 from smschannel import keys
-from smschannel.dynamo import Table, cancellation_reasons, error_code, to_item, to_values
+from smschannel.dynamo import Table, cancellation_reasons, to_item, to_values
 from smschannel.models import Account, Agent, Queue
 from smschannel.observability import logger
 
@@ -76,20 +76,13 @@ class ConfigurationStore:
 
     def set_agent_status(self, agent_id: str, status: str, reason: str | None, now: str) -> bool:
         """An agent's own status change (`reason` kept only while paused); False when the agent does not exist."""
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=to_item(keys.agent(agent_id)),
-                UpdateExpression="SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_values({":s": status, ":now": now, ":r": reason}),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.table.update_if(
+            keys.agent(agent_id),
+            "SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
+            "attribute_exists(pk)",
+            {":s": status, ":now": now, ":r": reason},
+            {"#s": "status"},
+        )
 
     def _index_entities(self, partition: str) -> list[dict[str, Any]]:
         found = self.table.query_all(keys.GSI1, "gsi1pk", partition)
