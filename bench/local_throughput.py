@@ -19,7 +19,7 @@ import requests
 from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
 from tests.integration.conftest import local_stack  # noqa: E402
 

@@ -20,7 +20,7 @@ from typing import Any
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
 from bench.figures import epoch, report  # noqa: E402
 from tests.integration.conftest import Stack, local_stack  # noqa: E402

@@ -16,7 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path[:0] = [str(ROOT)]
+sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
 from bench.figures import epoch, report  # noqa: E402
 from tests.integration.conftest import local_stack  # noqa: E402

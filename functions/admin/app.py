@@ -1,4 +1,4 @@
-"""The admin API of SPEC.md (accounts, queues, agents, triggers, contacts, interactions, tokens) and /health.
+"""The admin API of docs/api.md (accounts, queues, agents, triggers, contacts, interactions, tokens) and /health.
 
 Each resource's routes are one router in `admin_routes`; the handler authenticates and hands every request to
 the domain's AdminService, the only layer the routes speak to.

@@ -8,7 +8,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.http import http_api
+from smschannel.http import http_api, webhook_request
 from smschannel.observability import logger, metrics, tracer
 from smschannel.warmup import answers_warmup
 
@@ -21,7 +21,7 @@ app = http_api()
 @app.get("/webhooks/<account_id>")
 @tracer.capture_method
 def receive_message(account_id: str) -> Response:
-    result = service.receive_message(account_id, app.current_event)
+    result = service.receive_message(account_id, webhook_request(app.current_event, service.public_base_url))
     for outcome in result.outcomes:
         name = "DuplicateWebhook" if outcome.duplicate else "InboundMessage"
         metrics.add_metric(name=name, unit=MetricUnit.Count, value=1)
@@ -35,7 +35,7 @@ def receive_message(account_id: str) -> Response:
 @app.get("/webhooks/<account_id>/status")
 @tracer.capture_method
 def receive_status(account_id: str) -> Response:
-    answer = service.receive_status(account_id, app.current_event)
+    answer = service.receive_status(account_id, webhook_request(app.current_event, service.public_base_url))
     metrics.add_metric(name="StatusCallback", unit=MetricUnit.Count, value=1)
     return Response(status_code=answer.status_code, content_type=answer.content_type, body=answer.body)
 

@@ -1,4 +1,4 @@
-"""The two pages of SPEC.md "Pages": `GET /dashboard?token=` (supervisors) and `GET /agent?token=` (agents).
+"""The two pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors) and `GET /agent?token=` (agents).
 
 Plain HTML/CSS/JS files beside this module, no build step (smschannel.pages checks the token and fills them in).
 """

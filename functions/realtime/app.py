@@ -1,4 +1,4 @@
-"""The WebSocket API's routes: `$connect`, `$disconnect` and the actions of SPEC.md "WebSocket"
+"""The WebSocket API's routes: `$connect`, `$disconnect` and the actions of docs/api.md "WebSocket"
 (smschannel.realtime.websocket, on the agent desk)."""
 
 from __future__ import annotations

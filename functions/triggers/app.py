@@ -1,5 +1,6 @@
-"""The table stream: triggers, then queue assignment, per record (smschannel.triggers_then_routing's batch
-consumer: Powertools batch, partial failures); and the once-a-minute queue timeout sweep."""
+"""The table stream's domain consumer: new replies onto the outbound FIFO queue, then triggers and queue
+assignment per record (smschannel.domain_consumer: Powertools batch, partial failures); and the once-a-minute
+queue timeout sweep."""
 
 from __future__ import annotations
 

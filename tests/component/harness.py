@@ -167,9 +167,8 @@ def matches_pattern(pattern: dict[str, Any], event: Any) -> bool:
     return True
 
 
-TRIGGERS_FILTER = stream_filter("TriggersFunction")  # routing and triggers
+TRIGGERS_FILTER = stream_filter("TriggersFunction")  # the domain consumer: new replies, triggers, routing
 FANOUT_FILTER = stream_filter("FanoutFunction")
-OUTBOUND_FILTER = stream_filter("OutboundFunction")  # new replies
 
 
 def stream_event(records: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,6 +264,7 @@ class World(Routing):
         super().__init__(names)
         self.store = TriggerStore(self.table)
         self.queue_url = names["call_url_queue"]
+        self.replies_url = names["replies_queue"]
         self.configuration.put_account(self.account)
         self.delivered: list[dict[str, Any]] = []
 
@@ -290,25 +290,36 @@ class World(Routing):
     def runs(self, trigger_id: str) -> list[dict[str, Any]]:
         return [run.to_json_dict() for run in self.store.list_runs(self.account.id, trigger_id)]
 
-    def queued_calls(self) -> list[dict[str, Any]]:
+    def queued_calls(self, queue_url: str | None = None) -> list[dict[str, Any]]:
         sqs = boto3.client("sqs")
         found = []
         while True:
-            response = sqs.receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300)
+            response = sqs.receive_message(
+                QueueUrl=queue_url or self.queue_url, MaxNumberOfMessages=10, VisibilityTimeout=300
+            )
             if not response.get("Messages"):
                 return found
             found += [json.loads(message["Body"]) for message in response["Messages"]]
 
+    def queued_replies(self) -> list[dict[str, Any]]:
+        """What the domain consumer put on the outbound queue (the sender's references), taken off it."""
+        return self.queued_calls(self.replies_url)
+
 
 def make_world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
-    """The triggers' world: a Routing world whose account exists, with an SQS queue for callUrl deliveries."""
+    """The triggers' world: a Routing world whose account exists, with SQS queues for callUrl deliveries and for
+    replies."""
     from smschannel.settings import get_settings
 
     share_stream_log(monkeypatch)
-    queue_url = boto3.client("sqs").create_queue(QueueName=f"calls-{uuid.uuid4().hex[:6]}")["QueueUrl"]
+    sqs = boto3.client("sqs")
+    queue_url = sqs.create_queue(QueueName=f"calls-{uuid.uuid4().hex[:6]}")["QueueUrl"]
     monkeypatch.setenv("CALL_URL_QUEUE_URL", queue_url)
+    # The triggers' replies come back on the stream to the same function, which puts them on the outbound queue.
+    replies = sqs.create_queue(QueueName=f"replies-{uuid.uuid4().hex[:6]}.fifo", Attributes={"FifoQueue": "true"})
+    monkeypatch.setenv("OUTBOUND_QUEUE_URL", replies["QueueUrl"])
     get_settings.cache_clear()
-    return World({**aws, "call_url_queue": queue_url})
+    return World({**aws, "call_url_queue": queue_url, "replies_queue": replies["QueueUrl"]})
 
 
 def ready_queue(world: World, queue_id: str = "support", agent_id: str = "agent-1") -> None:

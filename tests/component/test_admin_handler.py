@@ -216,3 +216,24 @@ def test_an_unknown_route_is_a_404_in_the_one_error_shape(fn: ModuleType) -> Non
     status, body = admin(fn, "GET", "/admin/nothing-here")
     assert status == 404
     assert body == {"error": "not_found", "message": "no route for GET /admin/nothing-here", "field": None}
+
+
+def test_an_option_stored_before_it_was_checked_falls_back_to_its_default(fn: ModuleType, aws: dict[str, str]) -> None:
+    """An account written under older rules (no check on PUT) still loads: the invalid option is dropped, the
+    others are kept, so its webhooks are still answered."""
+    import boto3
+
+    from smschannel import keys
+    from smschannel.dynamo import to_item
+
+    assert admin(fn, "PUT", "/admin/accounts/old", {**TWILIO, "options": {"timeZone": "Europe/Rome"}})[0] == 201
+    boto3.client("dynamodb").update_item(
+        TableName=aws["table"],
+        Key=to_item(keys.account("old")),
+        UpdateExpression="SET #o.#zone = :bad, #o.#limit = :limit",
+        ExpressionAttributeNames={"#o": "options", "#zone": "timeZone", "#limit": "autoReplyLimit"},
+        ExpressionAttributeValues={":bad": {"S": "Mars/Olympus_Mons"}, ":limit": {"N": "3"}},
+        ConditionExpression="attribute_exists(pk)",
+    )
+    status, account = admin(fn, "GET", "/admin/accounts/old")
+    assert status == 200 and account["options"] == {"autoReplyLimit": 3}

@@ -1,6 +1,7 @@
 """Replies end to end in-process: the admin and inbound functions under moto, the table's real stream replayed into
-functions/outbound, a moto SQS FIFO queue (with its dead-letter queue) driven as Lambda's event source mapping
-drives it, and the local stack's provider sandbox answering the provider API over real HTTP."""
+functions/triggers (the domain consumer, through its template FilterCriteria), which puts new replies on a moto SQS
+FIFO queue (with its dead-letter queue) driven into functions/outbound as Lambda's event source mapping drives it,
+and the local stack's provider sandbox answering the provider API over real HTTP."""
 
 from __future__ import annotations
 
@@ -21,8 +22,10 @@ from botocore.client import BaseClient
 
 from local.sandbox import SandboxState, start_sandbox
 from smschannel.dynamo import Table
+from smschannel.outbound.enqueue import new_reply
 from smschannel.stores.configuration import ConfigurationStore
-from tests.component.harness import OUTBOUND_FILTER, SID, TOKEN, TableStream, eventually, post, twilio_form
+from smschannel.stream import StreamChange
+from tests.component.harness import SID, TOKEN, TRIGGERS_FILTER, TableStream, eventually, post, twilio_form
 from tests.conftest import FakeContext, admin, load_function, load_template
 
 PHONE = "+14155552671"
@@ -46,6 +49,8 @@ class Outbound:
         self.admin = load_function("admin")
         self.inbound = load_function("inbound")
         self.outbound = load_function("outbound")
+        self.triggers = load_function("triggers")  # the table stream's domain consumer: it enqueues new replies
+        self.stream_responses: list[dict[str, Any]] = []
         self.stream = TableStream(names["table"])
         self.table = Table(names["table"])
 
@@ -98,10 +103,19 @@ class Outbound:
     # --- Lambda's event source mappings, played in-process ---------------------------------------------------
 
     def enqueue_new_replies(self) -> int:
-        records = [record for record in self.stream.read() if OUTBOUND_FILTER(record)]
-        if not records:
-            return 0
-        return int(self.invoke({"Records": records})["enqueued"])
+        """The table stream into the domain consumer, in its mapping's batches; returns the replies it enqueued."""
+        records = [record for record in self.stream.read() if TRIGGERS_FILTER(record)]
+        enqueued = 0
+        for start in range(0, len(records), STREAM_BATCH):
+            enqueued += self.deliver_stream(records[start : start + STREAM_BATCH])
+        return enqueued
+
+    def deliver_stream(self, records: list[dict[str, Any]]) -> int:
+        """One stream batch into the triggers function; returns how many of its replies were enqueued (not failed)."""
+        response: dict[str, Any] = self.triggers.lambda_handler({"Records": records}, FakeContext())
+        self.stream_responses.append(response)
+        failed = {item["itemIdentifier"] for item in response["batchItemFailures"]}
+        return sum(1 for record in records if is_new_reply(record) and sequence(record) not in failed)
 
     def receive(self) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(
@@ -155,6 +169,19 @@ class Outbound:
     def dead_letters(self) -> list[dict[str, Any]]:
         response = self.sqs.receive_message(QueueUrl=self.dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0)
         return list(response.get("Messages", []))
+
+
+STREAM_BATCH = load_template()["Resources"]["TriggersFunction"]["Properties"]["Events"]["TableChanges"]["Properties"][
+    "BatchSize"
+]
+
+
+def is_new_reply(record: dict[str, Any]) -> bool:
+    return new_reply(StreamChange.from_raw(record)) is not None
+
+
+def sequence(record: dict[str, Any]) -> str:
+    return str(record["dynamodb"]["SequenceNumber"])
 
 
 def sqs_record(message: dict[str, Any], queue_url: str) -> dict[str, Any]:
@@ -303,6 +330,68 @@ def test_a_redelivered_batch_and_concurrent_deliveries_send_nothing_twice(world:
     world.invoke(event)  # and SQS redelivers the whole batch once more
     assert sorted(item["body"] for item in world.outbox()) == ["r0", "r1", "r2"]
     assert {message["status"] for message in world.messages(interaction_id)} == {"sent"}
+
+
+# --- the stream enqueue (the domain consumer, functions/triggers) ---------------------------------------------------
+
+
+class RefusingSqs:
+    """moto's SQS client, but SendMessageBatch refuses the entries of the message ids in `refused` as SQS reports
+    an entry it did not take (in `Failed`, the batch's others sent); every call's message ids are kept."""
+
+    def __init__(self, refused: set[str]) -> None:
+        self.sqs = boto3.client("sqs")
+        self.refused = refused
+        self.calls: list[list[str]] = []
+
+    def send_message_batch(self, **request: Any) -> dict[str, Any]:
+        entries = request["Entries"]
+        self.calls.append([entry["MessageDeduplicationId"] for entry in entries])
+        taken = [entry for entry in entries if entry["MessageDeduplicationId"] not in self.refused]
+        response = self.sqs.send_message_batch(**{**request, "Entries": taken}) if taken else {"Successful": []}
+        refused = [entry for entry in entries if entry not in taken]
+        failures = [{"Id": e["Id"], "SenderFault": False, "Code": "InternalError", "Message": "no"} for e in refused]
+        return {**response, "Failed": failures}
+
+
+def test_a_stream_batch_s_new_replies_reach_the_queue_in_send_message_batches_of_ten(world: Outbound) -> None:
+    interactions = [world.sms("hi", phone=f"+1415553{n:04d}") for n in range(12)]
+    for n, interaction_id in enumerate(interactions):
+        assert world.reply(interaction_id, f"answer {n}", "c-1")[0] == 202
+    sqs = RefusingSqs(refused=set())
+    world.triggers.consumer.replies._client = sqs
+    assert world.enqueue_new_replies() == 12
+    assert [len(call) for call in sqs.calls] == [10, 2]  # one stream batch (the inbound records too)
+    assert world.stream_responses == [{"batchItemFailures": []}]
+    world.pump()
+    assert sorted(item["body"] for item in world.outbox()) == sorted(f"answer {n}" for n in range(12))
+
+
+def test_a_refused_enqueue_fails_its_record_holds_its_conversation_back_and_leaves_once_in_order_on_retry(
+    world: Outbound,
+) -> None:
+    first, other = world.sms("hello"), world.sms("hi", phone="+14155550199")
+    ids = [world.reply(first, body, f"c-{body}")[1]["message"]["id"] for body in ("one", "two")]
+    world.reply(other, "three", "c-3")
+    records = [record for record in world.stream.read() if TRIGGERS_FILTER(record)]
+    sqs = RefusingSqs(refused={ids[0]})
+    world.triggers.consumer.replies._client = sqs
+
+    assert world.deliver_stream(records) == 1  # "three" only
+    failed = {item["itemIdentifier"] for item in world.stream_responses[-1]["batchItemFailures"]}
+    sequences = {ref.message_id: sequence(r) for r in records if (ref := new_reply(StreamChange.from_raw(r)))}
+    [three] = [message_id for message_id in sequences if message_id not in ids]
+    assert {sequences[ids[0]], sequences[ids[1]]} <= failed and sequences[three] not in failed
+    assert not any(ids[1] in call for call in sqs.calls)  # "two" never sent ahead of "one"
+
+    # Lambda retries from the first failed record; SQS takes everything now, and drops the re-sent "three".
+    sqs.refused.clear()
+    start = min(index for index, record in enumerate(records) if sequence(record) in failed)
+    assert world.deliver_stream(records[start:]) == len([r for r in records[start:] if is_new_reply(r)])
+    assert world.stream_responses[-1] == {"batchItemFailures": []}
+    world.pump()
+    assert [item["body"] for item in world.outbox() if item["to"] == PHONE] == ["one", "two"]
+    assert [item["body"] for item in world.outbox() if item["to"] != PHONE] == ["three"]
 
 
 # --- provider failures -----------------------------------------------------------------------------------------

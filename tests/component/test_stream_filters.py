@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from tests.component.harness import FANOUT_FILTER, OUTBOUND_FILTER, TRIGGERS_FILTER, matches_pattern
+from tests.component.harness import FANOUT_FILTER, TRIGGERS_FILTER, matches_pattern
 
 
 def record(event: str, **image: str) -> dict[str, Any]:
@@ -17,22 +17,22 @@ def record(event: str, **image: str) -> dict[str, Any]:
     return {"eventName": event, "dynamodb": change}
 
 
-def test_triggers_get_interactions_agents_and_customers_messages_only() -> None:
+def test_the_domain_consumer_gets_interactions_agents_customers_messages_and_new_queued_replies_only() -> None:
     assert TRIGGERS_FILTER(record("INSERT", entity="interaction"))
     assert TRIGGERS_FILTER(record("MODIFY", entity="agent"))
     assert TRIGGERS_FILTER(record("INSERT", entity="message", direction="in"))
+    assert TRIGGERS_FILTER(record("INSERT", entity="message", direction="out", status="queued"))
+    assert not TRIGGERS_FILTER(record("MODIFY", entity="message", direction="out", status="queued"))
+    assert not TRIGGERS_FILTER(record("INSERT", entity="message", direction="out", status="sent"))
     assert not TRIGGERS_FILTER(record("INSERT", entity="message", direction="out"))
     assert not TRIGGERS_FILTER(record("MODIFY", entity="message", direction="in"))
     assert not TRIGGERS_FILTER(record("INSERT", entity="connection"))
     assert not TRIGGERS_FILTER(record("REMOVE"))
 
 
-def test_fanout_gets_interactions_messages_and_agents_and_outbound_new_queued_replies() -> None:
+def test_fanout_gets_interactions_messages_and_agents() -> None:
     assert FANOUT_FILTER(record("MODIFY", entity="message", direction="out"))
     assert not FANOUT_FILTER(record("INSERT", entity="session"))
-    assert OUTBOUND_FILTER(record("INSERT", entity="message", direction="out", status="queued"))
-    assert not OUTBOUND_FILTER(record("MODIFY", entity="message", direction="out", status="queued"))
-    assert not OUTBOUND_FILTER(record("INSERT", entity="message", direction="out", status="sent"))
 
 
 def test_a_rule_the_evaluator_does_not_know_is_refused_rather_than_guessed() -> None:

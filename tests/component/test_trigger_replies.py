@@ -53,8 +53,11 @@ def test_a_welcome_reply_fills_its_template_and_is_queued_once_through_outbound(
     [reply] = outbound(world, first.interaction_id)
     assert reply["body"] == f"Hi ! Routing test here; you are number 1 ({phone(40)})."
     assert reply["status"] == "queued" and reply["sender"] == "trigger:welcome"
-    [reply] = outbound(world, second.interaction_id)
-    assert reply["body"].endswith(f"you are number 2 ({phone(41)}).")
+    [second_reply] = outbound(world, second.interaction_id)
+    assert second_reply["body"].endswith(f"you are number 2 ({phone(41)}).")
+    # Each came back on the stream to the same function, which put it on the outbound queue, once.
+    queued = sorted(item["messageId"] for item in world.queued_replies())
+    assert queued == sorted([reply["id"], second_reply["id"]])
 
 
 def test_once_replies_once_per_interaction_and_always_replies_every_time(world: World) -> None:

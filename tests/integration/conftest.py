@@ -10,7 +10,6 @@ import socket
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,6 +20,8 @@ from typing import Any
 import pytest
 import requests
 from twilio.request_validator import RequestValidator
+
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 STARTUP_SECONDS = 600
@@ -169,12 +170,12 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
         [sys.executable, "-m", "local.stack"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT
     )
     endpoints_file = state_dir / "endpoints.json"
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while not endpoints_file.exists():
-        if process.poll() is not None or time.monotonic() > deadline:
-            process.kill()
-            pytest.fail(f"local stack did not start:\n{(state_dir / 'stack.log').read_text()[-5000:]}")
-        time.sleep(0.5)
+    try:  # `ready` is the endpoints file; a stack that exits first will never write it
+        eventually(lambda: endpoints_file.exists() or process.poll() is not None, STARTUP_SECONDS, 0.5, "the stack")
+        assert endpoints_file.exists(), f"the stack exited with {process.returncode}"
+    except AssertionError as exc:
+        process.kill()
+        pytest.fail(f"local stack did not start ({exc}):\n{(state_dir / 'stack.log').read_text()[-5000:]}")
     endpoints = json.loads(endpoints_file.read_text())
     session = requests.Session()
     try:

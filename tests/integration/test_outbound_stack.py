@@ -1,5 +1,6 @@
-"""Replies through the deployed stack: the admin API stores them, the emulator's stream mapping and SQS FIFO mapping
-drive functions/outbound, the sandbox plays the provider (its API, then its own signed status callbacks)."""
+"""Replies through the deployed stack: the admin API stores them, the emulator's stream mapping drives the domain
+consumer (functions/triggers), which enqueues them, and the SQS FIFO mapping drives functions/outbound; the sandbox
+plays the provider (its API, then its own signed status callbacks)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Response shapes shared by the admin routers (SPEC.md: 201 on create, 200 on update, 204 on delete, items)."""
+"""Response shapes shared by the admin routers (docs/api.md: 201 on create, 200 on update, 204 on delete, items)."""
 
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ from smschannel.http import json_response
 
 class TokenBody(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    agentId: str | None = None  # noqa: N815 (SPEC.md's field name)
+    agentId: str | None = None  # noqa: N815 (docs/api.md's field name)
     role: str | None = None
 
 

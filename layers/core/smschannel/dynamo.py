@@ -184,6 +184,33 @@ class Table:
         )
         return not response.get("Attributes")
 
+    def update_if(
+        self,
+        key: dict[str, str],
+        update: str,
+        condition: str,
+        values: dict[str, Any] | None = None,
+        names: dict[str, str] | None = None,
+    ) -> bool:
+        """One conditional UpdateItem; False when the condition did not hold (nothing written)."""
+        params: dict[str, Any] = {
+            "TableName": self.name,
+            "Key": to_item(key),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+        }
+        if values:
+            params["ExpressionAttributeValues"] = to_values(values)
+        if names:
+            params["ExpressionAttributeNames"] = names
+        try:
+            self.client.update_item(**params)
+        except ClientError as error:
+            if error_code(error) == "ConditionalCheckFailedException":
+                return False
+            raise
+        return True
+
     def delete(self, key: dict[str, str]) -> bool:
         response = self.client.delete_item(TableName=self.name, Key=to_item(key), ReturnValues="ALL_OLD")
         return bool(response.get("Attributes"))

@@ -65,16 +65,16 @@ def raw_body(event: APIGatewayProxyEventV2) -> bytes:
     return body.encode("utf-8")
 
 
-def webhook_request(
-    event: APIGatewayProxyEventV2, url_override: str | None = None, public_base_url: str | None = None
-) -> WebhookRequest:
+def webhook_request(event: APIGatewayProxyEventV2, public_base_url: str | None = None) -> WebhookRequest:
+    """The provider's request as the domain reads it (the account's own signed URL is put first by the domain)."""
     return WebhookRequest(
         method=event.request_context.http.method.upper(),
-        urls=public_urls(event, url_override, public_base_url),
+        urls=public_urls(event, None, public_base_url),
         headers={key.lower(): value for key, value in (event.headers or {}).items()},
         query=dict(event.query_string_parameters or {}),
         body=raw_body(event),
         source_ip=event.request_context.http.source_ip,
+        raw_query=event.raw_query_string or "",
     )
 
 
@@ -88,7 +88,7 @@ _REQUEST_PARTS = {"body", "query", "path", "header", "cookie"}
 
 
 def validation_error_body(errors: list[Any]) -> dict[str, Any]:
-    """Pydantic's (or Powertools' request validation's) first error as our shape, naming the field in SPEC.md's
+    """Pydantic's (or Powertools' request validation's) first error as our shape, naming the field in docs/api.md's
     camelCase as the client sent it (`loc` carries the aliases), e.g. `phoneNumber` or `credentials.authToken`."""
     if not errors:
         return error_body("validation_error", "the request is not valid")

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 from pydantic import ValidationError
 
 from smschannel.account_cache import AccountCache
 from smschannel.archive import WebhookArchive
 from smschannel.compliance import KeywordResponder
 from smschannel.errors import DomainError, UnparsableWebhook
-from smschannel.http import webhook_request
 from smschannel.models import Account, InboundMessage, StatusUpdate
 from smschannel.observability import logger
 from smschannel.phone import mask_phone, normalize_phone
@@ -45,10 +43,10 @@ class InboundService:
         self.accounts = accounts
         self.archive = archive
 
-    def receive_message(self, account_id: str, event: APIGatewayProxyEventV2) -> InboundResult:
+    def receive_message(self, account_id: str, request: WebhookRequest) -> InboundResult:
         """`POST /webhooks/{accountId}`. Raises UnknownAccount, InvalidSignature, or UnparsableWebhook (archived)."""
         account = self.accounts.get(account_id)
-        request = self.webhook_request(account, event, "")
+        request = self.signed_request(account, request, "")
         adapter = get_adapter(account.provider)
         adapter.verify(request, account)  # nothing is stored or archived for a forged request
         try:
@@ -60,10 +58,10 @@ class InboundService:
         self._apply_statuses(account, statuses)
         return InboundResult(adapter.inbound_answer(), outcomes)
 
-    def receive_status(self, account_id: str, event: APIGatewayProxyEventV2) -> WebhookAnswer:
+    def receive_status(self, account_id: str, request: WebhookRequest) -> WebhookAnswer:
         """`POST /webhooks/{accountId}/status`: delivery status of an outbound message."""
         account = self.accounts.get(account_id)
-        request = self.webhook_request(account, event, "/status")
+        request = self.signed_request(account, request, "/status")
         adapter = get_adapter(account.provider)
         adapter.verify(request, account)
         try:
@@ -73,13 +71,13 @@ class InboundService:
         self._apply_statuses(account, updates)
         return adapter.status_answer()
 
-    def webhook_request(self, account: Account, event: APIGatewayProxyEventV2, suffix: str) -> WebhookRequest:
-        """The request, with every URL the provider may have signed: first the account's `options.webhookUrl` (what
+    @staticmethod
+    def signed_request(account: Account, request: WebhookRequest, suffix: str) -> WebhookRequest:
+        """The request with every URL the provider may have signed: first the account's `options.webhookUrl` (what
         the operator pasted into the provider's console, when a CDN or proxy sits in front) with the route's
-        suffix, then the stack's PublicBaseUrl, then the URLs API Gateway saw."""
+        suffix, then those the handler edge found (the stack's PublicBaseUrl, then the URLs API Gateway saw)."""
         base = account.options.webhook_url
-        override = f"{str(base).rstrip('/')}{suffix}" if base else None
-        return webhook_request(event, override, self.public_base_url)
+        return request.signed_at_first(f"{base.rstrip('/')}{suffix}") if base else request
 
     def _apply_statuses(self, account: Account, updates: list[StatusUpdate]) -> None:
         for update in updates:

@@ -8,9 +8,3 @@ from typing import Any
 def is_schedule(event: dict[str, Any]) -> bool:
     """An EventBridge schedule (template.yaml's `Schedule` events)."""
     return event.get("source") == "aws.events" and event.get("detail-type") == "Scheduled Event"
-
-
-def event_source(event: dict[str, Any]) -> str:
-    """`aws:dynamodb`, `aws:sqs`, ... of a batch's records (SQS and streams spell the key differently)."""
-    records = event.get("Records") or [{}]
-    return str(records[0].get("eventSource") or records[0].get("EventSource") or "")

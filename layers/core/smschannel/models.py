@@ -1,4 +1,4 @@
-"""Pydantic v2 models of everything that crosses a boundary; JSON field names are SPEC.md's camelCase."""
+"""Pydantic v2 models of everything that crosses a boundary; JSON field names are docs/api.md's camelCase."""
 
 from __future__ import annotations
 

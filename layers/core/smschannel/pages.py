@@ -1,4 +1,4 @@
-"""The two pages of SPEC.md "Pages": plain HTML/CSS/JS files (no build step) opened with a token in the URL.
+"""The two pages of docs/api.md "Pages": plain HTML/CSS/JS files (no build step) opened with a token in the URL.
 
 The token is checked here too, so a wrong or expired link answers a readable 401/403 page instead of a page that
 cannot connect. The page learns its WebSocket URL and principal from a JSON object injected in its script.

@@ -2,21 +2,13 @@
 
 Running both in the same record handler is what guarantees that a trigger on `interaction.created` acts before
 the interaction can be assigned: one it closed or handed to a bot is never routed, one it moved to another queue
-is routed there, at once.
+is routed there, at once. The table stream's domain consumer (smschannel.domain_consumer) runs it for every
+change but a new reply.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-from typing import Any
-
-from aws_lambda_powertools.metrics import MetricUnit
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-
-from smschannel.batch import StreamConsumer, item_collection
 from smschannel.models import Interaction, InteractionStatus
-from smschannel.observability import metrics
 from smschannel.routing.service import RoutingService
 from smschannel.routing.wakeups import RouteInteraction, wakeups_of
 from smschannel.stores.routing import Routable
@@ -75,32 +67,3 @@ def _routable(interaction: Interaction | None) -> bool:
         and not interaction.bot
         and interaction.queue_id
     )
-
-
-class TriggersThenRoutingConsumer(StreamConsumer):
-    """The stream function's batch: agents read once and round-robin pointers written once per batch (routing's
-    batch); after a failed record, the later records of the same interaction are held back with it."""
-
-    def __init__(self, changes: TriggersThenRouting) -> None:
-        super().__init__()
-        self.changes = changes
-        self.routing = changes.routing
-
-    def order_key(self, record: DynamoDBRecord) -> str | None:
-        return item_collection(record)
-
-    @contextmanager
-    def batch(self, event: dict[str, Any]) -> Iterator[None]:
-        with self.routing.batch() as routed:
-            yield
-        metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
-
-    def change(self, change: StreamChange) -> None:
-        self.changes.handle(change)
-
-    def sweep(self) -> dict[str, Any]:
-        """The once-a-minute queue timeout sweep."""
-        report = self.routing.sweep()
-        metrics.add_metric(name="QueueOverflowed", unit=MetricUnit.Count, value=report.overflowed)
-        metrics.add_metric(name="QueueTimedOut", unit=MetricUnit.Count, value=report.timed_out)
-        return {"overflowed": report.overflowed, "timedOut": report.timed_out, "assigned": report.assigned}

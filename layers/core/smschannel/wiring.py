@@ -17,6 +17,7 @@ from smschannel.settings import Settings, get_settings
 if TYPE_CHECKING:
     from smschannel.account_cache import AccountCache
     from smschannel.admin import AdminService
+    from smschannel.domain_consumer import DomainConsumer
     from smschannel.inbound import InboundService
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from smschannel.realtime.websocket import WebSocketRoutes
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
-    from smschannel.triggers_then_routing import TriggersThenRoutingConsumer
 
 
 def _table(settings: Settings) -> Table:
@@ -146,17 +146,21 @@ def websocket_routes() -> WebSocketRoutes:
     return WebSocketRoutes(desk, Pusher(settings.connections_endpoint))
 
 
-def triggers_consumer() -> TriggersThenRoutingConsumer:
+def triggers_consumer() -> DomainConsumer:
+    """The table stream's domain consumer: new replies onto the outbound queue, triggers then routing."""
+    from smschannel.domain_consumer import DomainConsumer
+    from smschannel.outbound.enqueue import Enqueuer
     from smschannel.routing.service import RoutingService
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.contacts import ContactStore
     from smschannel.stores.routing import RoutingStore
-    from smschannel.triggers_then_routing import TriggersThenRouting, TriggersThenRoutingConsumer
+    from smschannel.triggers_then_routing import TriggersThenRouting
 
     settings = get_settings()
     table = _table(settings)
     routing = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
-    return TriggersThenRoutingConsumer(TriggersThenRouting(routing, trigger_engine(settings, table)))
+    changes = TriggersThenRouting(routing, trigger_engine(settings, table))
+    return DomainConsumer(changes, Enqueuer(table, settings.outbound_queue_url))
 
 
 def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:

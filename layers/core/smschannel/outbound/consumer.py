@@ -22,7 +22,7 @@ from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 
 from smschannel.batch import BatchConsumer, message_group
 from smschannel.observability import logger, metrics
-from smschannel.outbound.enqueue import Enqueuer, refs_in_stream
+from smschannel.outbound.enqueue import Enqueuer
 from smschannel.outbound.poller import StatusPoller
 from smschannel.outbound.sender import OutboundSender, SendOutcome, Verdict
 from smschannel.stores.outbound import OutboundRef
@@ -98,11 +98,7 @@ class OutboundConsumer(BatchConsumer[SQSRecord]):
         group = record.attributes.message_group_id or ""
         self._group_delays[group] = max(self._group_delays.get(group, 0.0), seconds)
 
-    # --- the function's other two sources -------------------------------------------------------------------
-
-    def enqueue(self, event: dict[str, Any]) -> dict[str, Any]:
-        """New replies on the table stream: to the FIFO queue (a failure here is re-driven by the sweep)."""
-        return {"enqueued": self.enqueuer.enqueue(refs_in_stream(event))}
+    # --- the function's other source (new replies reach the queue from the domain consumer) ------------------
 
     def sweep(self) -> dict[str, Any]:
         """Once a minute: re-drive replies whose enqueue was lost, and ask providers without receipts (Skebby,

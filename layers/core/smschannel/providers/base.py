@@ -13,7 +13,7 @@ import binascii
 import hmac
 from abc import ABC, abstractmethod
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
@@ -38,6 +38,12 @@ class WebhookRequest:
     query: dict[str, str]
     body: bytes
     source_ip: str | None = None
+    raw_query: str = ""  # the query string as sent (a signature covers it in this order)
+
+    def signed_at_first(self, url: str) -> WebhookRequest:
+        """This request with `url` (and the query string as sent) as the most likely URL the provider signed."""
+        first = f"{url}?{self.raw_query}" if self.raw_query else url
+        return replace(self, urls=(first, *self.urls))
 
     def header(self, name: str) -> str | None:
         return self.headers.get(name.lower())
@@ -129,7 +135,7 @@ class SimulatedWebhook:
 
 class ProviderAdapter(ABC):
     name: ClassVar[str]
-    # Credential fields the provider needs, in its own names (SPEC.md); the admin API refuses an account missing one.
+    # Credential fields the provider needs, in its own names (docs/api.md); the admin API refuses an account without.
     required_credentials: ClassVar[tuple[str, ...]]
     supports_mms: ClassVar[bool] = False
     default_api_base_url: ClassVar[str]

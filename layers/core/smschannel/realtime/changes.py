@@ -127,7 +127,7 @@ def agent_status_changed(old: Image | None, new: Image | None) -> bool:
 
 
 def public_interaction(image: Image) -> Image:
-    """The interaction as SPEC.md shows it: the item without its keys and bookkeeping."""
+    """The interaction as docs/api.md shows it: the item without its keys and bookkeeping."""
     hidden = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "entity", "queuePartition", "queueSort"}
     return {name: value for name, value in image.items() if name not in hidden}
 

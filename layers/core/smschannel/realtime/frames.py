@@ -1,4 +1,4 @@
-"""The WebSocket's frames (SPEC.md "WebSocket"): client actions as pydantic models, server frames as dicts."""
+"""The WebSocket's frames (docs/api.md "WebSocket"): client actions as pydantic models, server frames as dicts."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The WebSocket API's routes: `$connect`, `$disconnect` and the actions of SPEC.md "WebSocket", on the agent desk.
+"""The WebSocket API's routes: `$connect`, `$disconnect` and the actions of docs/api.md "WebSocket", on the agent desk.
 
 A refused action answers the acting connection with an `error` frame naming its code; nothing else changes.
 """

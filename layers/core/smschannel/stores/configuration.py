@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from botocore.exceptions import ClientError
+from pydantic import ValidationError
 
 from smschannel import keys
-from smschannel.dynamo import Table, cancellation_reasons, error_code, to_item, to_values
+from smschannel.dynamo import Table, cancellation_reasons, to_item, to_values
 from smschannel.models import Account, Agent, Queue
+from smschannel.observability import logger
 
 
 class ConfigurationStore:
@@ -24,10 +26,10 @@ class ConfigurationStore:
 
     def get_account(self, account_id: str) -> Account | None:
         item = self.table.get(keys.account(account_id))
-        return Account.model_validate(item) if item else None
+        return stored_account(item) if item else None
 
     def list_accounts(self) -> list[Account]:
-        return [Account.model_validate(item) for item in self._index_entities("ACCOUNTS")]
+        return [stored_account(item) for item in self._index_entities("ACCOUNTS")]
 
     def delete_account(self, account_id: str) -> bool:
         return self.table.delete(keys.account(account_id))
@@ -74,20 +76,13 @@ class ConfigurationStore:
 
     def set_agent_status(self, agent_id: str, status: str, reason: str | None, now: str) -> bool:
         """An agent's own status change (`reason` kept only while paused); False when the agent does not exist."""
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=to_item(keys.agent(agent_id)),
-                UpdateExpression="SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeNames={"#s": "status"},
-                ExpressionAttributeValues=to_values({":s": status, ":now": now, ":r": reason}),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.table.update_if(
+            keys.agent(agent_id),
+            "SET #s = :s, updatedAt = :now, statusChangedAt = :now, pauseReason = :r",
+            "attribute_exists(pk)",
+            {":s": status, ":now": now, ":r": reason},
+            {"#s": "status"},
+        )
 
     def _index_entities(self, partition: str) -> list[dict[str, Any]]:
         found = self.table.query_all(keys.GSI1, "gsi1pk", partition)
@@ -136,3 +131,23 @@ def take_from_agent(
             return False
         raise
     return True
+
+
+def stored_account(item: dict[str, Any]) -> Account:
+    """An account as stored. An option that was stored before it was checked on PUT (or under older rules) and no
+    longer validates is dropped here, with a warning, so its default applies: a webhook for that account is still
+    answered and stored rather than failing on every retry until the operator fixes the option."""
+    try:
+        return Account.model_validate(item)
+    except ValidationError as exc:
+        options = item.get("options") if isinstance(item.get("options"), dict) else {}
+        bad = {str(error["loc"][1]) for error in exc.errors() if len(error["loc"]) > 1 and error["loc"][0] == "options"}
+        if not bad or not options:
+            raise
+        logger.warning(
+            "stored account options no longer valid: defaults apply",
+            extra={"account": item.get("id"), "options": sorted(bad)},
+        )
+        return Account.model_validate(
+            {**item, "options": {key: value for key, value in options.items() if key not in bad}}
+        )

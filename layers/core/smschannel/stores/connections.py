@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smschannel import keys
-from smschannel.dynamo import Table, to_item, to_values
+from smschannel.dynamo import Table, to_item
 from smschannel.models import utc_now
 from smschannel.tokens import Principal
 
@@ -64,21 +64,9 @@ class ConnectionStore:
 
     def subscribe_supervisor(self, connection_id: str) -> bool:
         """Mark a supervisor's connection as wanting dashboard frames; False when the connection is unknown."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=to_item(keys.supervisor_connection(connection_id)),
-                UpdateExpression="SET subscribed = :t",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_values({":t": True}),
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.table.update_if(
+            keys.supervisor_connection(connection_id), "SET subscribed = :t", "attribute_exists(pk)", {":t": True}
+        )
 
     def watch(self, connection_id: str, interaction_id: str) -> bool:
         """Note the conversation a supervisor's connection has open: the fan-out sends it that conversation's

@@ -277,22 +277,9 @@ class OutboundStore:
         values: dict[str, Any],
         names: dict[str, str] | None = None,
     ) -> bool:
-        params: dict[str, Any] = {
-            "TableName": self.table.name,
-            "Key": to_item(ref.key),
-            "UpdateExpression": update,
-            "ConditionExpression": condition,
-            "ExpressionAttributeValues": to_values(values),
-        }
-        if names or "#s" in condition:
-            params["ExpressionAttributeNames"] = names or {"#s": "status"}
-        try:
-            self.table.client.update_item(**params)
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        if not names and "#s" in condition:
+            names = {"#s": "status"}
+        return self.table.update_if(ref.key, update, condition, values, names)
 
     # --- the sweep and the send rate -----------------------------------------------------------------------
 
@@ -345,16 +332,9 @@ class OutboundStore:
     def take_send_slot(self, account_id: str, per_second: int) -> bool:
         """One of the account's `per_second` sends in the current second (a counter item per second)."""
         second = int(time.time())
-        try:
-            self.table.client.update_item(
-                TableName=self.table.name,
-                Key=to_item(keys.send_rate(account_id, second)),
-                UpdateExpression="SET expiresAt = :exp ADD sends :one",
-                ConditionExpression="attribute_not_exists(sends) OR sends < :limit",
-                ExpressionAttributeValues=to_values({":one": 1, ":limit": per_second, ":exp": second + 120}),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.table.update_if(
+            keys.send_rate(account_id, second),
+            "SET expiresAt = :exp ADD sends :one",
+            "attribute_not_exists(sends) OR sends < :limit",
+            {":one": 1, ":limit": per_second, ":exp": second + 120},
+        )

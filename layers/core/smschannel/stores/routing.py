@@ -16,7 +16,6 @@ from smschannel import keys
 from smschannel.dynamo import (
     Table,
     cancellation_reasons,
-    error_code,
     from_item,
     is_conditional_failure,
     is_conflict,
@@ -361,17 +360,5 @@ def _before(before: str | None) -> dict[str, Any]:
 
 
 def _conditional_update(table: Table, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-    try:
-        table.client.update_item(
-            TableName=table.name,
-            Key=to_item(keys.interaction(interaction_id)),
-            UpdateExpression=update,
-            ConditionExpression=condition,
-            ExpressionAttributeNames={"#s": "status"},
-            ExpressionAttributeValues=to_values({":open": "open", ":null": None, **values}),
-        )
-    except ClientError as error:
-        if error_code(error) == "ConditionalCheckFailedException":
-            return False
-        raise
-    return True
+    values = {":open": "open", ":null": None, **values}
+    return table.update_if(keys.interaction(interaction_id), update, condition, values, {"#s": "status"})

@@ -199,21 +199,8 @@ class TriggerStore:
     # --- plumbing ------------------------------------------------------------------------------------------
 
     def _update(self, interaction_id: str, update: str, condition: str, values: dict[str, Any]) -> bool:
-        names = {"#s": "status"}
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=to_item(keys.interaction(interaction_id)),
-                UpdateExpression=update,
-                ConditionExpression=condition,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=to_values({":open": "open", ":one": 1, **values}),
-            )
-        except ClientError as error:
-            if error_code(error) == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        values = {":open": "open", ":one": 1, **values}
+        return self.table.update_if(keys.interaction(interaction_id), update, condition, values, {"#s": "status"})
 
     def _get(self, key: dict[str, str]) -> dict[str, Any] | None:
         return self.table.get(key)

@@ -1,4 +1,4 @@
-"""The trigger shape of SPEC.md (`PUT /admin/accounts/{id}/triggers/{triggerId}`) and a firing's run record."""
+"""The trigger shape of docs/api.md (`PUT /admin/accounts/{id}/triggers/{triggerId}`) and a firing's run record."""
 
 from __future__ import annotations
 

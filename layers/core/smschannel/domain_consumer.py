@@ -1,0 +1,89 @@
+"""The table stream's one domain consumer (the triggers function): new replies onto the outbound FIFO queue, and
+every other change through the trigger engine, then queue assignment (smschannel.triggers_then_routing).
+
+The table's stream has two readers, this one and the fan-out: DynamoDB Streams serve two per shard before reads
+are throttled (tests/unit/test_stream_readers.py holds template.yaml to it).
+
+A batch's new replies are sent before its records are walked, in SendMessageBatch calls of up to 10 (one reply of
+a conversation per call, so that a refused one is never overtaken by the next), so a reply waits for no trigger or
+assignment. Its record is then reported failed in `batchItemFailures` if SQS did not take it, which holds back the
+later records of its interaction (`item_collection`) with it, as any failure does. A reply's record redelivered
+after it was sent (a failure earlier in the batch) sends it again under the same deduplication id, the message
+id, which SQS FIFO drops; a reply whose enqueue was lost for good is re-driven by the outbound function's sweep.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+
+from smschannel.batch import StreamConsumer, item_collection
+from smschannel.observability import metrics
+from smschannel.outbound.enqueue import Enqueuer, new_reply
+from smschannel.stores.outbound import OutboundRef
+from smschannel.stream import StreamChange
+from smschannel.triggers_then_routing import TriggersThenRouting
+
+
+class ReplyNotEnqueued(Exception):
+    """SQS did not take the reply this stream record inserted (or it was held back behind one of its group)."""
+
+
+class DomainConsumer(StreamConsumer):
+    """The stream function's batch: its new replies enqueued first; then, per record, triggers then routing, with
+    agents read once and round-robin pointers written once per batch (routing's batch); after a failed record, the
+    later records of the same interaction are held back with it."""
+
+    def __init__(self, changes: TriggersThenRouting, replies: Enqueuer) -> None:
+        super().__init__()
+        self.changes = changes
+        self.routing = changes.routing
+        self.replies = replies
+        self._not_enqueued: dict[str, str] = {}  # this batch's: why a reply was not sent, by message id
+
+    def order_key(self, record: DynamoDBRecord) -> str | None:
+        return item_collection(record)
+
+    @contextmanager
+    def batch(self, event: dict[str, Any]) -> Iterator[None]:
+        refs = _new_replies(event)
+        try:
+            self._not_enqueued = self.replies.enqueue_in_order(refs) if refs else {}
+        except Exception as error:  # noqa: BLE001 - each reply's record fails with it, never the whole batch
+            self._not_enqueued = dict.fromkeys((ref.message_id for ref in refs), f"not enqueued: {error!r}")
+        metrics.add_metric(name="RepliesEnqueued", unit=MetricUnit.Count, value=len(refs) - len(self._not_enqueued))
+        with self.routing.batch() as routed:
+            yield
+        metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
+
+    def change(self, change: StreamChange) -> None:
+        reply = new_reply(change)
+        if reply is None:
+            self.changes.handle(change)
+            return
+        reason = self._not_enqueued.get(reply.message_id)
+        if reason is not None:
+            raise ReplyNotEnqueued(f"{reply.message_id}: {reason}")
+
+    def sweep(self) -> dict[str, Any]:
+        """The once-a-minute queue timeout sweep."""
+        report = self.routing.sweep()
+        metrics.add_metric(name="QueueOverflowed", unit=MetricUnit.Count, value=report.overflowed)
+        metrics.add_metric(name="QueueTimedOut", unit=MetricUnit.Count, value=report.timed_out)
+        return {"overflowed": report.overflowed, "timedOut": report.timed_out, "assigned": report.assigned}
+
+
+def _new_replies(event: dict[str, Any]) -> list[OutboundRef]:
+    """The replies a stream batch inserted, in stream order."""
+    return [ref for raw in event.get("Records", []) if (ref := _reply_of(raw)) is not None]
+
+
+def _reply_of(raw: dict[str, Any]) -> OutboundRef | None:
+    try:
+        return new_reply(StreamChange.from_raw(raw))
+    except Exception:  # noqa: BLE001 - an unreadable record is failed by its own record handler, in its turn
+        return None
