@@ -9,7 +9,7 @@ a quiet center, every change its own batch; 50 a busy one), and every `post_to_c
 counted by recipient (an agent's connection or a subscribed supervisor's) with its size. One supervisor has a
 conversation open (`getInteraction`), the other four only watch the dashboard.
 
-Run: `.venv/bin/python bench/supervisor_frames.py [--turns 3] [--per-batch 1 10 50]`.
+Run: `.venv/bin/python bench/supervisor_frames.py [--turns 3] [--per-batch 1 10 50] [--supervisor-frames all|watched]`.
 """
 
 from __future__ import annotations
@@ -203,14 +203,20 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--turns", type=int, default=3)
     parser.add_argument("--per-batch", type=int, nargs="+", default=[1, 10, 50])
+    # all: the contract's default (every supervisor gets every conversation frame); watched: SupervisorFrames=watched.
+    parser.add_argument("--supervisor-frames", choices=["all", "watched"], default="watched")
     arguments = parser.parse_args()
+    os.environ["SUPERVISOR_FRAMES"] = arguments.supervisor_frames
     StreamShard.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
     results = []
     with mock_aws():
         boto3.client("s3").create_bucket(Bucket="bench-archive")
         for per_batch in arguments.per_batch:
             results.append(run(arguments.turns, per_batch))
-    print(f"{AGENTS} agents and {SUPERVISORS} supervisors connected (1 with a conversation open), moto, in-process")
+    print(
+        f"{AGENTS} agents and {SUPERVISORS} supervisors connected (1 with a conversation open), moto, in-process, "
+        f"SUPERVISOR_FRAMES={arguments.supervisor_frames}"
+    )
     header = (
         f"{'changes/batch':>13} {'messages':>8} {'batches':>7} {'to supervisors/msg':>18} {'to agents/msg':>13} "
         f"{'sup. bytes/frame':>16} {'sup. 32KB units/msg':>19}"

@@ -59,6 +59,10 @@ def frames_of(connection_id: str) -> list[dict[str, Any]]:
 
 @pytest.fixture
 def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
+    return make_realtime(aws, monkeypatch)
+
+
+def make_realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     share_stream_log(monkeypatch)
     monkeypatch.setenv("CONNECTIONS_ENDPOINT", ENDPOINT)
     world = Routing(aws)
@@ -69,7 +73,18 @@ def realtime(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     return Realtime(world)
 
 
-def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_the_whole_center(realtime: Realtime) -> None:
+@pytest.fixture
+def watching(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
+    """The fan-out with SUPERVISOR_FRAMES=watched: supervisors get the frames of the conversation they have open
+    only; the rest of the center reaches them in the coalesced dashboard.update."""
+    from smschannel.settings import get_settings
+
+    monkeypatch.setenv("SUPERVISOR_FRAMES", "watched")
+    get_settings.cache_clear()
+    return make_realtime(aws, monkeypatch)
+
+
+def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything(realtime: Realtime) -> None:
     realtime.connect("a1-desk", "agent", "a1")
     realtime.connect("a1-phone", "agent", "a1")
     realtime.connect("a2-desk", "agent", "a2")
@@ -99,11 +114,8 @@ def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_the_whole_
 
     supervisor = frames_of("sup")
     assert supervisor[0]["type"] == "dashboard.snapshot"
-    # Only watching the dashboard: every message reaches it in the updates' live feed, none as its own frame.
-    assert {frame["type"] for frame in supervisor} == {"dashboard.snapshot", "dashboard.update"}
+    assert sum(frame["type"] == "message.created" for frame in supervisor) == 6
     updates = [frame for frame in supervisor if frame["type"] == "dashboard.update"]
-    assert sorted(entry["body"] for frame in updates for entry in frame["feed"]) == [f"hello {n}" for n in range(6)]
-    assert len(updates) <= len(realtime.responses)  # one per batch at most
     last = {queue["id"]: queue for frame in updates for queue in frame["queues"]}["support"]
     assert (last["open"], last["waiting"], last["answered"], last["answeredInTarget"]) == (6, 0, 6, 6)
 
@@ -157,21 +169,21 @@ def assigned_conversations(realtime: Realtime, count: int) -> dict[str, str]:
     return outcomes
 
 
-def test_a_batch_of_many_message_events_gives_each_supervisor_one_update_carrying_them_all(realtime: Realtime) -> None:
-    realtime.connect("a1-desk", "agent", "a1")
-    realtime.connect("a2-desk", "agent", "a2")
+def test_a_batch_of_many_message_events_gives_each_supervisor_one_update_carrying_them_all(watching: Realtime) -> None:
+    watching.connect("a1-desk", "agent", "a1")
+    watching.connect("a2-desk", "agent", "a2")
     for supervisor in ("sup-1", "sup-2"):
-        realtime.connect(supervisor, "supervisor")
-        realtime.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
-    conversations = assigned_conversations(realtime, 4)
+        watching.connect(supervisor, "supervisor")
+        watching.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
+    conversations = assigned_conversations(watching, 4)
     seen = {connection: len(frames_after(connection, 0)) for connection in ("a1-desk", "a2-desk", "sup-1", "sup-2")}
     bodies = [f"busy {n}" for n in range(12)]
     customers = list(conversations.values())
     for n, body in enumerate(bodies):
-        realtime.world.sms(customers[n % len(customers)], body)
-    batch = fanout_batch(realtime)
+        watching.world.sms(customers[n % len(customers)], body)
+    batch = fanout_batch(watching)
     assert sum(record["dynamodb"]["NewImage"]["entity"]["S"] == "message" for record in batch) == 12
-    realtime.fanout.lambda_handler(stream_event(batch), FakeContext())
+    watching.fanout.lambda_handler(stream_event(batch), FakeContext())
 
     for supervisor in ("sup-1", "sup-2"):
         [update] = frames_after(supervisor, seen[supervisor])
@@ -179,24 +191,24 @@ def test_a_batch_of_many_message_events_gives_each_supervisor_one_update_carryin
         assert [entry["body"] for entry in update["feed"]] == bodies and update["feedDropped"] == 0
     # The agents still get one frame per event of their own conversations, in order.
     for desk, agent_id in (("a1-desk", "a1"), ("a2-desk", "a2")):
-        own = [key for key in conversations if realtime.world.interaction(key)["agentId"] == agent_id]
+        own = [key for key in conversations if watching.world.interaction(key)["agentId"] == agent_id]
         created = [frame for frame in frames_after(desk, seen[desk]) if frame["type"] == "message.created"]
         expected = [body for n, body in enumerate(bodies) if list(conversations)[n % len(customers)] in own]
         assert [frame["message"]["body"] for frame in created] == expected
         assert {frame["interactionId"] for frame in created} <= set(own)
 
 
-def test_the_coalesced_update_carries_the_latest_counters_and_the_newest_of_a_busy_feed(realtime: Realtime) -> None:
+def test_the_coalesced_update_carries_the_latest_counters_and_the_newest_of_a_busy_feed(watching: Realtime) -> None:
     from smschannel.realtime.fanout import FEED_PER_UPDATE
 
-    realtime.connect("sup", "supervisor")
-    realtime.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
+    watching.connect("sup", "supervisor")
+    watching.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
     seen = len(frames_after("sup", 0))
     count = FEED_PER_UPDATE + 5
     for index in range(count):  # new conversations, not routed yet: each one more waiting in the queue
-        realtime.world.sms(phone(100 + index), f"new {index}")
-    records = realtime.world.stream.read()
-    realtime.fanout.lambda_handler(stream_event([r for r in records if FANOUT_FILTER(r)]), FakeContext())
+        watching.world.sms(phone(100 + index), f"new {index}")
+    records = watching.world.stream.read()
+    watching.fanout.lambda_handler(stream_event([r for r in records if FANOUT_FILTER(r)]), FakeContext())
 
     [update] = frames_after("sup", seen)
     [queue] = update["queues"]
@@ -206,24 +218,24 @@ def test_the_coalesced_update_carries_the_latest_counters_and_the_newest_of_a_bu
     assert [entry["body"] for entry in update["feed"]] == [f"new {index}" for index in range(5, count)]
     assert update["feedDropped"] == 5
     # The next batches' updates carry the counters as they are then (routing assigns ten: two agents, five each).
-    realtime.world.invoke(stream_event([record for record in records if TRIGGERS_FILTER(record)]))
-    realtime.pump()
+    watching.world.invoke(stream_event([record for record in records if TRIGGERS_FILTER(record)]))
+    watching.pump()
     later = [frame for frame in frames_after("sup", seen + 1) if frame["type"] == "dashboard.update"]
     last = {queue["id"]: queue for frame in later for queue in frame["queues"]}["support"]
     assert (last["open"], last["waiting"], last["answered"]) == (count, count - 10, 10)
 
 
-def test_a_supervisor_with_a_conversation_open_gets_its_frames_as_they_happen(realtime: Realtime) -> None:
+def test_a_supervisor_with_a_conversation_open_gets_its_frames_as_they_happen(watching: Realtime) -> None:
     for supervisor in ("sup-watching", "sup-dashboard"):
-        realtime.connect(supervisor, "supervisor")
-        realtime.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
-    conversations = assigned_conversations(realtime, 3)
+        watching.connect(supervisor, "supervisor")
+        watching.act(supervisor, "supervisor", None, action="subscribe", topic="dashboard")
+    conversations = assigned_conversations(watching, 3)
     watched, other = list(conversations)[:2]
-    realtime.act("sup-watching", "supervisor", None, action="getInteraction", interactionId=watched)
+    watching.act("sup-watching", "supervisor", None, action="getInteraction", interactionId=watched)
     seen = {supervisor: len(frames_after(supervisor, 0)) for supervisor in ("sup-watching", "sup-dashboard")}
-    realtime.world.sms(conversations[watched], "in the open one")
-    realtime.world.sms(conversations[other], "elsewhere")
-    realtime.fanout.lambda_handler(stream_event(fanout_batch(realtime)), FakeContext())
+    watching.world.sms(conversations[watched], "in the open one")
+    watching.world.sms(conversations[other], "elsewhere")
+    watching.fanout.lambda_handler(stream_event(fanout_batch(watching)), FakeContext())
 
     watching = frames_after("sup-watching", seen["sup-watching"])
     assert [frame["type"] for frame in watching] == ["message.created", "dashboard.update"]
@@ -231,3 +243,42 @@ def test_a_supervisor_with_a_conversation_open_gets_its_frames_as_they_happen(re
     [update] = frames_after("sup-dashboard", seen["sup-dashboard"])
     assert [entry["body"] for entry in update["feed"]] == ["in the open one", "elsewhere"]
     assert update == {**watching[1], "at": update["at"]}
+
+
+def test_watching_only_a_supervisor_gets_the_whole_center_coalesced(watching: Realtime) -> None:
+    watching.connect("a1-desk", "agent", "a1")
+    watching.connect("a1-phone", "agent", "a1")
+    watching.connect("a2-desk", "agent", "a2")
+    watching.connect("sup", "supervisor")
+    watching.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
+    watching.world.stream.read()  # the connection items are not the fan-out's business
+    outcomes = [watching.world.sms(phone(index), f"hello {index}") for index in range(6)]
+    watching.pump()
+
+    owners = {
+        outcome.interaction_id: watching.world.interaction(outcome.interaction_id)["agentId"] for outcome in outcomes
+    }
+    assert sorted(owners.values()) == ["a1", "a1", "a1", "a2", "a2", "a2"]
+    for connection_id, agent_id in (("a1-desk", "a1"), ("a1-phone", "a1"), ("a2-desk", "a2")):
+        frames = frames_of(connection_id)
+        named = {frame.get("interactionId") or frame.get("interaction", {}).get("id") for frame in frames} - {None}
+        assert named == {key for key, owner in owners.items() if owner == agent_id}, frames
+        created = [frame for frame in frames if frame["type"] == "message.created"]
+        assert len(created) == 3
+        for frame in created:
+            assigned = next(
+                f
+                for f in frames
+                if f["type"] == "interaction.assigned" and f["interaction"]["id"] == frame["interactionId"]
+            )
+            assert frames.index(assigned) < frames.index(frame)
+
+    supervisor = frames_of("sup")
+    assert supervisor[0]["type"] == "dashboard.snapshot"
+    # Only watching the dashboard: every message reaches it in the updates' live feed, none as its own frame.
+    assert {frame["type"] for frame in supervisor} == {"dashboard.snapshot", "dashboard.update"}
+    updates = [frame for frame in supervisor if frame["type"] == "dashboard.update"]
+    assert sorted(entry["body"] for frame in updates for entry in frame["feed"]) == [f"hello {n}" for n in range(6)]
+    assert len(updates) <= len(watching.responses)  # one per batch at most
+    last = {queue["id"]: queue for frame in updates for queue in frame["queues"]}["support"]
+    assert (last["open"], last["waiting"], last["answered"], last["answeredInTarget"]) == (6, 0, 6, 6)

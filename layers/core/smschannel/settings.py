@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -35,6 +36,10 @@ class Settings(BaseModel):
     max_body_length: int = Field(default=1600, alias="MAX_BODY_LENGTH")
     retry_base_seconds: float = Field(default=2.0, alias="RETRY_BASE_SECONDS")
     outbox_sweep_seconds: float = Field(default=60.0, alias="OUTBOX_SWEEP_SECONDS")
+    # Realtime: which conversation frames supervisors get. `all` (docs/api.md: every message.created, and the
+    # interaction frames, to every supervisor) or `watched` (only the conversation a supervisor has open with
+    # getInteraction; the rest reaches them in the coalesced dashboard.update's feed: issue 15's cost figures).
+    supervisor_frames: Literal["all", "watched"] = Field(default="all", alias="SUPERVISOR_FRAMES")
     # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
     call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")

@@ -118,6 +118,7 @@ def fanout_consumer() -> FanOutConsumer:
         ConnectionStore(table),
         DashboardStore(table),
         Pusher(settings.connections_endpoint),
+        supervisors_watch_only=settings.supervisor_frames == "watched",
     )
     return FanOutConsumer(fanout)
 

@@ -99,7 +99,12 @@ class FanOut:
         connections: ConnectionStore,
         dashboard: DashboardStore,
         pusher: Pusher,
+        *,
+        supervisors_watch_only: bool = False,
     ) -> None:
+        # False (the contract's default): every supervisor gets every conversation frame; True: only those of the
+        # conversation it has open (SUPERVISOR_FRAMES=watched).
+        self.supervisors_watch_only = supervisors_watch_only
         self.configuration = configuration
         self.interactions = interactions
         self.connections = connections
@@ -200,8 +205,8 @@ class FanOut:
     def flush(self, batch: Batch) -> int:
         """Push every frame of the batch; connections found gone are removed. Returns the frames pushed.
 
-        An agent's connections get each of its frames; a subscribed supervisor's get the frames of the conversation
-        it has open, then the one dashboard.update of the batch."""
+        An agent's connections get each of its frames; a subscribed supervisor's get every conversation frame (or,
+        watching only, those of the conversation it has open), then the one dashboard.update of the batch."""
         deliveries: list[tuple[Connection, dict[str, Any]]] = []
         agent_connections: dict[str, list[Connection]] = {}
         for agent_id, frame in batch.to_agents:
@@ -212,7 +217,9 @@ class FanOut:
         if update or batch.to_watchers:
             for supervisor in self.connections.subscribed_supervisors():
                 deliveries += [
-                    (supervisor, frame) for watched, frame in batch.to_watchers if watched == supervisor.watching
+                    (supervisor, frame)
+                    for watched, frame in batch.to_watchers
+                    if not self.supervisors_watch_only or watched == supervisor.watching
                 ]
                 if update:
                     deliveries.append((supervisor, update))

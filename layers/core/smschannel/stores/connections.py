@@ -71,21 +71,12 @@ class ConnectionStore:
     def watch(self, connection_id: str, interaction_id: str) -> bool:
         """Note the conversation a supervisor's connection has open: the fan-out sends it that conversation's
         frames as they happen (the rest of the center reaches it coalesced); False when the connection is unknown."""
-        from botocore.exceptions import ClientError
-
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key=to_item(keys.supervisor_connection(connection_id)),
-                UpdateExpression="SET watching = :i",
-                ConditionExpression="attribute_exists(pk)",
-                ExpressionAttributeValues=to_values({":i": interaction_id}),
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        return self.table.update_if(
+            keys.supervisor_connection(connection_id),
+            "SET watching = :i",
+            "attribute_exists(pk)",
+            {":i": interaction_id},
+        )
 
     def of_agent(self, agent_id: str) -> list[Connection]:
         return self._connections(keys.agent(agent_id)["pk"])
