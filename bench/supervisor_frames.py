@@ -95,6 +95,11 @@ class Burst:
 
         table = f"bench-{uuid.uuid4().hex[:8]}"
         os.environ["TABLE_NAME"] = table
+        # The domain consumer puts replies on the sender's FIFO queue (they are not sent here: only frames count).
+        replies = boto3.client("sqs").create_queue(
+            QueueName=f"{table}.fifo", Attributes={"FifoQueue": "true", "ContentBasedDeduplication": "false"}
+        )
+        os.environ["OUTBOUND_QUEUE_URL"] = replies["QueueUrl"]
         get_settings.cache_clear()
         create_table_from_template(boto3.client("dynamodb"), table)
         self.world = Routing({"table": table})
