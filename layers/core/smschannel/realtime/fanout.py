@@ -74,12 +74,13 @@ class Batch:
     interactions: dict[str, dict[str, Any]] = field(default_factory=dict)  # read during this batch
     service_levels: dict[str, int | None] = field(default_factory=dict)
 
-    def dashboard_update(self) -> dict[str, Any] | None:
+    def dashboard_update(self, feed_limit: int | None = None) -> dict[str, Any] | None:
         """Every dashboard change of the batch in one frame: each queue's, account's and agent's latest state (the
-        last record's wins) and the newest FEED_PER_UPDATE feed entries, in order, with the count left out."""
+        last record's wins) and the batch's feed entries in order (the newest `feed_limit` of them, if given, with
+        the count left out)."""
         if not (self.queues or self.accounts or self.agents or self.feed):
             return None
-        feed = self.feed[-FEED_PER_UPDATE:]
+        feed = self.feed[-feed_limit:] if feed_limit else self.feed
         return {
             "type": "dashboard.update",
             "at": utc_now(),
@@ -213,7 +214,9 @@ class FanOut:
             if agent_id not in agent_connections:
                 agent_connections[agent_id] = self.connections.of_agent(agent_id)
             deliveries += [(connection, frame) for connection in agent_connections[agent_id]]
-        update = batch.dashboard_update()
+        # Watching only, the feed is how supervisors see the center's messages: capped so a busy batch's update
+        # stays one 32 KB billing unit. With every frame sent (the default), the update carries the whole feed.
+        update = batch.dashboard_update(FEED_PER_UPDATE if self.supervisors_watch_only else None)
         if update or batch.to_watchers:
             for supervisor in self.connections.subscribed_supervisors():
                 deliveries += [
