@@ -84,7 +84,10 @@ def watching(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Realtime:
     return make_realtime(aws, monkeypatch)
 
 
-def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything(realtime: Realtime) -> None:
+def six_conversations_over_two_agents(realtime: Realtime) -> list[dict[str, Any]]:
+    """Two agents (one on two devices) and a subscribed supervisor; six customers write and are routed. Checks that
+    each agent's connections got only its own interactions, assigned before their messages; returns what the
+    supervisor's connection received."""
     realtime.connect("a1-desk", "agent", "a1")
     realtime.connect("a1-phone", "agent", "a1")
     realtime.connect("a2-desk", "agent", "a2")
@@ -112,7 +115,11 @@ def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything
             )
             assert frames.index(assigned) < frames.index(frame)
 
-    supervisor = frames_of("sup")
+    return frames_of("sup")
+
+
+def test_each_agent_gets_only_its_own_interactions_and_the_supervisor_everything(realtime: Realtime) -> None:
+    supervisor = six_conversations_over_two_agents(realtime)
     assert supervisor[0]["type"] == "dashboard.snapshot"
     assert sum(frame["type"] == "message.created" for frame in supervisor) == 6
     updates = [frame for frame in supervisor if frame["type"] == "dashboard.update"]
@@ -246,34 +253,7 @@ def test_a_supervisor_with_a_conversation_open_gets_its_frames_as_they_happen(wa
 
 
 def test_watching_only_a_supervisor_gets_the_whole_center_coalesced(watching: Realtime) -> None:
-    watching.connect("a1-desk", "agent", "a1")
-    watching.connect("a1-phone", "agent", "a1")
-    watching.connect("a2-desk", "agent", "a2")
-    watching.connect("sup", "supervisor")
-    watching.act("sup", "supervisor", None, action="subscribe", topic="dashboard")
-    watching.world.stream.read()  # the connection items are not the fan-out's business
-    outcomes = [watching.world.sms(phone(index), f"hello {index}") for index in range(6)]
-    watching.pump()
-
-    owners = {
-        outcome.interaction_id: watching.world.interaction(outcome.interaction_id)["agentId"] for outcome in outcomes
-    }
-    assert sorted(owners.values()) == ["a1", "a1", "a1", "a2", "a2", "a2"]
-    for connection_id, agent_id in (("a1-desk", "a1"), ("a1-phone", "a1"), ("a2-desk", "a2")):
-        frames = frames_of(connection_id)
-        named = {frame.get("interactionId") or frame.get("interaction", {}).get("id") for frame in frames} - {None}
-        assert named == {key for key, owner in owners.items() if owner == agent_id}, frames
-        created = [frame for frame in frames if frame["type"] == "message.created"]
-        assert len(created) == 3
-        for frame in created:
-            assigned = next(
-                f
-                for f in frames
-                if f["type"] == "interaction.assigned" and f["interaction"]["id"] == frame["interactionId"]
-            )
-            assert frames.index(assigned) < frames.index(frame)
-
-    supervisor = frames_of("sup")
+    supervisor = six_conversations_over_two_agents(watching)
     assert supervisor[0]["type"] == "dashboard.snapshot"
     # Only watching the dashboard: every message reaches it in the updates' live feed, none as its own frame.
     assert {frame["type"] for frame in supervisor} == {"dashboard.snapshot", "dashboard.update"}
