@@ -59,3 +59,25 @@ def write_units(operation: str, params: dict[str, Any]) -> float:
     if operation in ("PutItem", "UpdateItem", "DeleteItem"):
         return item_kb(params.get("Item", {})) if operation == "PutItem" else 1
     return 0.0
+
+
+def in_process_environment(**extra: str) -> None:
+    """The environment the functions read, for a benchmark that runs them in-process under moto (never AWS)."""
+    import os
+
+    os.environ.update(
+        {
+            "AWS_ACCESS_KEY_ID": "bench",
+            "AWS_SECRET_ACCESS_KEY": "bench",
+            "AWS_DEFAULT_REGION": "us-east-1",
+            "AWS_REGION": "us-east-1",
+            "TABLE_NAME": "bench",
+            "ARCHIVE_BUCKET": "bench-archive",
+            "ADMIN_TOKEN": "test-admin-token",
+            "POWERTOOLS_TRACE_DISABLED": "true",
+            "POWERTOOLS_METRICS_NAMESPACE": "Bench",
+            "POWERTOOLS_LOG_LEVEL": "WARNING",
+            **extra,
+        }
+    )
+    os.environ.pop("AWS_ENDPOINT_URL", None)

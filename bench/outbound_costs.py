@@ -17,21 +17,9 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "TABLE_NAME": "bench",
-        "ARCHIVE_BUCKET": "bench-archive",
-        "ADMIN_TOKEN": "test-admin-token",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "RETRY_BASE_SECONDS": "0",
-    }
-)
-os.environ.pop("AWS_ENDPOINT_URL", None)
+from bench.figures import in_process_environment  # noqa: E402
+
+in_process_environment(RETRY_BASE_SECONDS="0")
 
 import boto3  # noqa: E402
 from botocore.session import Session  # noqa: E402

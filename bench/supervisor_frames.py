@@ -25,23 +25,13 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
-os.environ.update(
-    {
-        "AWS_ACCESS_KEY_ID": "bench",
-        "AWS_SECRET_ACCESS_KEY": "bench",
-        "AWS_DEFAULT_REGION": "us-east-1",
-        "AWS_REGION": "us-east-1",
-        "TABLE_NAME": "bench-frames",
-        "ARCHIVE_BUCKET": "bench-archive",
-        "ADMIN_TOKEN": "test-admin-token",
-        "POWERTOOLS_TRACE_DISABLED": "true",
-        "POWERTOOLS_METRICS_NAMESPACE": "Bench",
-        "POWERTOOLS_METRICS_DISABLED": "true",
-        "POWERTOOLS_LOG_LEVEL": "WARNING",
-        "CONNECTIONS_ENDPOINT": "https://ws123.execute-api.us-east-1.amazonaws.com/dev",
-    }
+from bench.figures import in_process_environment  # noqa: E402
+
+in_process_environment(
+    TABLE_NAME="bench-frames",
+    POWERTOOLS_METRICS_DISABLED="true",
+    CONNECTIONS_ENDPOINT="https://ws123.execute-api.us-east-1.amazonaws.com/dev",
 )
-os.environ.pop("AWS_ENDPOINT_URL", None)
 
 import boto3  # noqa: E402
 from moto import mock_aws  # noqa: E402
