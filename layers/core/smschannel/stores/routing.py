@@ -88,6 +88,11 @@ class AssignOutcome(StrEnum):
     CONFLICT = "conflict"  # a concurrent transaction on the same items: retry
 
 
+# The fields that put an interaction in its queue's waiting list (index gsi3): an interaction leaving the list
+# removes all three.
+WAITING_FIELDS = "queuePartition, queueSort, waitingSince"
+
+
 class RoutingIndex:
     """The routing index (gsi3): each queue's sharded waiting list and each agent's open interactions, read by
     partition, and the writes that take an interaction out of routing's hands (a trigger's reroute, a bot).
@@ -139,7 +144,7 @@ class RoutingIndex:
             return _conditional_update(
                 self.table,
                 interaction_id,
-                f"SET queueId = :q ADD {count} :one REMOVE queuePartition, queueSort, waitingSince",
+                f"SET queueId = :q ADD {count} :one REMOVE {WAITING_FIELDS}",
                 _OPEN_NO_AGENT,
                 {":q": queue_id, ":one": 1},
             )
@@ -148,8 +153,7 @@ class RoutingIndex:
             interaction_id,
             agent_id,
             now,
-            update=f"SET queueId = :q, rerouted = :now ADD {count} :one "
-            "REMOVE agentId, assignedAt, queuePartition, queueSort, waitingSince",
+            update=f"SET queueId = :q, rerouted = :now ADD {count} :one REMOVE agentId, assignedAt, {WAITING_FIELDS}",
             values={":q": queue_id, ":one": 1},
         )
 
@@ -159,7 +163,7 @@ class RoutingIndex:
         return _conditional_update(
             self.table,
             interaction_id,
-            f"SET bot = :bot ADD {count} :one REMOVE queuePartition, queueSort, waitingSince",
+            f"SET bot = :bot ADD {count} :one REMOVE {WAITING_FIELDS}",
             _UNASSIGNED,
             {":bot": state, ":one": 1},
         )
