@@ -13,7 +13,7 @@ export PATH := $(CURDIR)/$(BIN):$(PYTHON_DIR):$(PATH)
 export SAM_CLI_TELEMETRY := 0
 export PYTHONDONTWRITEBYTECODE := 1
 
-.PHONY: help install run demo test lint unit component integration validate build deploy bench soak clean browser openapi
+.PHONY: help install run demo test lint unit component integration validate build deploy bench soak fuzz clean browser openapi
 
 help:
 	@echo "make run    - start the local stack (ministack + sam deploy --config-env local), Ctrl-C stops it"
@@ -21,6 +21,7 @@ help:
 	@echo "make demo   - an SMS conversation end to end against a running 'make run'"
 	@echo "make deploy - sam build + sam deploy (ENV=dev|prod)"
 	@echo "make bench  - the benchmarks in bench/"
+	@echo "make fuzz   - the property tests (tests/unit/fuzz, hostile input) with many more examples"
 
 $(BIN)/.installed: requirements/dev.txt layers/core/requirements.txt
 	@test -n "$(PYTHON)" || { echo "Python 3.13 (the Lambda runtime) not found: install it (e.g. pyenv install 3.13)" \
@@ -92,6 +93,11 @@ bench: install build
 	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
+
+# The property tests with many more (random) examples than `make test` runs; a failure is kept in .hypothesis/ and
+# replayed first next time (the profiles: tests/unit/fuzz/conftest.py).
+fuzz: $(BIN)/.installed
+	HYPOTHESIS_PROFILE=fuzz $(BIN)/pytest tests/unit/fuzz tests/component/test_hostile_input.py -q -p no:cacheprovider
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(MS_VENV)

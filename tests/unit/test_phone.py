@@ -73,3 +73,12 @@ def test_an_account_sends_from_e164_a_short_code_or_a_sender_id_it_asked_for(
 def test_an_account_number_that_is_neither_is_refused(raw: str, alphanumeric: bool) -> None:
     with pytest.raises(ValueError, match=r"^not a"):
         normalize_account_number(raw, None, alphanumeric)
+
+
+def test_a_number_whose_e164_would_normalize_to_another_is_refused() -> None:
+    """Found by tests/unit/fuzz: `820000000` read as +82 then "0000000" (a national prefix) formats as +82000000,
+    which normalizes to +8200000: one customer would become two phones, so it is refused (archived, not lost)."""
+    with pytest.raises(ValueError, match="not a possible phone number"):
+        normalize_phone("820000000")
+    assert normalize_phone(normalize_phone("+82000000")) == normalize_phone("+82000000")
+    assert normalize_phone("+44 (0)20 7946 0018") == "+442079460018"  # a written national prefix is still dropped

@@ -25,6 +25,12 @@ class InboundResult:
     outcomes: list[InboundOutcome]
 
 
+# What a verified webhook that cannot be processed raises: a provider's payload of the wrong shape (a field that is
+# a list where a string was expected...) makes an adapter's parser raise TypeError and the like. The request is
+# authentic, so it is archived for replay and answered 400, never a 500 the provider would retry forever.
+NOT_UNDERSTOOD = (UnparsableWebhook, ValidationError, ValueError, TypeError, KeyError, AttributeError, IndexError)
+
+
 class InboundService:
     def __init__(
         self,
@@ -53,7 +59,7 @@ class InboundService:
             messages = adapter.parse_inbound(request, account)
             statuses = adapter.parse_inbound_statuses(request, account)
             outcomes = [outcome for message in messages if (outcome := self._store(account, message))]
-        except (UnparsableWebhook, ValidationError, ValueError) as exc:
+        except NOT_UNDERSTOOD as exc:
             raise self._archived(account_id, "inbound", request, exc) from exc
         self._apply_statuses(account, statuses)
         return InboundResult(adapter.inbound_answer(), outcomes)
@@ -66,7 +72,7 @@ class InboundService:
         adapter.verify(request, account)
         try:
             updates = adapter.parse_status(request, account)
-        except (UnparsableWebhook, ValidationError, ValueError) as exc:
+        except NOT_UNDERSTOOD as exc:
             raise self._archived(account_id, "status", request, exc) from exc
         self._apply_statuses(account, updates)
         return adapter.status_answer()
@@ -127,4 +133,6 @@ def _reason(exc: Exception) -> str:
     if isinstance(exc, ValidationError) and exc.errors():
         error = exc.errors()[0]
         return f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
+    if isinstance(exc, (TypeError, KeyError, AttributeError, IndexError)):
+        return f"payload not understood ({type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''})"
     return str(exc).splitlines()[0]

@@ -43,7 +43,12 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
         if _SHORT_CODE.match(compact):
             return compact
         raise ValueError(f"not a possible phone number: {raw!r}")
-    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+    # A number whose digits after the country code read as a national prefix (`+82 0...`) loses them when
+    # formatted, and its E.164 would then normalize to yet another number: the same customer would be two phones.
+    if phonenumbers.format_number(phonenumbers.parse(e164), phonenumbers.PhoneNumberFormat.E164) != e164:
+        raise ValueError(f"not a possible phone number: {raw!r}")
+    return e164
 
 
 def normalize_account_number(raw: str, default_region: str | None, alphanumeric_sender: bool) -> str:
