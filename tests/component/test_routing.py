@@ -3,6 +3,7 @@ replayed into functions/triggers/app.py in the Lambda event shape, and assertion
 
 from __future__ import annotations
 
+import json
 import random
 import threading
 from collections.abc import Iterator
@@ -333,3 +334,41 @@ def test_ring_all_and_random_end_to_end_use_every_agent_and_never_exceed_capacit
     rand = route_one_at_a_time(world, 4, start=400)
     assert sorted(ring + rand[:3]) == ["x1", "x1", "x2", "x2", "x3", "x3"] and rand[3] is None
     assert len(set(ring)) >= 2
+
+
+def emitted(captured: str, name: str) -> list[float]:
+    """The values of metric `name` in the Embedded Metric Format lines a handler printed (what CloudWatch reads)."""
+    values: list[float] = []
+    for line in captured.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            found = document.get(name)
+            values += found if isinstance(found, list) else [] if found is None else [found]
+    return values
+
+
+def test_the_ops_dashboard_metrics_say_how_long_an_assignment_waited_and_how_many_still_wait(
+    world: Routing, capsys: pytest.CaptureFixture[str]
+) -> None:
+    world.agent("busy", capacity=1)
+    world.queue("ops-q", agentIds=["busy"])
+    world.use_queue("ops-q")
+    first, second = world.sms(phone(21)), world.sms(phone(22))
+    world.pump()
+    assert world.interaction(first.interaction_id)["agentId"] == "busy"
+    assert (
+        "agentId" not in world.interaction(second.interaction_id)
+        or not world.interaction(second.interaction_id)["agentId"]
+    )
+    waits = emitted(capsys.readouterr().out, "AssignmentWaitSeconds")
+    assert len(waits) == 1 and 0 <= waits[0] < 30, waits
+
+    world.triggers.consumer.routing.clock = lambda: later(90)
+    world.sweep()
+    assert emitted(capsys.readouterr().out, "WaitingInteractions") == [1.0]  # the second customer, nobody free
+    admin(world.admin, "POST", f"/admin/interactions/{first.interaction_id}/close", {})
+    world.pump()  # the agent's freed slot takes the waiter, who waited the 90 s the clock now says
+    waits = emitted(capsys.readouterr().out, "AssignmentWaitSeconds")
+    assert len(waits) == 1 and waits[0] >= 89, waits
+    world.sweep()
+    assert emitted(capsys.readouterr().out, "WaitingInteractions") == [0.0]

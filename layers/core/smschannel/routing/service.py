@@ -10,11 +10,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from aws_lambda_powertools.metrics import MetricUnit
 from botocore.exceptions import ClientError
 
 from smschannel.dynamo import Contended, retry_on_conflict
 from smschannel.models import Agent, AgentStatus, Contact, Queue, utc_now
-from smschannel.observability import logger
+from smschannel.observability import logger, metrics
 from smschannel.routing.candidates import Candidate, RoutingContext
 from smschannel.routing.strategies import strategy_for
 from smschannel.routing.wakeups import AgentFreed, AgentUnavailable, RouteInteraction, WakeUp
@@ -38,6 +39,7 @@ class SweepReport:
     overflowed: int = 0
     timed_out: int = 0
     assigned: int = 0
+    waiting: int = 0  # left waiting after the drain, every queue
 
 
 @dataclass
@@ -180,6 +182,9 @@ class RoutingService:
                 if queue.timeout_seconds:
                     self._time_out(queue, now, now_epoch - queue.timeout_seconds, report)
             report.assigned = self.drain(queues)
+        # Still waiting once every queue is drained (no agent ready with room): the ops dashboard's backlog line.
+        report.waiting = sum(self.store.count_waiting(queue.id) for queue in queues)
+        metrics.add_metric(name="WaitingInteractions", unit=MetricUnit.Count, value=report.waiting)
         return report
 
     # --- internals -------------------------------------------------------------------------------------------
@@ -205,6 +210,8 @@ class RoutingService:
             outcome = self._try_assign(routable, candidate.agent_id, contact)
             if outcome == AssignOutcome.ASSIGNED:
                 self._took_one(queue.id, candidate.agent_id)
+                waited = epoch_seconds(self.clock()) - epoch_seconds(routable.waiting_since or routable.created_at)
+                metrics.add_metric(name="AssignmentWaitSeconds", unit=MetricUnit.Seconds, value=max(0.0, waited))
                 logger.info(
                     "interaction assigned",
                     extra={"interactionId": routable.id, "queueId": queue.id, "agentId": candidate.agent_id},

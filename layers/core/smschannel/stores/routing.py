@@ -224,6 +224,9 @@ class RoutingStore:
     def waiting_created_before(self, queue_id: str, cutoff: str) -> list[Routable]:
         return self.index.waiting_created_before(queue_id, cutoff)
 
+    def count_waiting(self, queue_id: str) -> int:
+        return self.index.count_waiting(queue_id, None)
+
     def open_of_agent(self, agent_id: str) -> list[Routable]:
         return self.index.open_of_agent(agent_id)
 
