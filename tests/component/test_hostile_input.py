@@ -12,7 +12,7 @@ from typing import Any
 
 import boto3
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
@@ -22,6 +22,9 @@ from smschannel.settings import get_settings
 from tests.conftest import ROOT, FakeContext, admin, call, http_event, load_function
 
 SECRET = "s" * 32
+# Through a whole handler under moto an example costs ~50 ms: `make fuzz` runs at most 300 of each here (the pure
+# properties of tests/unit/fuzz run its full count).
+through_a_handler = settings(max_examples=min(settings().max_examples, 300))
 ERROR_SHAPE = {"error", "message", "field"}
 SCALARS = st.one_of(st.none(), st.booleans(), st.integers(), st.floats(allow_nan=False), st.text(max_size=12))
 JSON = st.recursive(
@@ -75,6 +78,7 @@ def webhook(body: bytes, headers: dict[str, str], status: bool = False) -> dict[
     return http_event("POST", path, body=body, headers=headers, base64_body=True, route_key=route)
 
 
+@through_a_handler
 @given(body=PAYLOADS, status_route=st.booleans())
 def test_a_signed_webhook_is_processed_or_refused_and_archived(
     functions: dict[str, ModuleType], aws: dict[str, str], body: bytes, status_route: bool
@@ -90,6 +94,7 @@ def test_a_signed_webhook_is_processed_or_refused_and_archived(
     assert "archive" in answer["message"] or "/" in answer["message"]
 
 
+@through_a_handler
 @given(
     body=PAYLOADS,
     headers=st.dictionaries(st.sampled_from(["x-signature", "x-timestamp", "content-type"]), st.text(max_size=30)),
@@ -132,6 +137,7 @@ def concrete(path: str) -> str:
 
 
 @pytest.mark.parametrize(("method", "path"), admin_routes_with_bodies())
+@settings(max_examples=min(settings().max_examples, 100))
 @given(
     body=st.one_of(
         JSON,
@@ -208,6 +214,7 @@ def realtime(functions: dict[str, ModuleType], monkeypatch: pytest.MonkeyPatch) 
     return load_function("realtime")
 
 
+@through_a_handler
 @given(
     role=st.sampled_from([("agent", "a1"), ("supervisor", "")]),
     route=st.sampled_from(ACTIONS),
