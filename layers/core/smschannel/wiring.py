@@ -72,7 +72,7 @@ def inbound_service() -> InboundService:
     interactions = InteractionStore(table, SessionCache(settings.session_cache_size))
     inbound_messages = InboundMessageStore(table, interactions, settings.dedup_ttl_days)
     accounts = _accounts(settings, table)
-    keywords = KeywordResponder(OptOutStore(table), _replies(settings, table))
+    keywords = KeywordResponder(OptOutStore(table), lambda: _replies(settings, table))
     archive = WebhookArchive(settings.archive_bucket)
     return InboundService(
         inbound_messages, interactions, accounts, archive, keywords, public_base_url=settings.public_base_url
