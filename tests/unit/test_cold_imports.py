@@ -25,6 +25,7 @@ NOT_IMPORTED: dict[str, tuple[str, dict[str, str]]] = {
             "aws_lambda_powertools.utilities.data_classes": "the event data classes: the edge reads the event dict",
             "requests": "only what sends to a provider needs it (the outbound function)",
             "smschannel.outbound.service": "built on the first opt-out keyword answered",
+            "phonenumbers": "imported by the first number normalised: a status callback never normalises one",
         },
     ),
     # PyJWT (and the `cryptography` it loads, which this venv's botocore loads anyway: not checked here).
