@@ -80,8 +80,7 @@ class Burst:
 
     def __init__(self, per_batch: int) -> None:
         from smschannel.settings import get_settings
-        from tests.component.harness import Routing
-        from tests.component.test_realtime_fanout import Realtime
+        from tests.component.harness import Realtime, Routing
 
         table = f"bench-{uuid.uuid4().hex[:8]}"
         os.environ["TABLE_NAME"] = table

@@ -6,6 +6,7 @@ helper and signed-receiver server (tests/support.py)."""
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -325,3 +326,37 @@ def make_world(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> World:
 def ready_queue(world: World, queue_id: str = "support", agent_id: str = "agent-1") -> None:
     world.agent(agent_id, capacity=3)
     world.queue(queue_id, agentIds=[agent_id])
+
+
+class Realtime:
+    """The realtime function (agents' and supervisors' actions) and the fan-out beside the routing world, both
+    fed from the table's own stream; used by the fan-out tests and bench/supervisor_frames.py."""
+
+    def __init__(self, world: Routing) -> None:
+        self.world = world
+        self.fanout = load_function("fanout")
+        self.realtime = load_function("realtime")
+        self.responses: list[dict[str, Any]] = []
+
+    def connect(self, connection_id: str, role: str, agent_id: str | None = None) -> None:
+        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+        event = {"requestContext": {"routeKey": "$connect", "connectionId": connection_id, "authorizer": authorizer}}
+        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
+
+    def act(self, connection_id: str, role: str, agent_id: str | None, **frame: Any) -> None:
+        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+        event = {
+            "requestContext": {"routeKey": frame["action"], "connectionId": connection_id, "authorizer": authorizer},
+            "body": json.dumps(frame),
+        }
+        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
+
+    def pump(self) -> None:
+        """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
+        while records := self.world.stream.read():
+            routed = [record for record in records if TRIGGERS_FILTER(record)]
+            if routed:
+                self.world.invoke(stream_event(routed))
+            fanned = [record for record in records if FANOUT_FILTER(record)]
+            if fanned:
+                self.responses.append(self.fanout.lambda_handler(stream_event(fanned), FakeContext()))

@@ -4,47 +4,23 @@ frame (moto's @connections records what each connection was sent), the dashboard
 from __future__ import annotations
 
 import json
-import time
 from typing import Any
 
 import pytest
 from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
-from tests.component.harness import FANOUT_FILTER, TRIGGERS_FILTER, Routing, phone, share_stream_log, stream_event
-from tests.conftest import FakeContext, load_function
+from tests.component.harness import (
+    FANOUT_FILTER,
+    TRIGGERS_FILTER,
+    Realtime,
+    Routing,
+    phone,
+    share_stream_log,
+    stream_event,
+)
+from tests.conftest import FakeContext
 
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
-
-
-class Realtime:
-    def __init__(self, world: Routing) -> None:
-        self.world = world
-        self.fanout = load_function("fanout")
-        self.realtime = load_function("realtime")
-        self.responses: list[dict[str, Any]] = []
-
-    def connect(self, connection_id: str, role: str, agent_id: str | None = None) -> None:
-        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
-        event = {"requestContext": {"routeKey": "$connect", "connectionId": connection_id, "authorizer": authorizer}}
-        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
-
-    def act(self, connection_id: str, role: str, agent_id: str | None, **frame: Any) -> None:
-        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
-        event = {
-            "requestContext": {"routeKey": frame["action"], "connectionId": connection_id, "authorizer": authorizer},
-            "body": json.dumps(frame),
-        }
-        assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
-
-    def pump(self) -> None:
-        """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
-        while records := self.world.stream.read():
-            routed = [record for record in records if TRIGGERS_FILTER(record)]
-            if routed:
-                self.world.invoke(stream_event(routed))
-            fanned = [record for record in records if FANOUT_FILTER(record)]
-            if fanned:
-                self.responses.append(self.fanout.lambda_handler(stream_event(fanned), FakeContext()))
 
 
 def frames_of(connection_id: str) -> list[dict[str, Any]]:

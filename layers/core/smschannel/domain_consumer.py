@@ -24,7 +24,6 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 from smschannel.batch import StreamConsumer, item_collection
 from smschannel.observability import metrics
 from smschannel.outbound.enqueue import Enqueuer, new_reply
-from smschannel.stores.outbound import OutboundRef
 from smschannel.stream import StreamChange
 from smschannel.triggers_then_routing import TriggersThenRouting
 
@@ -44,21 +43,32 @@ class DomainConsumer(StreamConsumer):
         self.routing = changes.routing
         self.replies = replies
         self._not_enqueued: dict[str, str] = {}  # this batch's: why a reply was not sent, by message id
+        self._read: dict[str, StreamChange] = {}  # this batch's records, read once (for its replies), by event id
 
     def order_key(self, record: DynamoDBRecord) -> str | None:
         return item_collection(record)
 
     @contextmanager
     def batch(self, event: dict[str, Any]) -> Iterator[None]:
-        refs = _new_replies(event)
+        changes = [change for raw in event.get("Records", []) if (change := _readable(raw)) is not None]
+        self._read = {change.event_id: change for change in changes if change.event_id}
+        refs = [ref for change in changes if (ref := new_reply(change)) is not None]
         try:
             self._not_enqueued = self.replies.enqueue_in_order(refs) if refs else {}
         except Exception as error:  # noqa: BLE001 - each reply's record fails with it, never the whole batch
             self._not_enqueued = dict.fromkeys((ref.message_id for ref in refs), f"not enqueued: {error!r}")
         metrics.add_metric(name="RepliesEnqueued", unit=MetricUnit.Count, value=len(refs) - len(self._not_enqueued))
-        with self.routing.batch() as routed:
-            yield
+        try:
+            with self.routing.batch() as routed:
+                yield
+        finally:
+            self._read = {}
         metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
+
+    def handle(self, record: DynamoDBRecord) -> None:
+        """The change as the batch read it for its replies; a record unreadable then is read (and fails) here."""
+        read = self._read.get(record.event_id or "")
+        self.change(read if read is not None else StreamChange.from_record(record))
 
     def change(self, change: StreamChange) -> None:
         reply = new_reply(change)
@@ -77,13 +87,8 @@ class DomainConsumer(StreamConsumer):
         return {"overflowed": report.overflowed, "timedOut": report.timed_out, "assigned": report.assigned}
 
 
-def _new_replies(event: dict[str, Any]) -> list[OutboundRef]:
-    """The replies a stream batch inserted, in stream order."""
-    return [ref for raw in event.get("Records", []) if (ref := _reply_of(raw)) is not None]
-
-
-def _reply_of(raw: dict[str, Any]) -> OutboundRef | None:
+def _readable(raw: dict[str, Any]) -> StreamChange | None:
     try:
-        return new_reply(StreamChange.from_raw(raw))
+        return StreamChange.from_raw(raw)
     except Exception:  # noqa: BLE001 - an unreadable record is failed by its own record handler, in its turn
         return None

@@ -1,10 +1,13 @@
-"""Phone numbers to E.164 with `phonenumbers`; short codes and alphanumeric senders are kept as they are."""
+"""Phone numbers to E.164 with `phonenumbers`; short codes and alphanumeric senders are kept as they are.
+
+`phonenumbers` is imported by the first number normalised, not with this module: the webhook function's status
+route (delivery callbacks, two or more per reply) never normalises one, so a container a callback starts never
+pays for it (~0.09 of the import floor, `bench/import_time.py`); one a message starts pays it on that message.
+"""
 
 from __future__ import annotations
 
 import re
-
-import phonenumbers
 
 _ALPHANUMERIC = re.compile(r"^(?=.*[A-Za-z])[A-Za-z0-9 .\-_&]{1,11}$")
 # What an account may send from instead of a number (and only when its options say so): GSM-safe letters, digits
@@ -25,6 +28,8 @@ def normalize_phone(raw: str, default_region: str | None = None) -> str:
         raise ValueError("empty phone number")
     if _ALPHANUMERIC.match(value):
         return value
+    import phonenumbers
+
     compact = _SEPARATORS.sub("", value)
     if compact.startswith("00"):
         compact = "+" + compact[2:]

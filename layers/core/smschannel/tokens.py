@@ -6,28 +6,17 @@ from __future__ import annotations
 import hashlib
 import hmac
 import time
-from dataclasses import dataclass
 
 import jwt
 
 from smschannel.errors import Unauthorized
+from smschannel.principal import Principal
 
 DEFAULT_TTL_SECONDS = 12 * 3600
 AUDIENCE = "sms-channel:realtime"
 ALGORITHM = "HS256"
 ROLES = ("agent", "supervisor")
 SUPERVISOR_SUBJECT = "supervisor"
-
-
-@dataclass(frozen=True)
-class Principal:
-    role: str  # "agent" | "supervisor"
-    agent_id: str | None
-    expires_at: int
-
-    @property
-    def is_supervisor(self) -> bool:
-        return self.role == "supervisor"
 
 
 def derive_signing_key(secret: str) -> str:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from smschannel.admin import AdminService
     from smschannel.domain_consumer import DomainConsumer
     from smschannel.inbound import InboundService
+    from smschannel.models import Message
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
     from smschannel.pages import Pages
@@ -44,6 +45,22 @@ def _replies(settings: Settings, table: Table) -> OutboundService:
     from smschannel.outbound.service import OutboundService
 
     return OutboundService(table, _accounts(settings, table), settings.max_body_length)
+
+
+class _RepliesOnFirstUse:
+    """The reply use case, built on the first reply: the trigger engine replies only when an auto-reply or a bot
+    fires, and the domain consumer's cold start does not import outbound's modules for it."""
+
+    def __init__(self, build: Callable[[], OutboundService]) -> None:
+        self._build = build
+        self._replies: OutboundService | None = None
+
+    def reply(
+        self, interaction_id: str, body: str, client_message_id: str, *, media: list[str] | None = None, sender: str
+    ) -> Message:
+        if self._replies is None:
+            self._replies = self._build()
+        return self._replies.reply(interaction_id, body, client_message_id, media=media, sender=sender)
 
 
 def admin_service() -> AdminService:
@@ -72,7 +89,7 @@ def inbound_service() -> InboundService:
     interactions = InteractionStore(table, SessionCache(settings.session_cache_size))
     inbound_messages = InboundMessageStore(table, interactions, settings.dedup_ttl_days)
     accounts = _accounts(settings, table)
-    keywords = KeywordResponder(OptOutStore(table), _replies(settings, table))
+    keywords = KeywordResponder(OptOutStore(table), lambda: _replies(settings, table))
     archive = WebhookArchive(settings.archive_bucket)
     return InboundService(
         inbound_messages, interactions, accounts, archive, keywords, public_base_url=settings.public_base_url
@@ -189,7 +206,7 @@ def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:
         account_of=configuration.get_account,
         close=interactions.close_interaction,
         contact_name=contact_name,
-        replier=_replies(settings, table),
+        replier=_RepliesOnFirstUse(lambda: _replies(settings, table)),
         optouts=OptOutStore(table),
         dispatcher=SqsDispatcher(settings.call_url_queue_url) if settings.call_url_queue_url else None,
         bots=bots,

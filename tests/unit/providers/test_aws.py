@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+import requests
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
@@ -156,7 +157,7 @@ def test_forged_is_403(case: str, document: dict[str, Any]) -> None:
 
 def test_unreachable_certificate_is_403(monkeypatch: pytest.MonkeyPatch) -> None:
     def fail(url: str) -> bytes:
-        raise aws.requests.ConnectionError("no route")
+        raise requests.ConnectionError("no route")
 
     monkeypatch.setattr(aws, "fetch_certificate", fail)
     with pytest.raises(InvalidSignature, match="certificate"):

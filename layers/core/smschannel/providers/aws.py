@@ -18,10 +18,9 @@ import json
 import re
 import uuid
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
 
-import requests
 from cryptography import x509
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives import hashes, serialization
@@ -30,6 +29,9 @@ from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from smschannel.errors import InvalidConfiguration, InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 SNS_HOST = re.compile(r"^sns\.[a-z0-9-]{3,}\.amazonaws\.com(\.cn)?$")
 SIGNED_FIELDS = {
@@ -64,12 +66,16 @@ _certificates: dict[str, x509.Certificate] = {}
 
 
 def _download_certificate(url: str) -> bytes:
+    import requests
+
     response = requests.get(url, timeout=base.HTTP_TIMEOUT)
     response.raise_for_status()
     return response.content
 
 
 def _visit_subscribe_url(url: str) -> None:
+    import requests
+
     requests.get(url, timeout=base.HTTP_TIMEOUT).raise_for_status()
 
 
@@ -90,6 +96,8 @@ def _certificate(url: str, account: Account) -> x509.Certificate:
     if pinned:  # sandbox and tests (docs/providers.md): the certificate is given, not downloaded
         return x509.load_pem_x509_certificate(pinned.encode())
     if url not in _certificates:
+        import requests  # a certificate is downloaded once per container: the import is paid then, if ever
+
         try:
             _certificates[url] = x509.load_pem_x509_certificate(fetch_certificate(url))
         except (requests.RequestException, ValueError) as exc:

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import json
 import mimetypes
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlsplit
-
-import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 INBOUND_EVENT = "message-received"
 STATUS_EVENTS: dict[str, MessageStatus] = {

@@ -10,13 +10,14 @@ URL; `clientMessageId` carries our message id. Clickatell writes numbers without
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 # One API status names (its "Message Status Table") and the older Platform SMS API's names for the same life
 # cycle; the provider's name is kept as raw status and, for a failure, its numeric statusCode as error code.

@@ -9,14 +9,15 @@ delivery-report URL of the account, so the sender passes none and `custom_string
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
-
-import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 # A receipt's `status_code` (ClickSend's "SMS error codes" table): 200 on its way (Queued, Scheduled, Sent,
 # WaitApproval), 201 delivered to the handset, 300 temporary network error (ClickSend retries), 301 final failure.

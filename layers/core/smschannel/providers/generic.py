@@ -20,13 +20,14 @@ import hashlib
 import hmac
 import json
 import time
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_PREFIX = "sha256="

@@ -8,13 +8,14 @@ that carries the secret, so delivery reports come back authenticated too. Infobi
 from __future__ import annotations
 
 import json
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 # Delivery reports are mapped by status.groupName; status.name (e.g. DELIVERED_TO_HANDSET) is kept as raw status.
 STATUS_MAP: dict[str, MessageStatus] = {

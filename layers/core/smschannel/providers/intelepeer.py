@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import json
 import time
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 AUTH_URL = "https://customer.intelepeer.com/_rest/v4/authenticate"
 # Tokens from the authenticate API live 24 h; renewing an hour early keeps a send from racing the expiry.

@@ -13,15 +13,17 @@ import hashlib
 import hmac
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import urlencode
 
 import jwt
-import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 SIGNATURE_HEADER = "MessageBird-Signature-JWT"
 ISSUER = "MessageBird"

@@ -13,14 +13,15 @@ import base64
 import hashlib
 import hmac
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
-import requests
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 EMPTY_XML = '<?xml version="1.0" encoding="utf-8"?><Response></Response>'
 

@@ -14,13 +14,14 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any, ClassVar
-
-import requests
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from smschannel.errors import InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 REPLAY_WINDOW_SECONDS = 300
 ALGORITHMS = {"hmacsha256": hashlib.sha256, "hmacsha512": hashlib.sha512}

@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import re
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 from urllib.parse import parse_qsl, urlencode
-
-import requests
 
 from smschannel.errors import UnparsableWebhook
 from smschannel.models import SKEBBY_MESSAGE_TYPES, Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
 from smschannel.providers.vonage import is_gsm7
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 MESSAGE_TYPES = SKEBBY_MESSAGE_TYPES  # the default (GP) is AccountOptions.message_type's
 # Basic SMS ("SI") go out from Skebby's own sender: the API wants `sender` empty for them.

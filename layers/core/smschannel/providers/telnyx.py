@@ -13,9 +13,8 @@ import binascii
 import json
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import requests
 from cryptography.exceptions import InvalidSignature as CryptoInvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -23,6 +22,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from smschannel.errors import InvalidConfiguration, InvalidSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, Media, MessageStatus, StatusUpdate, utc_now
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 TOLERANCE_SECONDS = 300
 

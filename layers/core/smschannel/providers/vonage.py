@@ -15,14 +15,16 @@ import hmac
 import json
 import time
 import uuid
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 import jwt
-import requests
 
 from smschannel.errors import InvalidConfiguration, InvalidSignature, MissingSignature, UnparsableWebhook
 from smschannel.models import Account, InboundMessage, MessageStatus, StatusUpdate
 from smschannel.providers import base
+
+if TYPE_CHECKING:
+    import requests  # sends only: what receives webhooks does not import it
 
 REPLAY_WINDOW_SECONDS = 300
 SIGNATURE_METHODS = ("md5hash", "md5", "sha1", "sha256", "sha512")

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, utc_now
+from smschannel.principal import Principal
 from smschannel.realtime import frames
 from smschannel.realtime.fanout import public_agent
 from smschannel.realtime.frames import (
@@ -26,7 +27,6 @@ from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.routing import RoutingIndex
-from smschannel.tokens import Principal
 
 if TYPE_CHECKING:
     from smschannel.outbound.service import OutboundService

@@ -10,10 +10,10 @@ from typing import Any
 
 from smschannel.errors import DomainError
 from smschannel.observability import logger
+from smschannel.principal import Principal
 from smschannel.realtime.agent_desk import AgentDesk
 from smschannel.realtime.frames import error_frame, parse_action
 from smschannel.realtime.push import Pusher
-from smschannel.tokens import Principal
 
 OK = {"statusCode": 200}
 

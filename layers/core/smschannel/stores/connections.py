@@ -9,7 +9,7 @@ from typing import Any
 from smschannel import keys
 from smschannel.dynamo import Table, to_item
 from smschannel.models import utc_now
-from smschannel.tokens import Principal
+from smschannel.principal import Principal
 
 # API Gateway closes a WebSocket connection after two hours at most: an item outlives it by a margin, no more.
 MAX_CONNECTION_SECONDS = 2 * 3600

@@ -1,0 +1,20 @@
+"""Who a WebSocket connection or a page is for: an agent or the supervisor role, until when.
+
+Apart from `smschannel.tokens` (which signs and verifies it with PyJWT): the fan-out and the realtime actions name
+a principal but never verify a token, and do not pay for PyJWT and `cryptography` at cold start.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str  # "agent" | "supervisor"
+    agent_id: str | None
+    expires_at: int
+
+    @property
+    def is_supervisor(self) -> bool:
+        return self.role == "supervisor"
