@@ -4,7 +4,7 @@
 Starts the stack as `make run` does (free ports, its own state directory), times it to `ready`, then sends 50
 concurrent Twilio-signed webhooks (the first traffic the stack sees), then the same burst again (warm). Each burst
 is run from one phone and from 50 phones. Memory is the resident set of the emulator and all its workers, read
-from /proc (local/memory.py), at `ready` and after the bursts. Run after `sam build`:
+from /proc (local/resources.py), at `ready` and after the bursts. Run after `sam build`:
 `.venv/bin/python bench/first_burst.py [N]`; extra environment (SMS_WARM_WEBHOOKS=...) reaches the stack.
 """
 
@@ -21,7 +21,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
-from local.memory import PROC, Resident, descendants, resident  # noqa: E402
+from local.resources import PROC, Resident, descendants, resident  # noqa: E402
 from tests.integration.conftest import Stack, local_stack  # noqa: E402
 
 BURST = int(sys.argv[1]) if len(sys.argv) > 1 else 50
@@ -81,6 +81,7 @@ def main() -> None:
         ready = time.monotonic() - started
         ministack = emulator()
         memory.append(("at ready", resident(ministack)))
+        alone = resident(ministack, with_descendants=False)
         one = phone()
         results = [("first burst (fresh stack), one phone", burst(stack, [one] * BURST))]
         memory.append(("after the first burst", resident(ministack)))
@@ -94,6 +95,10 @@ def main() -> None:
     print(f"make run to ready (sam build done): {ready:.0f} s; {startup}")
     for label, taken in memory:
         print(f"resident, emulator and its workers, {label + ':':22} {taken.describe()}")
+    at_ready = memory[0][1]
+    workers = at_ready.processes - 1
+    per_worker = (at_ready.rss_bytes - alone.rss_bytes) / max(1, workers) / 1024 / 1024
+    print(f"of which the emulator alone {alone.rss_bytes / 1024 / 1024:.0f} MiB RSS, {per_worker:.0f} MiB per worker")
     header = f"{'burst of ' + str(BURST) + ' concurrent webhooks':38} {'p50 ms':>9} {'p99 ms':>9} {'max ms':>9}"
     print(f"{header} {'>= 15 s':>9}")
     for label, seconds in results:

@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
-from local.memory import resident  # noqa: E402
+from local.resources import cpu_seconds, resident  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
@@ -43,12 +43,15 @@ REGION = "us-east-1"
 ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
 # Workers per function (by the name after `sms-channel-`), each started before `ready` as provisioned concurrency
 # starts execution environments in AWS, and the most the emulator runs of it (local/emulator.py: an invocation that
-# finds them all busy waits for one). On 2 cores a burst is bound by CPU, not by workers: a few warm workers take
-# a provider's burst of 50 webhooks as fast as 50 would, and each worker keeps ~75 MB. So the webhook function has
-# SMS_WARM_WEBHOOKS (sized from the measured burst, see `bench/first_burst.py`), the admin API enough for the
-# browsers and tests that call it at once, and every other function one per concurrent caller it has.
+# finds them all busy waits for one). On 2 cores a burst is bound by CPU, not by workers, and each worker keeps
+# ~66 MB: measured with bench/first_burst.py, 2 webhook workers answer a first burst of 50 within 1.5-2.3 s, 4
+# within 1.5 s, 8 within 1.3 s, where 56 took 12 s (each worker's first message costs more than the next ones).
+# So the webhook function has 4 (SMS_WARM_WEBHOOKS), the admin API enough for the browsers and tests that call
+# it at once, and every other function one per concurrent caller it has (a stream or queue poller, a socket).
 DEFAULT_WARM = 1
-WARM_WORKERS = {"inbound": 8, "admin": 3, "realtime": 2}
+WARM_WORKERS = {"inbound": 4, "admin": 3, "realtime": 2}
+# The code and layer zips of the deployed functions, unpacked and compiled once per build (local/emulator.py).
+UNPACKED = ROOT / ".aws-sam" / "emulator"
 
 
 @dataclass(frozen=True)
@@ -118,20 +121,23 @@ def log(message: str) -> None:
 
 @dataclass
 class Phases:
-    """Where the time to `ready` goes: each phase's wall-clock seconds, in order, printed once at `ready`."""
+    """Where the time to `ready` goes: each phase's wall-clock seconds and the CPU seconds this process and every
+    process under it (sam, the emulator and its workers) spent in it, printed once at `ready`. The CPU figure is
+    what the phase costs on an idle machine (at most 2 of those seconds per wall second on 2 cores); the wall
+    figure also holds whatever else the machine was doing."""
 
-    seconds: dict[str, float] = field(default_factory=dict)
+    seconds: dict[str, tuple[float, float]] = field(default_factory=dict)
 
     @contextmanager
     def timed(self, name: str) -> Iterator[None]:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), cpu_seconds()
         try:
             yield
         finally:
-            self.seconds[name] = self.seconds.get(name, 0.0) + time.monotonic() - started
+            self.seconds[name] = (time.monotonic() - started, cpu_seconds() - cpu)
 
     def describe(self) -> str:
-        return ", ".join(f"{name} {seconds:.1f} s" for name, seconds in self.seconds.items())
+        return ", ".join(f"{name} {wall:.1f} s (CPU {cpu:.1f} s)" for name, (wall, cpu) in self.seconds.items())
 
 
 def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
@@ -145,9 +151,8 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
         # The emulator's environment leaks into every function it runs: keep secrets and our venv out of it.
         if not key.startswith(("AWS_", "SMS_", "VIRTUAL_ENV")) and key != "PYTHONPATH"
     }
-    # Every worker's code and layer directory (one shared unpacked copy of each zip, local/emulator.py) lives
-    # in a temporary directory that the emulator does not remove when it stops: keep them under the state
-    # directory, which `main` removes.
+    # Every worker has a temporary directory (its code and layer are symlinks into UNPACKED) that the emulator
+    # does not remove when it stops: keep them under the state directory, which `main` removes.
     worker_tmp = config.state_dir / "tmp"
     shutil.rmtree(worker_tmp, ignore_errors=True)  # what a killed run left behind
     worker_tmp.mkdir(parents=True)
@@ -166,7 +171,7 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
     )
     log_file = (config.state_dir / "ministack.log").open("wb")
     process = subprocess.Popen(
-        [str(python), str(ROOT / "local" / "emulator.py"), json.dumps(worker_ceilings(config))],
+        [str(python), str(ROOT / "local" / "emulator.py"), json.dumps(worker_ceilings(config)), str(UNPACKED)],
         env=env,
         stdout=log_file,
         stderr=subprocess.STDOUT,

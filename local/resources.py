@@ -1,4 +1,4 @@
-"""What the local stack holds in memory: a process and all its descendants, read from /proc (Linux).
+"""What the local stack holds in memory and the CPU it has used: a process and all its descendants, from /proc.
 
 RSS summed over the tree counts the pages the processes share (the interpreter, shared libraries) once per
 process, so it overstates the machine's cost; PSS divides each shared page among the processes that map it, so
@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 PROC = Path("/proc")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 @dataclass(frozen=True)
@@ -28,13 +29,19 @@ class Resident:
         )
 
 
-def _parent(pid: int) -> int | None:
+def _stat(pid: int) -> list[str]:
+    """/proc/<pid>/stat from field 3 on (state, ppid, ...), [] for a process gone."""
     try:
         stat = (PROC / str(pid) / "stat").read_text()
     except OSError:
-        return None
+        return []
     # The command name (field 2) is in parentheses and may itself hold spaces or parentheses.
-    return int(stat.rsplit(")", 1)[1].split()[1])
+    return stat.rsplit(")", 1)[1].split()
+
+
+def _parent(pid: int) -> int | None:
+    stat = _stat(pid)
+    return int(stat[1]) if stat else None
 
 
 def descendants(root: int) -> list[int]:
@@ -63,9 +70,20 @@ def _kib(path: Path, field: str) -> int:
     return 0
 
 
-def resident(root: int | None = None) -> Resident:
-    """The resident memory of `root` (default: this process) and its descendants."""
-    pids = descendants(os.getpid() if root is None else root)
+def resident(root: int | None = None, *, with_descendants: bool = True) -> Resident:
+    """The resident memory of `root` (default: this process) and its descendants (or of `root` alone)."""
+    root = os.getpid() if root is None else root
+    pids = descendants(root) if with_descendants else [root]
     rss = sum(_kib(PROC / str(pid) / "status", "VmRSS") for pid in pids)
     pss = sum(_kib(PROC / str(pid) / "smaps_rollup", "Pss") for pid in pids)
     return Resident(processes=len(pids), rss_bytes=rss * 1024, pss_bytes=pss * 1024)
+
+
+def cpu_seconds(root: int | None = None) -> float:
+    """CPU time (user + system) of `root` (default: this process), its descendants and the children they reaped."""
+    total = 0
+    for pid in descendants(os.getpid() if root is None else root):
+        stat = _stat(pid)
+        if stat:  # utime, stime, cutime, cstime are fields 14-17
+            total += sum(int(ticks) for ticks in stat[11:15])
+    return total / CLOCK_TICKS
