@@ -10,7 +10,6 @@ from /proc (local/resources.py), at `ready` and after the bursts. Run after `sam
 
 from __future__ import annotations
 
-import os
 import statistics
 import sys
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 
-from local.resources import PROC, Resident, descendants, resident  # noqa: E402
+from local.resources import Resident, resident, running  # noqa: E402
 from tests.integration.conftest import Stack, local_stack  # noqa: E402
 
 BURST = int(sys.argv[1]) if len(sys.argv) > 1 else 50
@@ -58,14 +57,10 @@ def row(label: str, seconds: list[float]) -> str:
 
 def emulator() -> int:
     """The emulator's process under this one (bench → local.stack → local/emulator.py → its workers)."""
-    for pid in descendants(os.getpid()):
-        try:
-            arguments = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(argument.endswith(b"/local/emulator.py") for argument in arguments):
-            return pid
-    raise SystemExit("no emulator process under this one")
+    pid = running("/local/emulator.py")
+    if pid is None:
+        raise SystemExit("no emulator process under this one")
+    return pid
 
 
 def phases(stack: Stack) -> str:

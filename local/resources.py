@@ -60,6 +60,18 @@ def descendants(root: int) -> list[int]:
     return tree
 
 
+def running(script: str, root: int | None = None) -> int | None:
+    """The first process under `root` (default: this process) whose command line names a path ending in `script`."""
+    for pid in descendants(os.getpid() if root is None else root):
+        try:
+            arguments = (PROC / str(pid) / "cmdline").read_bytes().split(b"\0")
+        except OSError:  # gone meanwhile
+            continue
+        if any(argument.endswith(script.encode()) for argument in arguments):
+            return pid
+    return None
+
+
 def _kib(path: Path, field: str) -> int:
     try:
         for line in path.read_text().splitlines():
