@@ -15,8 +15,10 @@ import subprocess
 import sys
 import threading
 import time
+from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
+from local.resources import cpu_seconds, resident  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
@@ -38,13 +41,17 @@ HTTP_API_ID = "5c5c0001"  # template.yaml's ms-custom-id tags
 WS_API_ID = "5c5c0002"
 REGION = "us-east-1"
 ARTIFACT_BUCKET = "sms-channel-sam-artifacts"
-# Warm execution environments kept per function (by the name after `sms-channel-`), as provisioned concurrency
-# keeps them in AWS. The emulator starts one worker per concurrent invocation and each new worker unpacks the
-# code and the layer and imports the handler: on 2 cores a burst of 50 cold ones takes longer than a provider
-# waits. So every function is initialised before `ready`: the webhook function as wide as a provider's burst
-# (SMS_WARM_WEBHOOKS), the others as wide as their callers (a few browsers, one stream or queue poller).
-DEFAULT_WARM = 2
-WARM_WORKERS = {"inbound": 56, "admin": 8, "realtime": 3, "wsauth": 2, "pages": 1, "fanout": 1}
+# Workers per function (by the name after `sms-channel-`), each started before `ready` as provisioned concurrency
+# starts execution environments in AWS, and the most the emulator runs of it (local/emulator.py: an invocation that
+# finds them all busy waits for one). On 2 cores a burst is bound by CPU, not by workers, and each worker keeps
+# ~66 MB: measured with bench/first_burst.py, 2 webhook workers answer a first burst of 50 within 1.5-2.3 s, 4
+# within 1.5 s, 8 within 1.3 s, where 56 took 12 s (each worker's first message costs more than the next ones).
+# So the webhook function has 4 (SMS_WARM_WEBHOOKS), the admin API enough for the browsers and tests that call
+# it at once, and every other function one per concurrent caller it has (a stream or queue poller, a socket).
+DEFAULT_WARM = 1
+WARM_WORKERS = {"inbound": 4, "admin": 3, "realtime": 2}
+# The code and layer zips of the deployed functions, unpacked and compiled once per build (local/emulator.py).
+UNPACKED = ROOT / ".aws-sam" / "emulator"
 
 
 @dataclass(frozen=True)
@@ -112,9 +119,30 @@ def log(message: str) -> None:
     print(f"[local] {message}", flush=True)
 
 
+@dataclass
+class Phases:
+    """Where the time to `ready` goes: each phase's wall-clock seconds and the CPU seconds this process and every
+    process under it (sam, the emulator and its workers) spent in it, printed once at `ready`. The CPU figure is
+    what the phase costs on an idle machine (at most 2 of those seconds per wall second on 2 cores); the wall
+    figure also holds whatever else the machine was doing."""
+
+    seconds: dict[str, tuple[float, float]] = field(default_factory=dict)
+
+    @contextmanager
+    def timed(self, name: str) -> Iterator[None]:
+        started, cpu = time.monotonic(), cpu_seconds()
+        try:
+            yield
+        finally:
+            self.seconds[name] = (time.monotonic() - started, cpu_seconds() - cpu)
+
+    def describe(self) -> str:
+        return ", ".join(f"{name} {wall:.1f} s (CPU {cpu:.1f} s)" for name, (wall, cpu) in self.seconds.items())
+
+
 def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
-    binary = ROOT / ".venv-ministack" / "bin" / "ministack"
-    if not binary.exists():
+    python = ROOT / ".venv-ministack" / "bin" / "python"
+    if not (ROOT / ".venv-ministack" / "bin" / "ministack").exists():
         raise SystemExit("ministack is not installed: run `make run` (it installs .venv-ministack)")
     config.state_dir.mkdir(parents=True, exist_ok=True)
     env = {
@@ -123,8 +151,8 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
         # The emulator's environment leaks into every function it runs: keep secrets and our venv out of it.
         if not key.startswith(("AWS_", "SMS_", "VIRTUAL_ENV")) and key != "PYTHONPATH"
     }
-    # Every warm worker unpacks its function and the core layer (~100 MB) into a temporary directory that the
-    # emulator does not remove when it stops: keep them under the state directory, which `main` removes.
+    # Every worker has a temporary directory (its code and layer are symlinks into UNPACKED) that the emulator
+    # does not remove when it stops: keep them under the state directory, which `main` removes.
     worker_tmp = config.state_dir / "tmp"
     shutil.rmtree(worker_tmp, ignore_errors=True)  # what a killed run left behind
     worker_tmp.mkdir(parents=True)
@@ -143,7 +171,11 @@ def start_ministack(config: LocalConfig) -> subprocess.Popen[bytes]:
     )
     log_file = (config.state_dir / "ministack.log").open("wb")
     process = subprocess.Popen(
-        [str(binary)], env=env, stdout=log_file, stderr=subprocess.STDOUT, start_new_session=True
+        [str(python), str(ROOT / "local" / "emulator.py"), json.dumps(worker_ceilings(config)), str(UNPACKED)],
+        env=env,
+        stdout=log_file,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -173,11 +205,12 @@ def sam(args: list[str], config: LocalConfig) -> None:
         raise SystemExit(f"sam {args[0]} failed (exit {result.returncode})")
 
 
-def deploy(config: LocalConfig) -> dict[str, str]:
+def deploy(config: LocalConfig, phases: Phases) -> dict[str, str]:
     s3 = boto3.client("s3")
     s3.create_bucket(Bucket=ARTIFACT_BUCKET)
     if config.build or not (ROOT / ".aws-sam" / "build" / "template.yaml").exists():
-        sam(["build", "--parallel", "--cached"], config)
+        with phases.timed("sam build"):
+            sam(["build", "--parallel", "--cached"], config)
     overrides = [
         "Stage=local",
         "LogLevel=INFO",
@@ -186,15 +219,27 @@ def deploy(config: LocalConfig) -> dict[str, str]:
         f"ConnectionsEndpoint={config.connections_endpoint}",
         f"WebSocketPublicUrl={config.ws_url}",
     ]
-    sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
+    with phases.timed("sam deploy"):
+        sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
     cloudformation = boto3.client("cloudformation")
     stack = cloudformation.describe_stacks(StackName=STACK_NAME)["Stacks"][0]
     return {output["OutputKey"]: output["OutputValue"] for output in stack.get("Outputs", [])}
 
 
+def warm_widths(config: LocalConfig) -> dict[str, int]:
+    return {**WARM_WORKERS, "inbound": config.warm_webhooks}
+
+
+def worker_ceilings(config: LocalConfig) -> dict[str, int]:
+    """The emulator's ceiling of workers per function name: the warm width, so that none starts after `ready`."""
+    return {f"{STACK_NAME}-{name}": width for name, width in warm_widths(config).items()} | {"*": DEFAULT_WARM}
+
+
 def warm_functions(config: LocalConfig) -> None:
     """Initialise each function's pool of execution environments: N warm-up invocations in flight at once get N
-    separate workers (a free one is reused, so they must overlap), each answered once the handler is imported."""
+    separate workers (a free one is reused, so they must overlap), each answered once the handler is imported.
+    Every function at once: the first worker unpacks and compiles the layer and the others wait for it, then
+    they import side by side."""
     cloudformation = boto3.client("cloudformation")
     names = [
         resource["PhysicalResourceId"]
@@ -202,9 +247,14 @@ def warm_functions(config: LocalConfig) -> None:
         for resource in page["StackResourceSummaries"]
         if resource["ResourceType"] == "AWS::Lambda::Function"
     ]
-    sizes = {**WARM_WORKERS, "inbound": config.warm_webhooks}
-    for name in sorted(names, key=lambda name: -sizes.get(name.removeprefix(f"{STACK_NAME}-"), DEFAULT_WARM)):
-        warm_function(name, sizes.get(name.removeprefix(f"{STACK_NAME}-"), DEFAULT_WARM))
+    widths = warm_widths(config)
+    with ThreadPoolExecutor(max_workers=len(names)) as pool:
+        list(
+            pool.map(
+                lambda name: warm_function(name, widths.get(name.removeprefix(f"{STACK_NAME}-"), DEFAULT_WARM)),
+                names,
+            )
+        )
 
 
 def warm_function(name: str, width: int) -> None:
@@ -273,6 +323,7 @@ def page_urls(config: LocalConfig) -> dict[str, str]:
 
 def main() -> None:
     started = time.monotonic()
+    phases = Phases()
     config = LocalConfig.from_env()
     stop = threading.Event()
     for signum in (signal.SIGINT, signal.SIGTERM):
@@ -281,17 +332,21 @@ def main() -> None:
     # Every boto3 client of this process (deploy, sandbox) talks to the emulator with dummy credentials.
     os.environ.update({key: value for key, value in aws_env(config).items() if key.startswith("AWS_")})
     log(f"starting ministack on {config.endpoint}")
-    ministack = start_ministack(config)
+    with phases.timed("ministack start"):
+        ministack = start_ministack(config)
     sandbox = None
     try:
-        outputs = deploy(config)
+        outputs = deploy(config, phases)
         configuration = ConfigurationStore(Table(outputs["TableName"]))
         state = SandboxState(http_base=config.http_base, configuration=configuration)
         sandbox = start_sandbox(state, config.sandbox_port)
-        warm_functions(config)
-        wait_for_health(config)
+        with phases.timed("warm-up"):
+            warm_functions(config)
+        with phases.timed("health"):
+            wait_for_health(config)
         if config.load_demo:
-            load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
+            with phases.timed("demo configuration"):
+                load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
         endpoints = write_endpoints(config, outputs)
         log(f"HTTP API:    {endpoints['http']}")
         log(f"WebSocket:   {endpoints['ws']}")
@@ -301,7 +356,8 @@ def main() -> None:
             for name, url in page_urls(config).items():
                 log(f"{name + ':':<12} {url}")
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
-        log(f"started in {time.monotonic() - started:.0f} s")
+        log(f"started in {time.monotonic() - started:.0f} s: {phases.describe()}")
+        log(f"resident: {resident(ministack.pid).describe()} (the emulator and its workers)")
         print("ready", flush=True)
         while not stop.wait(0.5):
             if ministack.poll() is not None:

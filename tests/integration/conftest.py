@@ -42,6 +42,8 @@ class Stack:
     endpoint: str
     session: requests.Session
     tests_served: int = 0
+    # The started stack's own directory (its stack.log, ministack.log), None for a stack already up.
+    state_dir: Path | None = None
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -186,6 +188,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             admin_token=endpoints["adminToken"],
             endpoint=f"http://127.0.0.1:{port}",
             session=session,
+            state_dir=state_dir,
         )
     finally:
         process.send_signal(signal.SIGTERM)

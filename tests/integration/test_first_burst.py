@@ -1,5 +1,6 @@
 """A freshly started local stack takes a provider's first burst: 50 concurrent signed webhooks, right after `ready`,
-all answered 2xx within Twilio's 15 s webhook timeout, none lost, none duplicated, one interaction per phone.
+all answered 2xx within Twilio's 15 s webhook timeout, none lost, none duplicated, one interaction per phone, and
+it still holds less than its memory budget afterwards.
 
 These run before any other test touches the stack (marker `fresh_stack`), so no earlier test has warmed it.
 """
@@ -13,10 +14,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import requests
 
+from local.resources import resident, running
 from tests.integration.conftest import Stack
 
 BURST = 50
 TWILIO_WEBHOOK_TIMEOUT = 15.0
+# What `make run` may hold, the emulator and all its workers (RSS summed, the stricter measure: local/resources.py).
+RESIDENT_BUDGET = 2.5 * 1024**3
 
 
 def new_phone() -> str:
@@ -66,3 +70,14 @@ def test_first_burst_of_fifty_webhooks_from_fifty_phones_opens_one_interaction_e
     for index in (0, BURST // 2, BURST - 1):
         [interaction] = [found for found in opened if found["phone"] == phones[index]]
         assert [m["body"] for m in stack.interaction(interaction["id"])["messages"]] == [f"burst {index}"]
+
+
+@pytest.mark.fresh_stack
+def test_after_its_first_bursts_the_emulator_and_its_workers_hold_less_than_the_budget(stack: Stack) -> None:
+    if stack.state_dir is None:
+        pytest.skip("SMS_TEST_ENDPOINTS: the stack under test was not started here, its processes are not ours")
+    emulator = running("/local/emulator.py")
+    assert emulator is not None, "no emulator process under this one"
+    held = resident(emulator)
+    assert held.processes > 1, "the emulator runs no worker: the warm-up did not happen"
+    assert held.rss_bytes < RESIDENT_BUDGET, held.describe()
