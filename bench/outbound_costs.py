@@ -69,7 +69,7 @@ def main() -> None:
         from local.sandbox import SandboxState, start_sandbox
         from smschannel.dynamo import Table
         from smschannel.stores.configuration import ConfigurationStore
-        from tests.component.test_outbound import Outbound, create_queues, free_port
+        from tests.component.test_outbound import Outbound, create_queues, free_port, requests_applied_atomically
 
         create_table_from_template(boto3.client("dynamodb"), "bench")
         boto3.client("s3").create_bucket(Bucket="bench-archive")
@@ -92,9 +92,16 @@ def main() -> None:
         stages.append(("reply stored (POST .../messages)", *meter.take()[:2]))
         world.enqueue_new_replies()
         stages.append(("stream -> FIFO queue (SendMessageBatch)", *meter.take()[:2]))
-        world.pump()
+        # The sender sends a batch's group heads on threads: moto must apply each request atomically, as DynamoDB
+        # does (else a claim races its own send), and the stage ends when every reply is sent, not when the queue
+        # looks empty.
+        with requests_applied_atomically():
+            world.pump_until(lambda: len(world.outbox()) == MESSAGES)
         stages.append(("send: receive, claim, provider, sent+pointer, delete", *meter.take()[:2]))
-        for message in (world.messages(interaction_id)[0] for interaction_id in interactions):
+        sent = [world.messages(interaction_id)[0] for interaction_id in interactions]
+        assert all(message["providerMessageId"] for message in sent), "a reply was not sent"
+        meter.take()
+        for message in sent:
             meter.take()
             world.status_callback(message["providerMessageId"], "sent")
             world.status_callback(message["providerMessageId"], "delivered")
