@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -23,8 +24,20 @@ from smschannel.dynamo import (
 from smschannel.errors import Conflict, InteractionClosed, NotFound
 from smschannel.models import STATUS_RANK, Interaction, InteractionStatus, Message, StatusUpdate, utc_now
 from smschannel.stores.configuration import release_agent_item
+from smschannel.timestamps import epoch_seconds
 
 MAX_WRITE_ATTEMPTS = 12
+# A join writes the interaction's counter, then its message (two writes): a close waits for the message of every
+# counted join, up to this many attempts (a burst of joins keeps cancelling it), and at most this long after the
+# last join for a writer that died in between (above the inbound function's 15 s timeout: none is still running).
+CLOSE_ATTEMPTS = 30
+JOIN_CLAIM_SECONDS = 30
+
+
+def _settled(item: dict[str, Any], seconds: int) -> bool:
+    """No join of this interaction can still be running: its last one began more than `seconds` ago."""
+    last = str(item.get("lastInboundAt") or item.get("createdAt") or "")
+    return bool(last) and epoch_seconds(last) < time.time() - seconds
 
 
 class SessionCache:
@@ -112,12 +125,19 @@ class InteractionStore:
         """
 
         def write() -> Interaction:
-            current = self.get_interaction(interaction_id)
-            if current is None:
+            item = self.table.get(keys.interaction(interaction_id))
+            if item is None:
                 raise NotFound(f"interaction {interaction_id} not found")
+            current = Interaction.model_validate(item)
             if current.status == InteractionStatus.CLOSED:
                 raise InteractionClosed(f"interaction {interaction_id} is already closed")
             now = utc_now()
+            # Every join the counter holds has its message stored, else a join is between its two writes: wait
+            # for it (its message must not land after the close). A writer that died there leaves the counter one
+            # ahead; once no join can still be running, the close sets the counter to what is stored.
+            stored = self.count_inbound(interaction_id)
+            if stored < current.message_count and not _settled(item, JOIN_CLAIM_SECONDS):
+                raise Contended
             index = keys.interaction_index(current.account_id, "closed", interaction_id, current.created_at)
             values: dict[str, Any] = {
                 ":closed": "closed",
@@ -125,8 +145,11 @@ class InteractionStore:
                 ":now": now,
                 ":d": disposition,
                 ":g1": index["gsi1pk"],
+                ":counted": current.message_count,
+                ":stored": stored,
             }
-            condition = "#s = :open AND "
+            # No join may commit between the count and the close: the counter is what was counted.
+            condition = "#s = :open AND messageCount = :counted AND "
             if current.agent_id:
                 values[":agent"] = current.agent_id
                 condition += "agentId = :agent"
@@ -138,8 +161,8 @@ class InteractionStore:
                     "Update": {
                         "TableName": self.table.name,
                         "Key": to_item(keys.interaction(interaction_id)),
-                        "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1 "
-                        "REMOVE waitingSince, queuePartition, queueSort",
+                        "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1, "
+                        "messageCount = :stored REMOVE waitingSince, queuePartition, queueSort",
                         "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": to_values(values),
@@ -169,9 +192,23 @@ class InteractionStore:
             return closed
 
         try:
-            return retry_on_conflict(write, attempts=MAX_WRITE_ATTEMPTS)
+            return retry_on_conflict(write, attempts=CLOSE_ATTEMPTS)
         except Contended as error:
             raise Conflict(f"could not close interaction {interaction_id} (contention)") from error
+
+    def count_inbound(self, interaction_id: str) -> int:
+        """How many customer messages the interaction holds (a strongly consistent Select=COUNT Query)."""
+        return self.table.count_all(
+            None,
+            "pk",
+            keys.interaction(interaction_id)["pk"],
+            sk_condition=" AND begins_with(sk, :p)",
+            names={"#d": "direction"},
+            values={":p": keys.MESSAGE_PREFIX, ":in": "in"},
+            FilterExpression="#d = :in",
+            Select="COUNT",
+            ConsistentRead=True,
+        )
 
     # --- the agent's reading ----------------------------------------------------------------------------------
 
