@@ -244,12 +244,12 @@ def test_a_close_waits_for_the_message_of_a_join_it_raced(functions: dict[str, M
     from smschannel import keys
     from smschannel.stores.interactions import InteractionStore
 
-    counts: list[int] = []
+    counts: list[tuple[int, int]] = []
     retried = threading.Event()
-    count_inbound = InteractionStore.count_inbound
+    count_messages = InteractionStore.count_messages
 
-    def counting(store: InteractionStore, interaction_id: str) -> int:
-        counts.append(count_inbound(store, interaction_id))
+    def counting(store: InteractionStore, interaction_id: str) -> tuple[int, int]:
+        counts.append(count_messages(store, interaction_id))
         if len(counts) >= 3:
             retried.set()
         return counts[-1]
@@ -257,12 +257,12 @@ def test_a_close_waits_for_the_message_of_a_join_it_raced(functions: dict[str, M
     closer = load_function("admin")
     closing: dict[str, Any] = {}
     path = f"/admin/interactions/{interaction['id']}/close"
-    with mock.patch.object(InteractionStore, "count_inbound", counting):
+    with mock.patch.object(InteractionStore, "count_messages", counting):
         close = threading.Thread(target=lambda: closing.update(answer=admin(closer, "POST", path, {})))
         close.start()
         # The close counts one message stored of two counted, again and again, and writes nothing meanwhile.
         assert retried.wait(30)
-        assert counts[:3] == [1, 1, 1]
+        assert counts[:3] == [(1, 0), (1, 0), (1, 0)]
         item = table.get(keys.interaction(interaction["id"]))
         assert item is not None and item["status"] == "open"
         release.set()
@@ -273,6 +273,68 @@ def test_a_close_waits_for_the_message_of_a_join_it_raced(functions: dict[str, M
     _, detail = admin(functions["admin"], "GET", f"/admin/interactions/{interaction['id']}")
     assert [message["body"] for message in detail["messages"]] == ["one", "two"]
     assert detail["messageCount"] == 2
+    assert all(message["createdAt"] <= detail["closedAt"] for message in detail["messages"])
+
+
+def test_a_close_waits_for_a_reply_counted_but_not_yet_stored(functions: dict[str, ModuleType]) -> None:
+    """A reply counts itself into the open interaction before its message is written: a close in between waits,
+    so the reply is the last message before the close, never one after it."""
+    from botocore.client import BaseClient
+
+    assert post(functions["inbound"], twilio_form("+14155552671", "one", "SMa"))[0] == 200
+    [interaction] = interactions(functions)
+    counted, release = threading.Event(), threading.Event()
+    original = BaseClient._make_api_call
+
+    def pausing(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        item = params.get("Item", {})
+        if operation == "PutItem" and item.get("direction", {}).get("S") == "out" and not counted.is_set():
+            counted.set()  # the reply counter is written, the message is not
+            assert release.wait(30)
+        return original(client, operation, params)
+
+    from smschannel import keys
+    from smschannel.stores.interactions import InteractionStore
+
+    table = functions["inbound"].service.inbound_messages.table
+    counts: list[tuple[int, int]] = []
+    recounted = threading.Event()
+    count_messages = InteractionStore.count_messages
+
+    def counting(store: InteractionStore, interaction_id: str) -> tuple[int, int]:
+        counts.append(count_messages(store, interaction_id))
+        if len(counts) >= 3:
+            recounted.set()
+        return counts[-1]
+
+    path = f"/admin/interactions/{interaction['id']}"
+    answers: dict[str, Any] = {}
+    with (
+        mock.patch.object(BaseClient, "_make_api_call", pausing),
+        mock.patch.object(InteractionStore, "count_messages", counting),
+    ):
+        replying = threading.Thread(
+            target=lambda: answers.update(
+                reply=admin(load_function("admin"), "POST", f"{path}/messages", {"body": "hi", "clientMessageId": "c"})
+            )
+        )
+        replying.start()
+        assert counted.wait(30)
+        closing = threading.Thread(
+            target=lambda: answers.update(close=admin(load_function("admin"), "POST", f"{path}/close", {}))
+        )
+        closing.start()
+        # The close counts no reply stored of one counted, again and again, and writes nothing meanwhile.
+        assert recounted.wait(30)
+        assert counts[:3] == [(1, 0), (1, 0), (1, 0)]
+        stored = table.get(keys.interaction(interaction["id"]))
+        assert stored is not None and stored["status"] == "open" and stored["replyCount"] == 1
+        release.set()
+        replying.join(30)
+        closing.join(60)
+    assert answers["reply"][0] == 202 and answers["close"][0] == 200
+    _, detail = admin(functions["admin"], "GET", path)
+    assert detail["status"] == "closed" and [m["body"] for m in detail["messages"]] == ["one", "hi"]
     assert all(message["createdAt"] <= detail["closedAt"] for message in detail["messages"])
 
 
@@ -333,7 +395,7 @@ def test_a_retry_while_its_first_delivery_is_being_stored_is_answered_503(functi
 def test_a_close_after_a_writer_died_between_counter_and_message_sets_the_count_to_what_is_stored(
     functions: dict[str, ModuleType],
 ) -> None:
-    interaction_id = dead_writer(functions, "SMgone", seconds_ago=120, counted=True)
+    interaction_id = dead_writer(functions, "SMgone", seconds_ago=300, counted=True)
     status, closed = admin(functions["admin"], "POST", f"/admin/interactions/{interaction_id}/close", {})
     assert status == 200 and closed["messageCount"] == 1
     # The provider's retry of the lost message opens the next interaction: nothing lost, nothing in the closed one.

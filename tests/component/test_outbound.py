@@ -519,7 +519,7 @@ def test_the_account_send_rate_spaces_a_burst(world: Outbound) -> None:
 # --- write units: no transaction on the way (DynamoDB bills a transactional write twice) -------------------------
 
 
-def test_a_reply_costs_two_writes_its_retry_one_and_its_send_and_delivery_four(world: Outbound) -> None:
+def test_a_reply_costs_three_writes_its_retry_one_and_its_send_and_delivery_four(world: Outbound) -> None:
     from bench.figures import write_units
 
     interaction_id = world.sms("Where is my parcel?")
@@ -540,7 +540,8 @@ def test_a_reply_costs_two_writes_its_retry_one_and_its_send_and_delivery_four(w
 
     with mock.patch.object(BaseClient, "_make_api_call", metered):
         assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
-        assert take() == (["PutItem", "PutItem"], 2)  # the client id pointer, then the message
+        # The client id pointer, the interaction's reply counter (while it is open), the message.
+        assert take() == (["PutItem", "UpdateItem", "PutItem"], 3)
         assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
         assert take() == (["PutItem"], 1)  # the retry: refused by the pointer, the first message read back
         world.pump()

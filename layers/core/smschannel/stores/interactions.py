@@ -27,16 +27,19 @@ from smschannel.stores.configuration import release_agent_item
 from smschannel.timestamps import epoch_seconds
 
 MAX_WRITE_ATTEMPTS = 12
-# A join writes the interaction's counter, then its message (two writes): a close waits for the message of every
-# counted join, up to this many attempts (a burst of joins keeps cancelling it), and at most this long after the
-# last join for a writer that died in between (above the inbound function's 15 s timeout: none is still running).
+# A join (and a reply) writes the interaction's counter, then its message: a close waits for the message of every
+# counted one, up to CLOSE_ATTEMPTS (a burst of joins keeps cancelling it), and at most CLOSE_SETTLED_SECONDS after
+# the last for a writer that died in between (above every function's timeout: none is still running). An inbound
+# retry takes over the pointer of a writer that claimed it more than JOIN_CLAIM_SECONDS ago (the inbound function
+# times out at 15 s).
 CLOSE_ATTEMPTS = 30
+CLOSE_SETTLED_SECONDS = 120
 JOIN_CLAIM_SECONDS = 30
 
 
 def _settled(item: dict[str, Any], seconds: int) -> bool:
-    """No join of this interaction can still be running: its last one began more than `seconds` ago."""
-    last = str(item.get("lastInboundAt") or item.get("createdAt") or "")
+    """No join or reply of this interaction can still be running: the last began more than `seconds` ago."""
+    last = max(str(item.get(name) or "") for name in ("lastInboundAt", "lastReplyAt")) or str(item.get("createdAt", ""))
     return bool(last) and epoch_seconds(last) < time.time() - seconds
 
 
@@ -132,11 +135,13 @@ class InteractionStore:
             if current.status == InteractionStatus.CLOSED:
                 raise InteractionClosed(f"interaction {interaction_id} is already closed")
             now = utc_now()
-            # Every join the counter holds has its message stored, else a join is between its two writes: wait
-            # for it (its message must not land after the close). A writer that died there leaves the counter one
-            # ahead; once no join can still be running, the close sets the counter to what is stored.
-            stored = self.count_inbound(interaction_id)
-            if stored < current.message_count and not _settled(item, JOIN_CLAIM_SECONDS):
+            # Every join and reply the counters hold has its message stored, else one is between its two writes:
+            # wait for it (its message must not land after the close). A writer that died there leaves a counter
+            # ahead; once none can still be running, the close sets the counters to what is stored.
+            stored, replies = self.count_messages(interaction_id)
+            counted_replies = int(item.get("replyCount", 0))
+            behind = stored < current.message_count or replies < counted_replies
+            if behind and not _settled(item, CLOSE_SETTLED_SECONDS):
                 raise Contended
             index = keys.interaction_index(current.account_id, "closed", interaction_id, current.created_at)
             values: dict[str, Any] = {
@@ -147,9 +152,12 @@ class InteractionStore:
                 ":g1": index["gsi1pk"],
                 ":counted": current.message_count,
                 ":stored": stored,
+                ":replies": counted_replies,
+                ":storedReplies": replies,
             }
-            # No join may commit between the count and the close: the counter is what was counted.
+            # No join or reply may commit between the count and the close: the counters are what was counted.
             condition = "#s = :open AND messageCount = :counted AND "
+            condition += "(replyCount = :replies OR attribute_not_exists(replyCount)) AND "
             if current.agent_id:
                 values[":agent"] = current.agent_id
                 condition += "agentId = :agent"
@@ -162,7 +170,8 @@ class InteractionStore:
                         "TableName": self.table.name,
                         "Key": to_item(keys.interaction(interaction_id)),
                         "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1, "
-                        "messageCount = :stored REMOVE waitingSince, queuePartition, queueSort",
+                        "messageCount = :stored, replyCount = :storedReplies "
+                        "REMOVE waitingSince, queuePartition, queueSort",
                         "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#s": "status"},
                         "ExpressionAttributeValues": to_values(values),
@@ -196,19 +205,21 @@ class InteractionStore:
         except Contended as error:
             raise Conflict(f"could not close interaction {interaction_id} (contention)") from error
 
-    def count_inbound(self, interaction_id: str) -> int:
-        """How many customer messages the interaction holds (a strongly consistent Select=COUNT Query)."""
-        return self.table.count_all(
+    def count_messages(self, interaction_id: str) -> tuple[int, int]:
+        """(customer messages, replies) the interaction holds: one strongly consistent Query of its messages'
+        directions."""
+        items = self.table.query_all(
             None,
             "pk",
             keys.interaction(interaction_id)["pk"],
             sk_condition=" AND begins_with(sk, :p)",
             names={"#d": "direction"},
-            values={":p": keys.MESSAGE_PREFIX, ":in": "in"},
-            FilterExpression="#d = :in",
-            Select="COUNT",
+            values={":p": keys.MESSAGE_PREFIX},
+            ProjectionExpression="#d",
             ConsistentRead=True,
         )
+        directions = [item.get("direction") for item in items]
+        return directions.count("in"), directions.count("out")
 
     # --- the agent's reading ----------------------------------------------------------------------------------
 

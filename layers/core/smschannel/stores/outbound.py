@@ -60,11 +60,12 @@ class OutboundStore:
     def add_reply(self, message: Message, phone: str, *, check_opt_out: bool = True) -> tuple[Message, bool]:
         """Store a `queued` reply once per (interaction, clientMessageId); returns (message, created).
 
-        Two single-item writes, no transaction (DynamoDB bills a transactional write twice): the client id
-        pointer, a conditional Put that is the duplicate guard (a retry finds the first message), then the message
-        with its outbox index entry. Between them, strongly consistent reads refuse a closed interaction (409) and
-        an opted-out number (422); a STOP that lands after the read is caught by the send-time opt-out check (the
-        reply is failed `opted-out`, never sent).
+        Three single-item writes, no transaction (DynamoDB bills a transactional write twice): the client id
+        pointer, a conditional Put that is the duplicate guard (a retry finds the first message); the interaction's
+        reply counter, a conditional UpdateItem that refuses a closed interaction (409) and that a close waits on
+        (`InteractionStore.close_interaction`: no reply lands after the close); then the message with its outbox
+        index entry. A strongly consistent read refuses an opted-out number first (422); a STOP that lands after
+        it is caught by the send-time opt-out check (the reply is failed `opted-out`, never sent).
         """
         client_message_id = message.client_message_id
         assert client_message_id is not None
@@ -90,18 +91,24 @@ class OutboundStore:
                 raise
             return self._by_client_id(message, phone, check_opt_out), False
         try:
-            self._check_open(message, phone, check_opt_out)
+            self._commit(message, phone, check_opt_out)
         except (InteractionClosed, OptedOut):
             self.table.delete(pointer_key)  # refused: the client may use the id again
             raise
         return self._put_message(message), True
 
-    def _check_open(self, message: Message, phone: str, check_opt_out: bool) -> None:
-        interaction = self.table.get(keys.interaction(message.interaction_id))
-        if interaction is None or interaction.get("status") != "open":
-            raise InteractionClosed(f"interaction {message.interaction_id} is closed")
+    def _commit(self, message: Message, phone: str, check_opt_out: bool) -> None:
+        """Refuse an opted-out number, then count the reply into the interaction while it is open."""
         if check_opt_out and self.table.get(keys.optout(message.account_id, phone)) is not None:
             raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to")
+        if not self.table.update_if(
+            keys.interaction(message.interaction_id),
+            "SET lastReplyAt = :now ADD replyCount :one",
+            "#s = :open",
+            {":now": message.created_at, ":one": 1, ":open": "open"},
+            names={"#s": "status"},
+        ):
+            raise InteractionClosed(f"interaction {message.interaction_id} is closed")
 
     def _put_message(self, message: Message) -> Message:
         """The reply's item (written once: a retry that carries on a dead writer's pointer finds it there)."""
@@ -137,7 +144,7 @@ class OutboundStore:
             return Message.model_validate(item)
         created_at = str(pointer["messageSk"]).removeprefix(keys.MESSAGE_PREFIX).rpartition("#")[0]
         first = message.model_copy(update={"created_at": created_at})
-        self._check_open(first, phone, check_opt_out)
+        self._commit(first, phone, check_opt_out)
         return self._put_message(first)
 
     # --- the send --------------------------------------------------------------------------------------------
