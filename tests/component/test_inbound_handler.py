@@ -457,3 +457,62 @@ def test_a_signed_binary_body_is_archived_for_replay(functions: dict[str, Module
     assert obj["Key"] in body["message"]
     record = json.loads(boto3.client("s3").get_object(Bucket=aws["bucket"], Key=obj["Key"])["Body"].read())
     assert record["reason"].startswith("body is not JSON")
+
+
+def test_concurrent_messages_retries_and_a_close_never_make_two_open_a_duplicate_or_a_loss(
+    functions: dict[str, ModuleType],
+) -> None:
+    """Twenty customer messages of one phone, each delivered twice, from ten containers at once while the
+    interaction they open is closed: at most one open interaction, every message stored once, none after a close,
+    and each interaction's counter equal to what it holds."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from smschannel.models import InboundMessage
+    from smschannel.stores.inbound_messages import InboundMessageStore
+    from smschannel.stores.interactions import InteractionStore
+    from tests.component.test_outbound import requests_applied_atomically
+
+    inbound = functions["inbound"]
+    table = inbound.service.inbound_messages.table
+    account = inbound.service.accounts.get("acme")
+    phone = "+14155552671"
+    containers = [InboundMessageStore(table, InteractionStore(table)) for _ in range(10)]
+    first_stored, closed = threading.Event(), threading.Event()
+
+    def deliver(n: int) -> None:
+        message = InboundMessage(
+            provider="twilio", provider_message_id=f"SMc{n}", **{"from": phone}, to="+1500", body=f"m{n}"
+        )
+        if n >= 10:
+            assert closed.wait(60)  # the second half after the close: it opens the next interaction
+        for attempt in range(2):  # the provider's retry comes from another container (half of them after the close)
+            containers[(n + attempt) % len(containers)].record_inbound(account, message, phone, "+15005550006")
+            first_stored.set()
+            if n < 10 and attempt == 0 and n % 2:
+                assert closed.wait(60)
+
+    def close_the_open_one() -> None:
+        assert first_stored.wait(30)
+        closer = InteractionStore(table)
+        open_id = closer.open_session_interaction("acme", phone)
+        assert open_id is not None
+        closer.close_interaction(open_id, "raced")
+        closed.set()
+
+    with requests_applied_atomically(), ThreadPoolExecutor(max_workers=21) as pool:
+        futures = [pool.submit(deliver, n) for n in range(10)]
+        futures.append(pool.submit(close_the_open_one))
+        futures += [pool.submit(deliver, n) for n in range(10, 20)]
+        for future in futures:
+            future.result()
+    found = interactions(functions)
+    assert [item["status"] for item in found] == ["closed", "open"]
+    stored: list[str] = []
+    for item in found:
+        _, detail = admin(functions["admin"], "GET", f"/admin/interactions/{item['id']}")
+        bodies = [message["body"] for message in detail["messages"] if message["direction"] == "in"]
+        stored += bodies
+        assert detail["messageCount"] == len(bodies)
+        if detail["status"] == "closed":
+            assert all(message["createdAt"] <= detail["closedAt"] for message in detail["messages"])
+    assert sorted(stored) == sorted(f"m{n}" for n in range(20))
