@@ -97,10 +97,11 @@ class InboundMessageStore:
             guess = self.interactions.open_session_interaction(account.id, phone)
             round_trips += 1
         pointed: str | None = None  # the interaction this arrival's pointer names
+        new_id = "int-" + uuid.uuid4().hex  # the interaction it opens, if it opens one (kept across attempts)
         # Not dynamo.retry_on_conflict: a failed condition switches between opening and joining at once, without a
         # pause, and only conflicts back off; the first burst (many webhooks of one phone at once) depends on it.
         for attempt in range(MAX_WRITE_ATTEMPTS):
-            interaction_id = guess or "int-" + uuid.uuid4().hex
+            interaction_id = guess or new_id
             if pointed != interaction_id:
                 duplicate, round_trips = self._point(arrival, interaction_id, round_trips)
                 if duplicate is not None:
