@@ -556,16 +556,13 @@ def test_a_reply_costs_three_writes_its_retry_one_and_its_send_and_delivery_four
     assert len(world.outbox()) == 1
 
 
-def test_a_retry_after_the_first_writer_died_between_pointer_and_message_stores_the_reply_once(
-    world: Outbound,
-) -> None:
+def half_written_reply(world: Outbound, interaction_id: str, first_at: str) -> str:
+    """What a reply's writer leaves between the client id pointer and the message (stopped, or not yet there)."""
     from smschannel import keys
     from smschannel.dynamo import to_item
 
-    interaction_id = world.sms("hello")
     message_id = keys.outbound_message_id(interaction_id, "c-1")
-    first_at = "2026-01-01T00:00:00.000Z"
-    world.table.client.put_item(  # what a writer that died after the client id pointer left
+    world.table.client.put_item(
         TableName=world.table.name,
         Item=to_item(
             {
@@ -577,12 +574,36 @@ def test_a_retry_after_the_first_writer_died_between_pointer_and_message_stores_
             }
         ),
     )
+    return message_id
+
+
+def test_a_retry_after_the_first_writer_died_between_pointer_and_message_stores_the_reply_once(
+    world: Outbound,
+) -> None:
+    interaction_id = world.sms("hello")
+    first_at = "2026-01-01T00:00:00.000Z"
+    message_id = half_written_reply(world, interaction_id, first_at)
     status, body = world.reply(interaction_id, "It left this morning.", "c-1")
     assert status == 202 and body["message"]["id"] == message_id and body["message"]["createdAt"] == first_at
     assert world.reply(interaction_id, "It left this morning.", "c-1")[1]["message"]["id"] == message_id
     world.pump()
     assert [item["body"] for item in world.outbox()] == ["It left this morning."]
     assert [message["id"] for message in world.messages(interaction_id)] == [message_id]
+
+
+def test_a_retry_while_the_first_write_is_under_way_is_409_and_counts_nothing(world: Outbound) -> None:
+    """A double click: the retry finds the pointer of a reply still being written and neither stores nor counts
+    it a second time (the close would wait on a count no message answers)."""
+    from smschannel import keys
+    from smschannel.timestamps import utc_now_iso
+
+    interaction_id = world.sms("hello")
+    half_written_reply(world, interaction_id, utc_now_iso())
+    status, body = world.reply(interaction_id, "It left this morning.", "c-1")
+    assert status == 409 and body["error"] == "conflict"
+    stored = world.table.get(keys.interaction(interaction_id))
+    assert stored is not None and "replyCount" not in stored
+    assert world.messages(interaction_id) == []
 
 
 def test_a_refused_reply_leaves_its_client_id_free(world: Outbound) -> None:

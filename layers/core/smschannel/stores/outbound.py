@@ -13,6 +13,7 @@ from botocore.exceptions import ClientError
 from smschannel import keys
 from smschannel.dynamo import (
     Table,
+    backoff,
     error_code,
     from_item,
     to_item,
@@ -20,8 +21,12 @@ from smschannel.dynamo import (
 )
 from smschannel.errors import Conflict, InteractionClosed, OptedOut
 from smschannel.models import STATUS_RANK, Message, MessageStatus
+from smschannel.timestamps import epoch_seconds
 
 CLIENT_ID_TTL_SECONDS = 30 * 86400
+# A pointer without its message, younger than this (above every function's timeout), may have a writer storing it.
+REPLY_CLAIM_SECONDS = 90
+REREAD_ATTEMPTS = 6
 MAX_WRITE_ATTEMPTS = 8
 
 
@@ -139,10 +144,17 @@ class OutboundStore:
         pointer = self.table.get(keys.client_message(interaction_id, message.client_message_id or ""))
         if pointer is None:  # refused or expired between the write and this read: vanishingly rare, but say so
             raise Conflict(f"clientMessageId {message.client_message_id!r} was just used; retry")
-        item = self.table.get({"pk": keys.interaction(interaction_id)["pk"], "sk": pointer["messageSk"]})
-        if item is not None:
-            return Message.model_validate(item)
-        created_at = str(pointer["messageSk"]).removeprefix(keys.MESSAGE_PREFIX).rpartition("#")[0]
+        key = {"pk": keys.interaction(interaction_id)["pk"], "sk": str(pointer["messageSk"])}
+        created_at = key["sk"].removeprefix(keys.MESSAGE_PREFIX).rpartition("#")[0]
+        young = epoch_seconds(created_at) > time.time() - REPLY_CLAIM_SECONDS
+        for attempt in range(REREAD_ATTEMPTS if young else 1):
+            item = self.table.get(key)
+            if item is not None:
+                return Message.model_validate(item)
+            if young:
+                backoff(attempt, base=0.02)
+        if young:  # its first writer may still be storing it (a double click): never a second count
+            raise Conflict(f"clientMessageId {message.client_message_id!r} is being stored; retry")
         first = message.model_copy(update={"created_at": created_at})
         self._commit(first, phone, check_opt_out)
         return self._put_message(first)
