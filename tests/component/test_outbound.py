@@ -302,7 +302,7 @@ def requests_applied_atomically() -> Iterator[None]:
     """DynamoDB applies each request atomically (a conditional write is checked and written as one step); moto,
     called from several threads, does not. One request at a time restores that guarantee and nothing more: the
     racing senders still interleave between their requests, as concurrent Lambda invocations do."""
-    lock = threading.Lock()
+    lock = threading.RLock()  # reentrant: a test's hook may call DynamoDB from inside a request, on its thread
     make_api_call = BaseClient._make_api_call
 
     def one_at_a_time(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
@@ -514,6 +514,138 @@ def test_the_account_send_rate_spaces_a_burst(world: Outbound) -> None:
     for item in sent:
         per_second[item["at"][:19]] = per_second.get(item["at"][:19], 0) + 1
     assert max(per_second.values()) <= 2
+
+
+# --- write units: no transaction on the way (DynamoDB bills a transactional write twice) -------------------------
+
+
+def test_a_reply_costs_three_writes_its_retry_one_and_its_send_and_delivery_four(world: Outbound) -> None:
+    from bench.figures import write_units
+
+    interaction_id = world.sms("Where is my parcel?")
+    world.enqueue_new_replies()  # the domain consumer has seen the conversation open: only the reply is metered
+    spent: list[tuple[str, float]] = []
+    original = BaseClient._make_api_call
+
+    def metered(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        if client.meta.service_model.service_name == "dynamodb":
+            spent.append((operation, write_units(operation, params)))
+        return original(client, operation, params)
+
+    def take() -> tuple[list[str], float]:
+        writes = [operation for operation, units in spent if units]
+        total = sum(units for _, units in spent)
+        spent.clear()
+        return writes, total
+
+    with mock.patch.object(BaseClient, "_make_api_call", metered):
+        assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
+        # The client id pointer, the interaction's reply counter (while it is open), the message.
+        assert take() == (["PutItem", "UpdateItem", "PutItem"], 3)
+        assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
+        assert take() == (["PutItem"], 1)  # the retry: refused by the pointer, the first message read back
+        world.pump()
+        assert take() == (["UpdateItem", "PutItem", "UpdateItem"], 3)  # claim, provider-id pointer, sent
+        [stored] = world.messages(interaction_id)
+        take()
+        assert world.status_callback(stored["providerMessageId"], "sent") == 200
+        assert take() == ([], 0)  # it is sent already: read, nothing written
+        assert world.status_callback(stored["providerMessageId"], "delivered") == 200
+        assert take() == (["UpdateItem"], 1)
+    assert world.messages(interaction_id)[0]["status"] == "delivered"
+    assert len(world.outbox()) == 1
+
+
+def half_written_reply(world: Outbound, interaction_id: str, first_at: str) -> str:
+    """What a reply's writer leaves between the client id pointer and the message (stopped, or not yet there)."""
+    from smschannel import keys
+    from smschannel.dynamo import to_item
+
+    message_id = keys.outbound_message_id(interaction_id, "c-1")
+    world.table.client.put_item(
+        TableName=world.table.name,
+        Item=to_item(
+            {
+                **keys.client_message(interaction_id, "c-1"),
+                "entity": "clientMessage",
+                "interactionId": interaction_id,
+                "messageId": message_id,
+                "messageSk": keys.message(interaction_id, first_at, message_id)["sk"],
+            }
+        ),
+    )
+    return message_id
+
+
+def test_a_retry_after_the_first_writer_died_between_pointer_and_message_stores_the_reply_once(
+    world: Outbound,
+) -> None:
+    interaction_id = world.sms("hello")
+    first_at = "2026-01-01T00:00:00.000Z"
+    message_id = half_written_reply(world, interaction_id, first_at)
+    status, body = world.reply(interaction_id, "It left this morning.", "c-1")
+    assert status == 202 and body["message"]["id"] == message_id and body["message"]["createdAt"] == first_at
+    assert world.reply(interaction_id, "It left this morning.", "c-1")[1]["message"]["id"] == message_id
+    world.pump()
+    assert [item["body"] for item in world.outbox()] == ["It left this morning."]
+    assert [message["id"] for message in world.messages(interaction_id)] == [message_id]
+
+
+def test_a_retry_while_the_first_write_is_under_way_is_409_and_counts_nothing(world: Outbound) -> None:
+    """A double click: the retry finds the pointer of a reply still being written and neither stores nor counts
+    it a second time (the close would wait on a count no message answers)."""
+    from smschannel import keys
+    from smschannel.timestamps import utc_now_iso
+
+    interaction_id = world.sms("hello")
+    half_written_reply(world, interaction_id, utc_now_iso())
+    status, body = world.reply(interaction_id, "It left this morning.", "c-1")
+    assert status == 409 and body["error"] == "conflict"
+    stored = world.table.get(keys.interaction(interaction_id))
+    assert stored is not None and "replyCount" not in stored
+    assert world.messages(interaction_id) == []
+
+
+def test_a_refused_reply_leaves_its_client_id_free(world: Outbound) -> None:
+    interaction_id = world.sms("hello")
+    world.sms("STOP")
+    world.pump()
+    assert world.reply(interaction_id, "are you there?", "c-1")[0] == 422
+    world.sms("START")
+    world.pump()
+    status, body = world.reply(interaction_id, "welcome back", "c-1")
+    assert status == 202 and body["message"]["body"] == "welcome back"
+
+
+def test_a_callback_that_overtakes_the_sent_write_keeps_its_status_and_sent_records_the_id(world: Outbound) -> None:
+    """The provider-id pointer is written before `sent`: a `delivered` callback may land in between, and the
+    status stays `delivered` (never backwards) while `sent` still records the provider's id."""
+    from smschannel.models import MessageStatus, StatusUpdate
+    from smschannel.stores.interactions import InteractionStore
+
+    interaction_id = world.sms("hello")
+    assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
+    callbacks = InteractionStore(Table(world.names["table"]))
+    original = BaseClient._make_api_call
+    overtaken: list[str] = []
+
+    def callback_first(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
+        values = params.get("ExpressionAttributeValues", {})
+        if operation == "UpdateItem" and ":sent" in values and not overtaken:
+            provider_id = values[":p"]["S"]
+            overtaken.append(provider_id)
+            update = StatusUpdate.model_validate(
+                {"provider": "twilio", "providerMessageId": provider_id, "status": MessageStatus.DELIVERED}
+            )
+            assert callbacks.record_status("acme", update) is not None
+        return original(client, operation, params)
+
+    with mock.patch.object(BaseClient, "_make_api_call", callback_first):
+        world.pump()
+    [stored] = world.messages(interaction_id)
+    assert overtaken == [stored["providerMessageId"]]
+    assert stored["status"] == "delivered" and stored["sentAt"]
+    assert len(world.outbox()) == 1
 
 
 # --- validation ------------------------------------------------------------------------------------------------

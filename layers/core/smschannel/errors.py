@@ -70,6 +70,14 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class StoreInProgress(DomainError):
+    """A provider retry of a message another invocation is storing right now: answer 503 so the provider retries
+    again, and finds it stored (or its writer dead, and takes over)."""
+
+    status_code = 503
+    code = "store_in_progress"
+
+
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections import OrderedDict
 from typing import Any
 
@@ -23,8 +24,23 @@ from smschannel.dynamo import (
 from smschannel.errors import Conflict, InteractionClosed, NotFound
 from smschannel.models import STATUS_RANK, Interaction, InteractionStatus, Message, StatusUpdate, utc_now
 from smschannel.stores.configuration import release_agent_item
+from smschannel.timestamps import epoch_seconds
 
 MAX_WRITE_ATTEMPTS = 12
+# A join (and a reply) writes the interaction's counter, then its message: a close waits for the message of every
+# counted one, up to CLOSE_ATTEMPTS (a burst of joins keeps cancelling it), and at most CLOSE_SETTLED_SECONDS after
+# the last for a writer that died in between (above every function's timeout: none is still running). An inbound
+# retry takes over the pointer of a writer that claimed it more than JOIN_CLAIM_SECONDS ago (the inbound function
+# times out at 15 s).
+CLOSE_ATTEMPTS = 30
+CLOSE_SETTLED_SECONDS = 120
+JOIN_CLAIM_SECONDS = 30
+
+
+def _settled(item: dict[str, Any], seconds: int) -> bool:
+    """No join or reply of this interaction can still be running: the last began more than `seconds` ago."""
+    last = max(str(item.get(name) or "") for name in ("lastInboundAt", "lastReplyAt")) or str(item.get("createdAt", ""))
+    return bool(last) and epoch_seconds(last) < time.time() - seconds
 
 
 class SessionCache:
@@ -112,12 +128,21 @@ class InteractionStore:
         """
 
         def write() -> Interaction:
-            current = self.get_interaction(interaction_id)
-            if current is None:
+            item = self.table.get(keys.interaction(interaction_id))
+            if item is None:
                 raise NotFound(f"interaction {interaction_id} not found")
+            current = Interaction.model_validate(item)
             if current.status == InteractionStatus.CLOSED:
                 raise InteractionClosed(f"interaction {interaction_id} is already closed")
             now = utc_now()
+            # Every join and reply the counters hold has its message stored, else one is between its two writes:
+            # wait for it (its message must not land after the close). A writer that died there leaves a counter
+            # ahead; once none can still be running, the close sets the counters to what is stored.
+            stored, replies = self.count_messages(interaction_id)
+            counted_replies = int(item.get("replyCount", 0))
+            behind = stored < current.message_count or replies < counted_replies
+            if behind and not _settled(item, CLOSE_SETTLED_SECONDS):
+                raise Contended
             index = keys.interaction_index(current.account_id, "closed", interaction_id, current.created_at)
             values: dict[str, Any] = {
                 ":closed": "closed",
@@ -125,8 +150,14 @@ class InteractionStore:
                 ":now": now,
                 ":d": disposition,
                 ":g1": index["gsi1pk"],
+                ":counted": current.message_count,
+                ":stored": stored,
+                ":replies": counted_replies,
+                ":storedReplies": replies,
             }
-            condition = "#s = :open AND "
+            # No join or reply may commit between the count and the close: the counters are what was counted.
+            condition = "#s = :open AND messageCount = :counted AND "
+            condition += "(replyCount = :replies OR attribute_not_exists(replyCount)) AND "
             if current.agent_id:
                 values[":agent"] = current.agent_id
                 condition += "agentId = :agent"
@@ -138,7 +169,8 @@ class InteractionStore:
                     "Update": {
                         "TableName": self.table.name,
                         "Key": to_item(keys.interaction(interaction_id)),
-                        "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1 "
+                        "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1, "
+                        "messageCount = :stored, replyCount = :storedReplies "
                         "REMOVE waitingSince, queuePartition, queueSort",
                         "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#s": "status"},
@@ -169,9 +201,25 @@ class InteractionStore:
             return closed
 
         try:
-            return retry_on_conflict(write, attempts=MAX_WRITE_ATTEMPTS)
+            return retry_on_conflict(write, attempts=CLOSE_ATTEMPTS)
         except Contended as error:
             raise Conflict(f"could not close interaction {interaction_id} (contention)") from error
+
+    def count_messages(self, interaction_id: str) -> tuple[int, int]:
+        """(customer messages, replies) the interaction holds: one strongly consistent Query of its messages'
+        directions."""
+        items = self.table.query_all(
+            None,
+            "pk",
+            keys.interaction(interaction_id)["pk"],
+            sk_condition=" AND begins_with(sk, :p)",
+            names={"#d": "direction"},
+            values={":p": keys.MESSAGE_PREFIX},
+            ProjectionExpression="#d",
+            ConsistentRead=True,
+        )
+        directions = [item.get("direction") for item in items]
+        return directions.count("in"), directions.count("out")
 
     # --- the agent's reading ----------------------------------------------------------------------------------
 
@@ -206,10 +254,17 @@ class InteractionStore:
         if pointer is None:
             return None
         rank = STATUS_RANK[update.status]
+        key = {"pk": keys.interaction(pointer["interactionId"])["pk"], "sk": pointer["messageSk"]}
+        # A strongly consistent read (a fifth of a write's price) spares the write a callback that moves nothing
+        # would cost: the provider's `sent` after our own, a late `sent` after `delivered`. The write stays
+        # conditional, for a callback racing another.
+        current = self.table.get(key)
+        if current is None or int(current.get("statusRank", 0)) >= rank:
+            return None
         try:
             response = self.table.client.update_item(
                 TableName=self.table.name,
-                Key=to_item({"pk": keys.interaction(pointer["interactionId"])["pk"], "sk": pointer["messageSk"]}),
+                Key=to_item(key),
                 UpdateExpression="SET #s = :s, statusRank = :r, statusAt = :at, errorCode = :e",
                 ConditionExpression="attribute_exists(pk) AND (attribute_not_exists(statusRank) OR statusRank < :r)",
                 ExpressionAttributeNames={"#s": "status"},

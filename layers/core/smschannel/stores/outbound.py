@@ -12,22 +12,21 @@ from botocore.exceptions import ClientError
 
 from smschannel import keys
 from smschannel.dynamo import (
-    Contended,
     Table,
-    cancellation_reasons,
+    backoff,
     error_code,
     from_item,
-    is_conditional_failure,
-    is_conflict,
-    retry_on_conflict,
     to_item,
     to_values,
 )
-from smschannel.errors import Conflict, InteractionClosed, NotFound, OptedOut
+from smschannel.errors import Conflict, InteractionClosed, OptedOut
 from smschannel.models import STATUS_RANK, Message, MessageStatus
-from smschannel.stores.optouts import optout_check_item
+from smschannel.timestamps import epoch_seconds
 
 CLIENT_ID_TTL_SECONDS = 30 * 86400
+# A pointer without its message, younger than this (above every function's timeout), may have a writer storing it.
+REPLY_CLAIM_SECONDS = 90
+REREAD_ATTEMPTS = 6
 MAX_WRITE_ATTEMPTS = 8
 
 
@@ -66,88 +65,99 @@ class OutboundStore:
     def add_reply(self, message: Message, phone: str, *, check_opt_out: bool = True) -> tuple[Message, bool]:
         """Store a `queued` reply once per (interaction, clientMessageId); returns (message, created).
 
-        One transaction: the client id pointer (a retry finds the first message), the interaction still open
-        (409), the number not opted out (422), the message with its outbox index entry.
+        Three single-item writes, no transaction (DynamoDB bills a transactional write twice): the client id
+        pointer, a conditional Put that is the duplicate guard (a retry finds the first message); the interaction's
+        reply counter, a conditional UpdateItem that refuses a closed interaction (409) and that a close waits on
+        (`InteractionStore.close_interaction`: no reply lands after the close); then the message with its outbox
+        index entry. A strongly consistent read refuses an opted-out number first (422); a STOP that lands after
+        it is caught by the send-time opt-out check (the reply is failed `opted-out`, never sent).
         """
         client_message_id = message.client_message_id
         assert client_message_id is not None
         pointer_key = keys.client_message(message.interaction_id, client_message_id)
         message_key = keys.message(message.interaction_id, message.created_at, message.id)
-        items: list[dict[str, Any]] = [
-            {
-                "Put": {
-                    "TableName": self.table.name,
-                    "Item": to_item(
-                        {
-                            **pointer_key,
-                            "entity": "clientMessage",
-                            "interactionId": message.interaction_id,
-                            "messageId": message.id,
-                            "messageSk": message_key["sk"],
-                            "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
-                        }
-                    ),
-                    "ConditionExpression": "attribute_not_exists(pk)",
-                }
-            },
-            {
-                "ConditionCheck": {
-                    "TableName": self.table.name,
-                    "Key": to_item(keys.interaction(message.interaction_id)),
-                    "ConditionExpression": "#s = :open",
-                    "ExpressionAttributeNames": {"#s": "status"},
-                    "ExpressionAttributeValues": to_values({":open": "open"}),
-                }
-            },
-            {
-                "Put": {
-                    "TableName": self.table.name,
-                    "Item": to_item(
-                        {
-                            **message_key,
-                            **keys.outbox_index(message.id, message.created_at),
-                            "entity": "message",
-                            "statusRank": STATUS_RANK[MessageStatus.QUEUED],
-                            **message.to_json_dict(),
-                        }
-                    ),
-                }
-            },
-        ]
-        if check_opt_out:
-            items.append(optout_check_item(self.table, message.account_id, phone))
-
-        def write() -> tuple[Message, bool]:
-            try:
-                self.table.client.transact_write_items(TransactItems=items)
-            except ClientError as error:
-                reasons = cancellation_reasons(error)
-                if not reasons:
-                    raise
-                if is_conditional_failure(reasons[0]):
-                    return self._by_client_id(message.interaction_id, client_message_id), False
-                if is_conditional_failure(reasons[1]):
-                    raise InteractionClosed(f"interaction {message.interaction_id} is closed") from error
-                if len(reasons) > 3 and is_conditional_failure(reasons[3]):
-                    raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to") from error
-                if any(is_conflict(reason) for reason in reasons):
-                    raise Contended from error
-                raise
-            return message, True
-
         try:
-            return retry_on_conflict(write, attempts=MAX_WRITE_ATTEMPTS)
-        except Contended as error:
-            raise Conflict(f"could not store the reply to {message.interaction_id} (contention)") from error
+            self.table.client.put_item(
+                TableName=self.table.name,
+                Item=to_item(
+                    {
+                        **pointer_key,
+                        "entity": "clientMessage",
+                        "interactionId": message.interaction_id,
+                        "messageId": message.id,
+                        "messageSk": message_key["sk"],
+                        "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return self._by_client_id(message, phone, check_opt_out), False
+        try:
+            self._commit(message, phone, check_opt_out)
+        except (InteractionClosed, OptedOut):
+            self.table.delete(pointer_key)  # refused: the client may use the id again
+            raise
+        return self._put_message(message), True
 
-    def _by_client_id(self, interaction_id: str, client_message_id: str) -> Message:
-        pointer = self.table.get(keys.client_message(interaction_id, client_message_id))
-        if pointer is None:  # expired between the write and this read: vanishingly rare, but say so
-            raise Conflict(f"clientMessageId {client_message_id!r} was just used; retry")
-        item = self.table.get({"pk": keys.interaction(interaction_id)["pk"], "sk": pointer["messageSk"]})
-        if item is None:
-            raise NotFound(f"message {pointer['messageId']} not found")
-        return Message.model_validate(item)
+    def _commit(self, message: Message, phone: str, check_opt_out: bool) -> None:
+        """Refuse an opted-out number, then count the reply into the interaction while it is open."""
+        if check_opt_out and self.table.get(keys.optout(message.account_id, phone)) is not None:
+            raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to")
+        if not self.table.update_if(
+            keys.interaction(message.interaction_id),
+            "SET lastReplyAt = :now ADD replyCount :one",
+            "#s = :open",
+            {":now": message.created_at, ":one": 1, ":open": "open"},
+            names={"#s": "status"},
+        ):
+            raise InteractionClosed(f"interaction {message.interaction_id} is closed")
+
+    def _put_message(self, message: Message) -> Message:
+        """The reply's item (written once: a retry that carries on a dead writer's pointer finds it there)."""
+        item = {
+            **keys.message(message.interaction_id, message.created_at, message.id),
+            **keys.outbox_index(message.id, message.created_at),
+            "entity": "message",
+            "statusRank": STATUS_RANK[MessageStatus.QUEUED],
+            **message.to_json_dict(),
+        }
+        try:
+            self.table.client.put_item(
+                TableName=self.table.name, Item=to_item(item), ConditionExpression="attribute_not_exists(pk)"
+            )
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            stored = self.table.get({"pk": item["pk"], "sk": item["sk"]})
+            if stored is not None:
+                return Message.model_validate(stored)
+            raise
+        return message
+
+    def _by_client_id(self, message: Message, phone: str, check_opt_out: bool) -> Message:
+        """The reply a retry's clientMessageId already names; stored by this retry when the first writer stopped
+        between the pointer and the message (the same key, with the first one's time)."""
+        interaction_id = message.interaction_id
+        pointer = self.table.get(keys.client_message(interaction_id, message.client_message_id or ""))
+        if pointer is None:  # refused or expired between the write and this read: vanishingly rare, but say so
+            raise Conflict(f"clientMessageId {message.client_message_id!r} was just used; retry")
+        key = {"pk": keys.interaction(interaction_id)["pk"], "sk": str(pointer["messageSk"])}
+        created_at = key["sk"].removeprefix(keys.MESSAGE_PREFIX).rpartition("#")[0]
+        young = epoch_seconds(created_at) > time.time() - REPLY_CLAIM_SECONDS
+        for attempt in range(REREAD_ATTEMPTS if young else 1):
+            item = self.table.get(key)
+            if item is not None:
+                return Message.model_validate(item)
+            if young:
+                backoff(attempt, base=0.02)
+        if young:  # its first writer may still be storing it (a double click): never a second count
+            raise Conflict(f"clientMessageId {message.client_message_id!r} is being stored; retry")
+        first = message.model_copy(update={"created_at": created_at})
+        self._commit(first, phone, check_opt_out)
+        return self._put_message(first)
 
     # --- the send --------------------------------------------------------------------------------------------
 
@@ -208,39 +218,35 @@ class OutboundStore:
         }
         index_update = "REMOVE outboxPartition, outboxSort"
         if index:
-            index_update = ", outboxPartition = :pp, outboxSort = :ps, pollAttempts = :zero"
+            index_update = "outboxPartition = :pp, outboxSort = :ps, pollAttempts = :zero"
             values.update({":pp": index[keys.OUTBOX_PARTITION], ":ps": index[keys.OUTBOX_SORT], ":zero": 0})
-        self.table.client.transact_write_items(
-            TransactItems=[
+        # The pointer first, then `sent` (two single-item writes, not a transaction billed twice): a callback that
+        # finds the pointer before `sent` is written may move the status on, and `sent` then leaves it there.
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item(
                 {
-                    "Update": {
-                        "TableName": self.table.name,
-                        "Key": to_item(ref.key),
-                        "UpdateExpression": "SET providerMessageId = :p, sentAt = :now, statusAt = :now, "
-                        "#s = :sent, statusRank = :rank" + (" " if not index else "") + index_update,
-                        # No callback can precede this: the pointer it is found by is written here.
-                        "ConditionExpression": "claimToken = :t AND statusRank < :rank",
-                        "ExpressionAttributeNames": {"#s": "status"},
-                        "ExpressionAttributeValues": to_values(values),
-                    }
-                },
-                {
-                    "Put": {
-                        "TableName": self.table.name,
-                        "Item": to_item(
-                            {
-                                **pointer,
-                                "entity": "providerMessage",
-                                "interactionId": ref.interaction_id,
-                                "messageId": ref.message_id,
-                                "messageSk": ref.sk,
-                                "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
-                            }
-                        ),
-                    }
-                },
-            ]
+                    **pointer,
+                    "entity": "providerMessage",
+                    "interactionId": ref.interaction_id,
+                    "messageId": ref.message_id,
+                    "messageSk": ref.sk,
+                    "expiresAt": int(time.time()) + CLIENT_ID_TTL_SECONDS,
+                }
+            ),
         )
+        update = "SET providerMessageId = :p, sentAt = :now" + (", " if index else " ") + index_update
+        status = "SET providerMessageId = :p, sentAt = :now, statusAt = :now, #s = :sent, statusRank = :rank"
+        if not self._update(
+            ref,
+            status + (", " if index else " ") + index_update,
+            "claimToken = :t AND statusRank < :rank",
+            values,
+            names={"#s": "status"},
+        ):
+            moved_on = {key: value for key, value in values.items() if key not in (":sent", ":rank")}
+            if not self.table.update_if(ref.key, update, "claimToken = :t", moved_on):
+                raise Conflict(f"the claim on {ref.message_id} was lost before `sent` was written")
 
     def mark_failed(
         self, ref: OutboundRef, *, code: str, text: str, now: str, token: str | None = None, unclaimed: bool = False
