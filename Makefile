@@ -92,6 +92,7 @@ bench: install build
 	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
+	$(BIN)/python bench/costs.py
 
 clean:
 	rm -rf .aws-sam .local $(VENV) $(MS_VENV)
