@@ -108,6 +108,7 @@ class Tally:
     log_bytes: Counter[str] = field(default_factory=Counter)
     log_lines: list[tuple[str, int]] = field(default_factory=list)
     billed: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))  # per invocation (ms)
+    samples: dict[str, list[tuple[float, float]]] = field(default_factory=lambda: defaultdict(list))  # (CPU, wait)
 
 
 class Meter:
@@ -181,6 +182,7 @@ class Meter:
             tally.cpu_seconds[function] += own
             tally.call_ms[function] += waits
             tally.billed[function].append(math.ceil(ms))
+            tally.samples[function].append((own * 1000, waits))
 
 
 def index_writes(records: list[dict[str, Any]]) -> int:
@@ -326,6 +328,7 @@ class Center:
 
     # --- the functions, as their event sources call them -------------------------------------------------------
     def invoke(self, function: str, event: dict[str, Any]) -> Any:
+        from smschannel.observability import logger
         from tests.conftest import FakeContext
 
         context = FakeContext()
@@ -334,6 +337,9 @@ class Center:
         context.memory_limit_in_mb = self.meter.memory[function]
         context.aws_request_id = str(uuid.uuid4())
         self.meter.function = function
+        # One logger serves every function here: give it the state this function's own process would have.
+        logger.clear_state()
+        logger.append_keys(service=SERVICES[function])
         try:
             with self.meter.invocation(function), contextlib.redirect_stdout(self.capture):
                 return self.functions[function].lambda_handler(event, context)
@@ -484,20 +490,26 @@ def _context() -> Any:
 
 
 # ----------------------------------------------------------------------------------------------- the bill
+FUNCTIONS = {
+    "inbound": "InboundFunction",
+    "admin": "AdminFunction",
+    "triggers": "TriggersFunction",
+    "outbound": "OutboundFunction",
+    "fanout": "FanoutFunction",
+    "realtime": "RealtimeFunction",
+}
+SERVICES = {
+    short: load_template()["Resources"][name]["Properties"]["Environment"]["Variables"]["POWERTOOLS_SERVICE_NAME"]
+    for short, name in FUNCTIONS.items()
+}
+
+
 def function_memory() -> tuple[dict[str, int], str]:
     """Each function's MemorySize and the stack's architecture, as template.yaml configures them."""
     template = load_template()
     default = template["Globals"]["Function"]["MemorySize"]
-    names = {
-        "inbound": "InboundFunction",
-        "admin": "AdminFunction",
-        "triggers": "TriggersFunction",
-        "outbound": "OutboundFunction",
-        "fanout": "FanoutFunction",
-        "realtime": "RealtimeFunction",
-    }
     resources = template["Resources"]
-    memory = {short: int(resources[name]["Properties"].get("MemorySize", default)) for short, name in names.items()}
+    memory = {short: int(resources[name]["Properties"].get("MemorySize", default)) for short, name in FUNCTIONS.items()}
     architecture = str(template["Parameters"]["Architecture"]["Default"])
     return memory, architecture
 
@@ -580,6 +592,7 @@ def bill(phases: tuple[Tally, Tally, Tally], conversations: int, memory: dict[st
             f"  {function:9} {calls / conversations:5.1f} x  billed {sum(billed) / calls:6.1f} ms at "
             f"{megabytes} MB  (own CPU {cpu:5.1f} ms on a full core, AWS calls {waits:5.1f} ms)"
         )
+    sizing(phases, arch)
     lines_all = [size for t in (inbound, reply, close) for _, size in t.log_lines]
     print(
         f"Log lines: {len(lines_all) / conversations:.1f} per conversation, largest {max(lines_all, default=0)} bytes "
@@ -594,6 +607,24 @@ def bill(phases: tuple[Tally, Tally, Tally], conversations: int, memory: dict[st
     print("Prices (us-east-1, on-demand list):")
     for price, source in PRICES.values():
         print(f"  {price * 1e6:>10.4f} per 1M  {source}")
+
+
+def sizing(phases: tuple[Tally, Tally, Tally], arch: str) -> None:
+    """Each function's mean billed duration and cost per 1M invocations at 256, 512 and 1,024 MB, from its
+    measured CPU (scaled to the memory's share of a vCPU) and its modelled waits (which do not shrink)."""
+    sizes = (256, 512, 1024)
+    price = PRICES[f"gb_second_{arch}"][0]
+    print("Sizing: mean billed ms and $ per 1M invocations (" + arch + ") at " + " / ".join(f"{m} MB" for m in sizes))
+    functions = sorted({f for tally in phases for f in tally.samples})
+    for function in functions:
+        samples = [s for tally in phases for s in tally.samples.get(function, [])]
+        extra = PROVIDER_API_MS if function == "outbound" else 0.0
+        cells = []
+        for memory in sizes:
+            billed = [math.ceil(cpu * max(1.0, VCPU_MB / memory) + wait + extra) for cpu, wait in samples]
+            mean = sum(billed) / len(billed)
+            cells.append(f"{mean:6.1f} ms ${mean / 1000 * memory / 1024 * price * 1e6:6.2f}")
+        print(f"  {function:9} " + "  ".join(cells))
 
 
 def main() -> None:
