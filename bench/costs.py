@@ -25,6 +25,7 @@ import contextlib
 import io
 import json
 import math
+import os
 import sys
 import threading
 import time
@@ -272,8 +273,6 @@ class Center:
 
         self.meter = meter
         self.table_name = f"bench-{uuid.uuid4().hex[:8]}"
-        import os
-
         os.environ["TABLE_NAME"] = self.table_name
         queues = create_queues()
         self.queue_url = queues["queue"]
@@ -559,7 +558,8 @@ def bill(phases: tuple[Tally, Tally, Tally], conversations: int, memory: dict[st
 
     print(
         f"{conversations} conversations ({MESSAGES_IN} SMS in, {REPLIES} replies with {CALLBACKS_PER_REPLY} status "
-        f"callbacks each, then closed), {AGENTS} agents and {SUPERVISORS} supervisors connected; in-process, moto"
+        f"callbacks each, then closed), {AGENTS} agents and {SUPERVISORS} supervisors connected "
+        f"(SupervisorFrames={os.environ.get('SUPERVISOR_FRAMES', 'all')}); in-process, moto"
     )
     print(f"Lambda: {arch}, MemorySize " + ", ".join(f"{f} {m} MB" for f, m in memory.items()))
     header = f"{'':42} {'per SMS in':>11} {'per reply':>10} {'per conv.':>10} {'$ per 1M conv.':>15}"
@@ -631,7 +631,10 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--conversations", type=int, default=8)
     parser.add_argument("--calls", action="store_true", help="also list every AWS call per phase")
+    default_frames = load_template()["Parameters"]["SupervisorFrames"]["Default"]
+    parser.add_argument("--supervisor-frames", choices=["all", "watched"], default=default_frames)
     arguments = parser.parse_args()
+    os.environ["SUPERVISOR_FRAMES"] = arguments.supervisor_frames
     from moto.dynamodb.models.table import StreamShard
 
     StreamShard.__deepcopy__ = lambda self, memo: self  # type: ignore[attr-defined]
