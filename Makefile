@@ -93,6 +93,7 @@ bench: install build
 	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
+	$(BIN)/python bench/costs.py
 
 # The property tests with many more (random) examples than `make test` runs; a failure is kept in .hypothesis/ and
 # replayed first next time (the profiles: tests/unit/fuzz/conftest.py).

@@ -147,7 +147,7 @@ def run(messages: int, phones: int, agents: int, capacity: int) -> None:
         )
         configuration.put_account(account)
         triggers = load_function("triggers")
-        triggers.service.store.table.client = client
+        triggers.consumer.changes.routing.store.table.client = client  # the one table every store of it shares
         arn = client.describe_table(TableName=TABLE)["Table"]["LatestStreamArn"]
         streams = boto3.client("dynamodbstreams")
         shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]

@@ -214,6 +214,7 @@ def deploy(config: LocalConfig, phases: Phases) -> dict[str, str]:
     overrides = [
         "Stage=local",
         "LogLevel=INFO",
+        "Architecture=x86_64",  # the emulator runs handlers on its own x86 interpreter: the x86_64 core layer
         f"AdminToken={config.admin_token}",
         f"PublicBaseUrl={config.http_base}",
         f"ConnectionsEndpoint={config.connections_endpoint}",

@@ -49,3 +49,18 @@ def test_the_layer_ships_nothing_the_lambda_runtime_already_has(runtime_packages
     assert not shipped & {"boto3", "botocore", "s3transfer", "jmespath", "dateutil", "urllib3", "six.py"}
     files = [path for path in LAYER.parent.rglob("*") if path.is_file()]
     assert sum(path.stat().st_size for path in files) < 40_000_000, "the core layer grew past 40 MB unzipped"
+
+
+ELF_MACHINE = {"x86_64": 0x3E, "arm64": 0xB7}  # e_machine: EM_X86_64, EM_AARCH64
+
+
+@pytest.mark.parametrize("layer", ["CoreLayer", "CoreLayerArm64"])
+def test_each_core_layer_ships_the_native_code_of_its_own_architecture(layer: str, runtime_packages: Path) -> None:
+    """pydantic-core, cryptography, google-re2...: an arm64 function given x86_64 wheels would not import."""
+    [architecture] = load_template()["Resources"][layer]["Properties"]["CompatibleArchitectures"]
+    libraries = sorted((BUILD / layer / "python").rglob("*.so"))
+    assert len(libraries) >= 5, libraries
+    for library in libraries:
+        header = library.read_bytes()[:20]
+        assert header[:4] == b"\x7fELF", library
+        assert int.from_bytes(header[18:20], "little") == ELF_MACHINE[architecture], f"{library} is not {architecture}"

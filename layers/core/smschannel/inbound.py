@@ -88,7 +88,8 @@ class InboundService:
     def _apply_statuses(self, account: Account, updates: list[StatusUpdate]) -> None:
         for update in updates:
             if self.interactions.record_status(account.id, update) is None:
-                logger.info(
+                # Routine: Twilio's `sent` after the send API already answered it, a retried callback.
+                logger.debug(
                     "status callback not applied (unknown message or older status)",
                     extra={"providerMessageId": update.provider_message_id, "status": update.status},
                 )
@@ -106,17 +107,10 @@ class InboundService:
         outcome = self.inbound_messages.record_inbound(account, message, phone, to)
         if self.keywords is not None and not outcome.duplicate:
             self.keywords.handle(account, phone, outcome.interaction_id, outcome.message_id, message.body)
-        logger.info(
-            "inbound stored",
-            extra={
-                "accountId": account.id,
-                "phone": mask_phone(phone),
-                "interactionId": outcome.interaction_id,
-                "opened": outcome.opened,
-                "duplicate": outcome.duplicate,
-                "roundTrips": outcome.round_trips,
-            },
-        )
+        # One line a message, ~300 bytes: what is usual (a join, not a duplicate) goes unsaid.
+        flags = {name: True for name, value in (("opened", outcome.opened), ("duplicate", outcome.duplicate)) if value}
+        extra: dict[str, object] = {"accountId": account.id, "phone": mask_phone(phone)}
+        logger.info("inbound stored", extra=extra | {"interactionId": outcome.interaction_id} | flags)
         return outcome
 
     def _archived(self, account_id: str, kind: str, request: WebhookRequest, exc: Exception) -> DomainError:
