@@ -88,3 +88,10 @@ def test_x_ray_traces_a_sample_of_requests_by_a_rule_deployed_in_aws_only() -> N
     assert sampling["ReservoirSize"] <= 1 and sampling["FixedRate"] == {"Ref": "TraceSampleRate"}
     assert TEMPLATE["Parameters"]["TraceSampleRate"]["Default"] <= 0.05
     assert sampling["ServiceName"] == {"Sub": "${AWS::StackName}-*"}
+
+
+def test_the_outbound_queue_runs_in_fifo_high_throughput_mode() -> None:
+    """300 calls/s per action without it (docs/capacity.md): per message group, one conversation each."""
+    queue = RESOURCES["OutboundQueue"]["Properties"]
+    assert queue["FifoQueue"] is True
+    assert (queue["DeduplicationScope"], queue["FifoThroughputLimit"]) == ("messageGroup", "perMessageGroupId")
