@@ -57,13 +57,15 @@ class DomainConsumer(StreamConsumer):
             self._not_enqueued = self.replies.enqueue_in_order(refs) if refs else {}
         except Exception as error:  # noqa: BLE001 - each reply's record fails with it, never the whole batch
             self._not_enqueued = dict.fromkeys((ref.message_id for ref in refs), f"not enqueued: {error!r}")
-        metrics.add_metric(name="RepliesEnqueued", unit=MetricUnit.Count, value=len(refs) - len(self._not_enqueued))
+        if refs:  # a metric line is kept short (its bytes are billed per batch): a count only when there is one
+            metrics.add_metric(name="RepliesEnqueued", unit=MetricUnit.Count, value=len(refs) - len(self._not_enqueued))
         try:
             with self.routing.batch() as routed:
                 yield
         finally:
             self._read = {}
-        metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
+        if routed.assigned:
+            metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
 
     def handle(self, record: DynamoDBRecord) -> None:
         """The change as the batch read it for its replies; a record unreadable then is read (and fails) here."""

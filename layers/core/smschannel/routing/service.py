@@ -211,7 +211,9 @@ class RoutingService:
             if outcome == AssignOutcome.ASSIGNED:
                 self._took_one(queue.id, candidate.agent_id)
                 waited = epoch_seconds(self.clock()) - epoch_seconds(routable.waiting_since or routable.created_at)
-                metrics.add_metric(name="AssignmentWaitSeconds", unit=MetricUnit.Seconds, value=max(0.0, waited))
+                metrics.add_metric(
+                    name="AssignmentWaitSeconds", unit=MetricUnit.Seconds, value=round(max(0.0, waited), 1)
+                )
                 logger.info(
                     "interaction assigned",
                     extra={"interactionId": routable.id, "queueId": queue.id, "agentId": candidate.agent_id},
