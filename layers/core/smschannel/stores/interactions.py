@@ -44,10 +44,10 @@ def _settled(item: dict[str, Any], seconds: int) -> bool:
 
 
 class SessionCache:
-    """Per-container memory of each phone's open interaction, so a joining message costs one round trip.
+    """Per-container memory of each phone's open interaction, so a joining message skips reading the session item.
 
     It is only a guess: the join is conditioned on the interaction still being open, and a stale entry costs
-    one cancelled transaction that returns the current state.
+    one refused conditional write.
     """
 
     def __init__(self, size: int) -> None:
