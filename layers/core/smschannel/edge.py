@@ -1,9 +1,9 @@
 """The HTTP edge of every function without Powertools' resolver: an API Gateway HTTP API event (payload 2.0, a
 plain dict) → WebhookRequest, a domain error → its status and the one error body, an answer → the response dict.
 
-The webhook function answers its two routes with this alone: importing the resolver (and the event data classes,
-asyncio and the OpenAPI machinery it brings) would cost its cold start about a fifth of the import floor
-(`bench/import_time.py`). `smschannel.http` maps errors for the resolver's functions with the same helpers here.
+The webhook function answers its two routes with this alone: importing the resolver (and the event data classes
+and the OpenAPI machinery it brings) would cost its cold start ~0.1 of the import floor (`bench/import_time.py`).
+`smschannel.http` maps errors for the resolver's functions with the same helpers here.
 """
 
 from __future__ import annotations
