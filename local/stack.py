@@ -27,6 +27,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
+from local import identity  # noqa: E402
 from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
@@ -185,6 +186,7 @@ def deploy(config: LocalConfig) -> dict[str, str]:
         f"PublicBaseUrl={config.http_base}",
         f"ConnectionsEndpoint={config.connections_endpoint}",
         f"WebSocketPublicUrl={config.ws_url}",
+        *identity.deploy_overrides(config.endpoint),
     ]
     sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
     cloudformation = boto3.client("cloudformation")
@@ -240,12 +242,13 @@ def wait_for_health(config: LocalConfig) -> None:
     raise SystemExit(f"{config.http_base}/health did not answer 200")
 
 
-def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, Any]:
+def write_endpoints(config: LocalConfig, outputs: dict[str, str], auth: dict[str, Any]) -> dict[str, Any]:
     endpoints = {
         "http": config.http_base,
         "ws": config.ws_url if "WebSocketUrl" in outputs else None,
         "sandbox": config.sandbox_base,
         "adminToken": config.admin_token,
+        "auth": auth,
     }
     path = config.state_dir / "endpoints.json"
     path.write_text(json.dumps(endpoints, indent=2) + "\n")
@@ -292,7 +295,7 @@ def main() -> None:
         wait_for_health(config)
         if config.load_demo:
             load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
-        endpoints = write_endpoints(config, outputs)
+        endpoints = write_endpoints(config, outputs, identity.create_demo_users(config.endpoint, outputs))
         log(f"HTTP API:    {endpoints['http']}")
         log(f"WebSocket:   {endpoints['ws']}")
         log(f"Sandbox:     {endpoints['sandbox']}")
@@ -300,6 +303,8 @@ def main() -> None:
         if config.load_demo and endpoints["ws"]:
             for name, url in page_urls(config).items():
                 log(f"{name + ':':<12} {url}")
+        for line in identity.credential_lines(endpoints["auth"]):
+            log(line)
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
         log(f"started in {time.monotonic() - started:.0f} s")
         print("ready", flush=True)

@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -42,6 +42,8 @@ class Stack:
     endpoint: str
     session: requests.Session
     tests_served: int = 0
+    # endpoints.json `auth`: the user pool, the pages' client and the demo users (local/identity.py)
+    auth: dict[str, Any] = field(default_factory=dict)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -151,6 +153,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             admin_token=endpoints["adminToken"],
             endpoint=endpoints["http"].split("/_aws/")[0],
             session=requests.Session(),
+            auth=endpoints.get("auth") or {},
         )
         return
     port, sandbox_port = free_port(), free_port()
@@ -186,6 +189,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             admin_token=endpoints["adminToken"],
             endpoint=f"http://127.0.0.1:{port}",
             session=session,
+            auth=endpoints.get("auth") or {},
         )
     finally:
         process.send_signal(signal.SIGTERM)

@@ -73,3 +73,10 @@ class Conflict(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the caller's role (or a machine's scopes) does not allow this route."""
+
+    status_code = 403
+    code = "forbidden"
