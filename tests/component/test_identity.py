@@ -334,6 +334,7 @@ def test_a_ticket_opens_one_connection_as_its_agent(fn: ModuleType, pool: Pool) 
     status, ticket = request(fn, "POST", "/realtime/tickets", pool.agent("agent-1"))
     assert status == 201
     assert ticket["expiresIn"] == 30
+    assert (ticket["role"], ticket["agentId"]) == ("agent", "agent-1")
     wsauth, realtime = load_function("wsauth"), load_function("realtime")
 
     admitted = handshake(wsauth, ticket=ticket["ticket"])
@@ -441,3 +442,36 @@ def test_break_glass_uses_are_audited(fn: ModuleType, pool: Pool) -> None:
 def test_only_admins_read_the_audit(fn: ModuleType, pool: Pool) -> None:
     assert request(fn, "GET", "/admin/audit", pool.supervisor())[0] == 403
     assert request(fn, "GET", "/admin/audit", pool.machine("sms-channel/admin.read"))[0] == 200
+
+
+# --- pages ---------------------------------------------------------------------------------------------------
+
+
+def test_a_page_without_a_token_signs_in_through_the_hosted_page(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
+    from smschannel.settings import get_settings
+
+    for name, value in {
+        "AUTH_SIGNIN_URL": "https://sms.auth.us-east-1.amazoncognito.com",
+        "PAGES_CLIENT_ID": PAGES_CLIENT,
+        "PAGES_BASE_URL": "https://api.example.com",
+        "WEBSOCKET_URL": "wss://ws.example.com/prod",
+    }.items():
+        monkeypatch.setenv(name, value)
+    get_settings.cache_clear()
+    pages = load_function("pages")
+    status, body, headers = call(pages, http_event("GET", "/agent"))
+    assert status == 200
+    assert headers["Cache-Control"] == "no-store"
+    config = json.loads(body.split('<script id="config" type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert config["auth"] == {
+        "authorizeUrl": "https://sms.auth.us-east-1.amazoncognito.com/oauth2/authorize",
+        "tokenUrl": "https://sms.auth.us-east-1.amazoncognito.com/oauth2/token",
+        "logoutUrl": "https://sms.auth.us-east-1.amazoncognito.com/logout",
+        "clientId": PAGES_CLIENT,
+        "redirectUri": "https://api.example.com/agent",
+        "ticketUrl": "https://api.example.com/realtime/tickets",
+    }
+    assert config["role"] == "agent"
+    assert "const Session" in body and "/*SIGNIN*/" not in body
+    # a link's token is still checked as before
+    assert call(pages, http_event("GET", "/agent", query={"token": "nope"}))[0] == 401

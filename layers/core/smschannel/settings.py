@@ -50,6 +50,11 @@ class Settings(BaseModel):
     auth_jwks_url: str | None = Field(default=None, alias="AUTH_JWKS_URL")
     auth_client_ids: str = Field(default="", alias="AUTH_CLIENT_IDS")
     break_glass: Literal["enabled", "disabled"] = Field(default="disabled", alias="BREAK_GLASS")
+    # The pages' sign-in: the hosted sign-in's base URL (the pool's domain; the emulator locally), the pages' app
+    # client, and the pages' public base URL (their redirect URIs).
+    auth_signin_url: str | None = Field(default=None, alias="AUTH_SIGNIN_URL")
+    pages_client_id: str | None = Field(default=None, alias="PAGES_CLIENT_ID")
+    pages_base_url: str | None = Field(default=None, alias="PAGES_BASE_URL")
     audit_ttl_days: int = Field(default=400, ge=366, alias="AUDIT_TTL_DAYS")
     ticket_ttl_seconds: int = Field(default=30, ge=5, le=300, alias="TICKET_TTL_SECONDS")
 

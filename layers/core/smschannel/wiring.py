@@ -265,7 +265,12 @@ def token_signing_key() -> Callable[[], str]:
 
 
 def pages(directory: Path) -> Pages:
-    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
-    from smschannel.pages import Pages
+    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key or
+    signed in through the user pool's hosted sign-in (when the stack has one)."""
+    from smschannel.pages import Pages, SignIn
 
-    return Pages(directory, token_signing_key(), get_settings().websocket_url)
+    settings = get_settings()
+    signin = None
+    if settings.auth_signin_url and settings.pages_client_id and settings.pages_base_url:
+        signin = SignIn(settings.auth_signin_url, settings.pages_client_id, settings.pages_base_url)
+    return Pages(directory, token_signing_key(), settings.websocket_url, signin)

@@ -21,12 +21,13 @@ class WebSocketTickets:
         self.agent_exists = agent_exists
 
     def issue(self, caller: Caller) -> dict[str, object]:
-        """`{ticket, expiresIn}` for the caller's WebSocket principal; Forbidden for a user who has none."""
+        """`{ticket, expiresIn, role, agentId}` for the caller's WebSocket principal; Forbidden for a user who has
+        none."""
         role, agent_id = websocket_role(caller)
         if agent_id and not self.agent_exists(agent_id):
             raise Forbidden(f"no agent {agent_id!r} is configured for this user")
         ticket, expires_in = self.store.issue(role, agent_id, caller.actor)
-        return {"ticket": ticket, "expiresIn": expires_in}
+        return {"ticket": ticket, "expiresIn": expires_in, "role": role, "agentId": agent_id}
 
     def admit(self, ticket: str) -> tuple[Principal, str]:
         """The principal the ticket names and its digest (for the $connect route to use it)."""
