@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
 from local import identity  # noqa: E402
-from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
+from local.demo_config import load_demo_configuration  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
 from smschannel.stores.configuration import ConfigurationStore  # noqa: E402
@@ -255,25 +255,6 @@ def write_endpoints(config: LocalConfig, outputs: dict[str, str], auth: dict[str
     return endpoints
 
 
-def page_urls(config: LocalConfig) -> dict[str, str]:
-    """The dashboard and each demo agent's desktop, with fresh tokens (POST /admin/tokens, 12 h)."""
-
-    def token(body: dict[str, str]) -> str:
-        response = requests.post(
-            f"{config.http_base}/admin/tokens",
-            json=body,
-            headers={"Authorization": f"Bearer {config.admin_token}"},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return str(response.json()["token"])
-
-    urls = {"Dashboard": f"{config.http_base}/dashboard?token={token({'role': 'supervisor'})}"}
-    for agent_id in DEMO_AGENTS:
-        urls[agent_id] = f"{config.http_base}/agent?token={token({'agentId': agent_id})}"
-    return urls
-
-
 def main() -> None:
     started = time.monotonic()
     config = LocalConfig.from_env()
@@ -300,10 +281,7 @@ def main() -> None:
         log(f"WebSocket:   {endpoints['ws']}")
         log(f"Sandbox:     {endpoints['sandbox']}")
         log(f"Admin token: {endpoints['adminToken']}")
-        if config.load_demo and endpoints["ws"]:
-            for name, url in page_urls(config).items():
-                log(f"{name + ':':<12} {url}")
-        for line in identity.credential_lines(endpoints["auth"]):
+        for line in identity.sign_in_lines(endpoints["http"], endpoints["auth"]):
             log(line)
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
         log(f"started in {time.monotonic() - started:.0f} s")
