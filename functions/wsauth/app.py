@@ -8,7 +8,7 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.errors import Forbidden, Unauthorized
+from smschannel.errors import DomainError
 from smschannel.observability import logger
 from smschannel.warmup import answers_warmup
 
@@ -34,7 +34,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     resource = str(event.get("methodArn", "*"))
     try:
         admission = handshake.admit(event.get("queryStringParameters") or {})
-    except (Unauthorized, Forbidden) as refused:
+    except DomainError as refused:  # Unauthorized, Forbidden, IdentityUnavailable
         logger.info("handshake refused", extra={"reason": refused.message})
         return policy("anonymous", "Deny", resource)
     principal = admission.principal

@@ -63,8 +63,9 @@ class JwksServer:
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/{POOL}/.well-known/jwks.json"
 
     def close(self) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        if self.httpd.socket.fileno() != -1:
+            self.httpd.shutdown()
+            self.httpd.server_close()
 
 
 @dataclass
@@ -475,3 +476,10 @@ def test_a_page_without_a_token_signs_in_through_the_hosted_page(pool: Pool, mon
     assert "const Session" in body and "/*SIGNIN*/" not in body
     # a link's token is still checked as before
     assert call(pages, http_event("GET", "/agent", query={"token": "nope"}))[0] == 401
+
+
+def test_unreachable_signing_keys_let_nobody_in_with_a_503(fn: ModuleType, pool: Pool) -> None:
+    pool.jwks.close()
+    status, answer = request(fn, "GET", "/admin/queues", pool.admin())
+    assert (status, answer["error"]) == (503, "identity_unavailable")
+    assert request(fn, "GET", "/admin/queues", ADMIN_TOKEN)[0] == 200  # break-glass does not need the pool

@@ -80,3 +80,10 @@ class Forbidden(DomainError):
 
     status_code = 403
     code = "forbidden"
+
+
+class IdentityUnavailable(DomainError):
+    """The user pool's signing keys cannot be fetched: no token can be verified for now (nothing is let in)."""
+
+    status_code = 503
+    code = "identity_unavailable"

@@ -17,7 +17,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from smschannel.access import authorize
-from smschannel.errors import Forbidden, Unauthorized
+from smschannel.errors import DomainError
 from smschannel.http import error_body
 from smschannel.identity import BREAK_GLASS_CALLER, Authenticator, Caller
 from smschannel.observability import logger
@@ -45,7 +45,7 @@ class SignInGate:
         try:
             caller = self.authenticator.authenticate(headers.get("authorization") or headers.get("Authorization"))
             authorize(caller, method, path)
-        except (Unauthorized, Forbidden) as refused:
+        except DomainError as refused:  # Unauthorized, Forbidden, IdentityUnavailable
             logger.info("request refused", extra={"code": refused.code, "status": refused.status_code})
             return {
                 "statusCode": refused.status_code,

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import jwt
 
-from smschannel.errors import Forbidden, Unauthorized
+from smschannel.errors import Forbidden, IdentityUnavailable, Unauthorized
 
 ALGORITHM = "RS256"
 # The pool's groups and the role each grants (a user in several gets the strongest).
@@ -73,7 +73,7 @@ class AccessTokenVerifier:
         try:
             key = self.jwks.get_signing_key_from_jwt(token)
         except jwt.PyJWKClientConnectionError as exc:
-            raise RuntimeError("the user pool's JWKS cannot be fetched") from exc
+            raise IdentityUnavailable("the user pool's signing keys cannot be fetched; try again") from exc
         except jwt.PyJWKClientError as exc:
             raise Unauthorized("the token is not signed by the user pool") from exc
         try:
