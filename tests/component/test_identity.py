@@ -483,3 +483,12 @@ def test_unreachable_signing_keys_let_nobody_in_with_a_503(fn: ModuleType, pool:
     status, answer = request(fn, "GET", "/admin/queues", pool.admin())
     assert (status, answer["error"]) == (503, "identity_unavailable")
     assert request(fn, "GET", "/admin/queues", ADMIN_TOKEN)[0] == 200  # break-glass does not need the pool
+
+
+def test_a_jwks_without_a_usable_key_lets_nobody_in_with_a_503(fn: ModuleType, pool: Pool) -> None:
+    # What an emulator without `cryptography` serves: an RSA key whose modulus is not one.
+    pool.jwks.body = json.dumps(
+        {"keys": [{"kty": "RSA", "alg": "RS256", "use": "sig", "kid": KID, "n": "AQ", "e": "AQAB"}]}
+    ).encode()
+    status, answer = request(fn, "GET", "/admin/queues", pool.admin())
+    assert (status, answer["error"]) == (503, "identity_unavailable")

@@ -72,7 +72,8 @@ class AccessTokenVerifier:
             raise Unauthorized("the token is not signed RS256")
         try:
             key = self.jwks.get_signing_key_from_jwt(token)
-        except jwt.PyJWKClientConnectionError as exc:
+        except (jwt.PyJWKClientConnectionError, jwt.PyJWKSetError) as exc:
+            # Unreachable, or a JWKS with no usable key: nobody can be verified for now.
             raise IdentityUnavailable("the user pool's signing keys cannot be fetched; try again") from exc
         except jwt.PyJWKClientError as exc:
             raise Unauthorized("the token is not signed by the user pool") from exc
