@@ -492,3 +492,22 @@ def test_a_jwks_without_a_usable_key_lets_nobody_in_with_a_503(fn: ModuleType, p
     ).encode()
     status, answer = request(fn, "GET", "/admin/queues", pool.admin())
     assert (status, answer["error"]) == (503, "identity_unavailable")
+
+
+def test_no_token_ticket_or_password_reaches_the_logs(
+    fn: ModuleType, pool: Pool, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level("INFO")
+    assert request(fn, "PUT", "/admin/agents/agent-1", ADMIN_TOKEN, {"name": "One"})[0] == 201
+    agent, forged = pool.agent("agent-1"), bad_tokens(pool)["forged (another key, the pool's kid)"]
+    ticket = request(fn, "POST", "/realtime/tickets", agent)[1]["ticket"]
+    wsauth = load_function("wsauth")
+    handshake(wsauth, ticket=ticket)
+    handshake(wsauth, token=forged)
+    for token in (agent, forged, "Aa1-not-a-password"):
+        request(fn, "GET", "/admin/queues", token)
+    # every record with every field Powertools would print (its message and the `extra` keys)
+    logged = " ".join(str(value) for record in caplog.records for value in vars(record).values())
+    assert "request refused" in logged and "handshake refused" in logged
+    for secret in (ADMIN_TOKEN, agent, forged, ticket, "Aa1-not-a-password"):
+        assert secret not in logged
