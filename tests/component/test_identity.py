@@ -511,3 +511,12 @@ def test_no_token_ticket_or_password_reaches_the_logs(
     assert "request refused" in logged and "handshake refused" in logged
     for secret in (ADMIN_TOKEN, agent, forged, ticket, "Aa1-not-a-password"):
         assert secret not in logged
+
+
+def test_tokens_naming_unknown_keys_do_not_make_the_function_refetch_the_keys(fn: ModuleType, pool: Pool) -> None:
+    assert request(fn, "GET", "/admin/queues", pool.admin())[0] == 200
+    for _ in range(20):
+        claims = jwt.decode(pool.admin(), options={"verify_signature": False})
+        token = jwt.encode(claims, new_key(), algorithm="RS256", headers={"kid": uuid.uuid4().hex})
+        assert request(fn, "GET", "/admin/queues", token)[0] == 401
+    assert pool.jwks.fetches == 1  # PyJWKClient refreshes for an unknown kid at most every 30 s
