@@ -29,7 +29,8 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "layers" / "core"))
 
-from local.demo_config import DEMO_AGENTS, load_demo_configuration  # noqa: E402
+from local import identity  # noqa: E402
+from local.demo_config import load_demo_configuration  # noqa: E402
 from local.resources import cpu_seconds, resident  # noqa: E402
 from local.sandbox import SandboxState, start_sandbox  # noqa: E402
 from smschannel.dynamo import Table  # noqa: E402
@@ -219,6 +220,7 @@ def deploy(config: LocalConfig, phases: Phases) -> dict[str, str]:
         f"PublicBaseUrl={config.http_base}",
         f"ConnectionsEndpoint={config.connections_endpoint}",
         f"WebSocketPublicUrl={config.ws_url}",
+        *identity.deploy_overrides(config.endpoint),
     ]
     with phases.timed("sam deploy"):
         sam(["deploy", "--config-env", "local", "--no-progressbar", "--parameter-overrides", *overrides], config)
@@ -291,35 +293,17 @@ def wait_for_health(config: LocalConfig) -> None:
     raise SystemExit(f"{config.http_base}/health did not answer 200")
 
 
-def write_endpoints(config: LocalConfig, outputs: dict[str, str]) -> dict[str, Any]:
+def write_endpoints(config: LocalConfig, outputs: dict[str, str], auth: dict[str, Any]) -> dict[str, Any]:
     endpoints = {
         "http": config.http_base,
         "ws": config.ws_url if "WebSocketUrl" in outputs else None,
         "sandbox": config.sandbox_base,
         "adminToken": config.admin_token,
+        "auth": auth,
     }
     path = config.state_dir / "endpoints.json"
     path.write_text(json.dumps(endpoints, indent=2) + "\n")
     return endpoints
-
-
-def page_urls(config: LocalConfig) -> dict[str, str]:
-    """The dashboard and each demo agent's desktop, with fresh tokens (POST /admin/tokens, 12 h)."""
-
-    def token(body: dict[str, str]) -> str:
-        response = requests.post(
-            f"{config.http_base}/admin/tokens",
-            json=body,
-            headers={"Authorization": f"Bearer {config.admin_token}"},
-            timeout=30,
-        )
-        response.raise_for_status()
-        return str(response.json()["token"])
-
-    urls = {"Dashboard": f"{config.http_base}/dashboard?token={token({'role': 'supervisor'})}"}
-    for agent_id in DEMO_AGENTS:
-        urls[agent_id] = f"{config.http_base}/agent?token={token({'agentId': agent_id})}"
-    return urls
 
 
 def main() -> None:
@@ -348,14 +332,13 @@ def main() -> None:
         if config.load_demo:
             with phases.timed("demo configuration"):
                 load_demo_configuration(config.http_base, config.admin_token, config.sandbox_base)
-        endpoints = write_endpoints(config, outputs)
+        endpoints = write_endpoints(config, outputs, identity.create_demo_users(config.endpoint, outputs))
         log(f"HTTP API:    {endpoints['http']}")
         log(f"WebSocket:   {endpoints['ws']}")
         log(f"Sandbox:     {endpoints['sandbox']}")
         log(f"Admin token: {endpoints['adminToken']}")
-        if config.load_demo and endpoints["ws"]:
-            for name, url in page_urls(config).items():
-                log(f"{name + ':':<12} {url}")
+        for line in identity.sign_in_lines(endpoints["http"], endpoints["auth"]):
+            log(line)
         log(f"endpoints written to {config.state_dir / 'endpoints.json'}")
         log(f"started in {time.monotonic() - started:.0f} s: {phases.describe()}")
         log(f"resident: {resident(ministack.pid).describe()} (the emulator and its workers)")

@@ -77,6 +77,7 @@ def aws(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, str]]:
         "TABLE_NAME": names["table"],
         "ARCHIVE_BUCKET": names["bucket"],
         "ADMIN_TOKEN": ADMIN_TOKEN,
+        "BREAK_GLASS": "enabled",  # as the local stack: ADMIN_TOKEN opens /admin/* (tests/component/test_identity.py)
         "POWERTOOLS_TRACE_DISABLED": "true",
         "POWERTOOLS_METRICS_NAMESPACE": "SmsChannelTest",
         "POWERTOOLS_SERVICE_NAME": "test",

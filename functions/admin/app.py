@@ -1,7 +1,9 @@
-"""The admin API of docs/api.md (accounts, queues, agents, triggers, contacts, interactions, tokens) and /health.
+"""The admin API of docs/api.md (accounts, queues, agents, triggers, contacts, interactions, tokens, audit),
+`POST /realtime/tickets` and /health.
 
-Each resource's routes are one router in `admin_routes`; the handler authenticates and hands every request to
-the domain's AdminService, the only layer the routes speak to.
+Each resource's routes are one router in `admin_routes`; the handler's gate authenticates the caller and checks its
+role for the route (smschannel.http_identity, smschannel.access) and hands every request to the domain's AdminService,
+which audits each change as the caller's.
 """
 
 from __future__ import annotations
@@ -10,19 +12,19 @@ from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from admin_routes import admin_routers
-from smschannel import secrets, wiring
-from smschannel.http import bearer_token_required, http_api
+from smschannel import wiring
+from smschannel.http import http_api
+from smschannel.http_identity import SignInGate, current_caller
 from smschannel.observability import logger, tracer
-from smschannel.settings import get_settings
 from smschannel.warmup import answers_warmup
 
-settings = get_settings()
-service = wiring.admin_service()
-token_signing_key = wiring.token_signing_key()
-
 app = http_api(enable_validation=True)
-app.use(middlewares=[bearer_token_required(lambda: secrets.admin_token(settings), public_paths={"/health"})])
-for router in admin_routers(service, token_signing_key):
+service = wiring.admin_service(actor=lambda: current_caller(app).actor)
+token_signing_key = wiring.token_signing_key()
+tickets = wiring.websocket_tickets()
+
+gate = SignInGate(wiring.authenticator(), public_paths={"/health"}, on_break_glass=service.break_glass_used)
+for router in admin_routers(service, token_signing_key, tickets):
     app.include_router(router)
 
 
@@ -35,4 +37,4 @@ def health() -> dict[str, str]:
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_HTTP, log_event=False)
 @tracer.capture_lambda_handler
 def lambda_handler(event: dict, context: LambdaContext) -> dict:
-    return app.resolve(event, context)
+    return gate.check(event, app) or app.resolve(event, context)

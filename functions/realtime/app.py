@@ -9,7 +9,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
 from smschannel.observability import logger, tracer
-from smschannel.realtime.websocket import principal_of
+from smschannel.realtime.websocket import principal_of, ticket_of
 from smschannel.warmup import answers_warmup
 
 routes = wiring.websocket_routes()
@@ -23,4 +23,4 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
     route, connection_id = request_context["routeKey"], request_context["connectionId"]
     principal = principal_of(request_context)
     logger.append_keys(route=route, connectionId=connection_id, role=principal.role, agentId=principal.agent_id)
-    return routes.handle(route, connection_id, principal, event.get("body"))
+    return routes.handle(route, connection_id, principal, event.get("body"), ticket_of(request_context))

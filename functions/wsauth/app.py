@@ -1,4 +1,5 @@
-"""The WebSocket API's `$connect` REQUEST authorizer: `?token=` must be a valid agent or supervisor token."""
+"""The WebSocket API's `$connect` REQUEST authorizer: `?ticket=` (single use), `?token=` a Cognito access token,
+or `?token=` an agent or supervisor token of the stack's own (smschannel.realtime.handshake)."""
 
 from __future__ import annotations
 
@@ -7,12 +8,11 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from smschannel import wiring
-from smschannel.errors import Unauthorized
+from smschannel.errors import DomainError
 from smschannel.observability import logger
-from smschannel.tokens import verify_token
 from smschannel.warmup import answers_warmup
 
-token_signing_key = wiring.token_signing_key()
+handshake = wiring.handshake()
 
 
 def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -31,14 +31,19 @@ def policy(principal_id: str, effect: str, resource: str, context: dict[str, Any
 @answers_warmup
 @logger.inject_lambda_context(log_event=False)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    token = (event.get("queryStringParameters") or {}).get("token")
     resource = str(event.get("methodArn", "*"))
     try:
-        principal = verify_token(token_signing_key(), token)
-    except Unauthorized as refused:
+        admission = handshake.admit(event.get("queryStringParameters") or {})
+    except DomainError as refused:  # Unauthorized, Forbidden, IdentityUnavailable
         logger.info("handshake refused", extra={"reason": refused.message})
         return policy("anonymous", "Deny", resource)
+    principal = admission.principal
     subject = principal.agent_id or "supervisor"
     # Context values reach every route of the connection as requestContext.authorizer (strings only).
-    claims = {"role": principal.role, "agentId": principal.agent_id or "", "expiresAt": str(principal.expires_at)}
+    claims = {
+        "role": principal.role,
+        "agentId": principal.agent_id or "",
+        "expiresAt": str(principal.expires_at),
+        "ticket": admission.ticket or "",
+    }
     return policy(subject, "Allow", resource, claims)

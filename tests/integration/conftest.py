@@ -13,7 +13,7 @@ import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -44,6 +44,8 @@ class Stack:
     tests_served: int = 0
     # The started stack's own directory (its stack.log, ministack.log), None for a stack already up.
     state_dir: Path | None = None
+    # endpoints.json `auth`: the user pool, the pages' client and the demo users (local/identity.py)
+    auth: dict[str, Any] = field(default_factory=dict)
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -153,6 +155,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             admin_token=endpoints["adminToken"],
             endpoint=endpoints["http"].split("/_aws/")[0],
             session=requests.Session(),
+            auth=endpoints.get("auth") or {},
         )
         return
     port, sandbox_port = free_port(), free_port()
@@ -189,6 +192,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             endpoint=f"http://127.0.0.1:{port}",
             session=session,
             state_dir=state_dir,
+            auth=endpoints.get("auth") or {},
         )
     finally:
         process.send_signal(signal.SIGTERM)

@@ -174,3 +174,33 @@ def test_the_desktop_counts_segments_exactly_as_the_server_previews_them(stack: 
         server = stack.admin("POST", "/admin/messages/preview", json={"body": body})
         assert server.status_code == 200, server.text
         assert page.evaluate("(body) => window.measureSms(body)", body) == server.json(), repr(body)
+
+
+def test_agent_1_signs_in_on_the_desktop_with_no_token_in_any_url_and_signs_out(stack: Stack, page: Page) -> None:
+    """The hosted sign-in (code + PKCE) of the emulator's Cognito, then a ticket for the WebSocket."""
+    user = stack.auth["users"]["agent-1"]
+    urls: list[str] = []
+    page.on("framenavigated", lambda frame: urls.append(frame.url))
+    page.on("websocket", lambda socket: urls.append(socket.url))
+    page.goto(f"{stack.http}/agent")
+    page.locator("#username").fill(user["username"])
+    page.locator("#password").fill(user["password"])
+    page.locator("button[type=submit]").click()
+    expect(page.locator("#conn")).to_have_attribute("data-state", "live")
+    assert page.url == f"{stack.http}/agent"  # the code is gone from the address bar and the history
+    assert not [url for url in urls if "token=" in url or "access_token" in url], urls
+    assert any("ticket=" in url for url in urls)
+    screenshot(page, "agent-signed-in")
+
+    page.locator("#signout").click()
+    expect(page.locator("#username")).to_be_visible()  # back on the sign-in page
+
+
+def test_the_supervisor_signs_in_on_the_dashboard(stack: Stack, page: Page) -> None:
+    user = stack.auth["users"]["supervisor"]
+    page.goto(f"{stack.http}/dashboard")
+    page.locator("#username").fill(user["username"])
+    page.locator("#password").fill(user["password"])
+    page.locator("button[type=submit]").click()
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    assert "token=" not in page.url and "code=" not in page.url

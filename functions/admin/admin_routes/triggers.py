@@ -25,7 +25,7 @@ def triggers_router(service: AdminService) -> APIGatewayHttpRouter:
 
     @router.put("/admin/accounts/<account_id>/triggers/<trigger_id>")
     def put_trigger(account_id: str, trigger_id: str) -> Response[Any]:
-        trigger, created = triggers.put(account_id, trigger_id, json_body())
+        trigger, created = service.put_trigger(account_id, trigger_id, json_body())
         return saved(trigger.public(), created)
 
     @router.get("/admin/accounts/<account_id>/triggers")
@@ -38,7 +38,7 @@ def triggers_router(service: AdminService) -> APIGatewayHttpRouter:
 
     @router.delete("/admin/accounts/<account_id>/triggers/<trigger_id>")
     def delete_trigger(account_id: str, trigger_id: str) -> Response[Any]:
-        triggers.delete(account_id, trigger_id)
+        service.delete_trigger(account_id, trigger_id)
         return deleted()
 
     @router.get("/admin/accounts/<account_id>/triggers/<trigger_id>/runs")

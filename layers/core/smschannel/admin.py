@@ -1,10 +1,11 @@
-"""Use cases of the admin API: configuration with validation, interactions, tokens."""
+"""Use cases of the admin API: configuration with validation, interactions, tokens; every change audited."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from smschannel import keys
+from smschannel.audit import AuditTrail
 from smschannel.credentials import load_secret_credentials
 from smschannel.errors import InvalidConfiguration, NotFound
 from smschannel.models import (
@@ -39,8 +40,10 @@ class AdminService:
         contacts: ContactStore,
         interactions: InteractionStore,
         replies: OutboundService | None = None,
+        audit: AuditTrail | None = None,
     ) -> None:
         self.configuration = configuration
+        self.audit = audit
         self.replies = replies
         self.contacts = contacts
         self.interactions = interactions
@@ -73,9 +76,11 @@ class AdminService:
         if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
+        before = self.configuration.get_account(account_id)
         created = self.configuration.put_account(account)
         stored = self.configuration.get_account(account_id)
         assert stored is not None
+        self._changed("account", f"account/{account_id}", before, stored)
         return stored, created
 
     def get_account(self, account_id: str) -> Account:
@@ -85,7 +90,9 @@ class AdminService:
         return self.configuration.list_accounts()
 
     def delete_account(self, account_id: str) -> None:
+        before = self.configuration.get_account(account_id)
         require_deleted(self.configuration.delete_account(account_id), "account", account_id)
+        self._changed("account", f"account/{account_id}", before, None)
 
     # --- queues and agents ---------------------------------------------------------------------------------
 
@@ -103,8 +110,11 @@ class AdminService:
                 f"{'do' if len(missing) > 1 else 'does'} not exist",
                 field="agentIds",
             )
+        before = self.configuration.get_queue(queue_id)
         created = self.configuration.put_queue(Queue(id=queue_id, **body.model_dump()))
-        return require_found(self.configuration.get_queue(queue_id), "queue", queue_id), created
+        stored = require_found(self.configuration.get_queue(queue_id), "queue", queue_id)
+        self._changed("queue", f"queue/{queue_id}", before, stored)
+        return stored, created
 
     def get_queue(self, queue_id: str) -> Queue:
         return require_found(self.configuration.get_queue(queue_id), "queue", queue_id)
@@ -113,7 +123,9 @@ class AdminService:
         return self.configuration.list_queues()
 
     def delete_queue(self, queue_id: str) -> None:
+        before = self.configuration.get_queue(queue_id)
         require_deleted(self.configuration.delete_queue(queue_id), "queue", queue_id)
+        self._changed("queue", f"queue/{queue_id}", before, None)
 
     def get_agent(self, agent_id: str) -> Agent:
         return require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
@@ -122,11 +134,29 @@ class AdminService:
         return self.configuration.list_agents()
 
     def delete_agent(self, agent_id: str) -> None:
+        before = self.configuration.get_agent(agent_id)
         require_deleted(self.configuration.delete_agent(agent_id), "agent", agent_id)
+        self._changed("agent", f"agent/{agent_id}", before, None)
 
     def put_agent(self, agent_id: str, body: AgentIn) -> tuple[Agent, bool]:
+        before = self.configuration.get_agent(agent_id)
         created = self.configuration.put_agent(Agent(id=agent_id, **body.model_dump()))
-        return require_found(self.configuration.get_agent(agent_id), "agent", agent_id), created
+        stored = require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
+        self._changed("agent", f"agent/{agent_id}", before, stored)
+        return stored, created
+
+    # --- triggers ------------------------------------------------------------------------------------------
+
+    def put_trigger(self, account_id: str, trigger_id: str, body: Any) -> tuple[Any, bool]:
+        before = self.triggers.store.get_trigger(account_id, trigger_id)
+        trigger, created = self.triggers.put(account_id, trigger_id, body)
+        self._changed("trigger", f"account/{account_id}/trigger/{trigger_id}", before, trigger)
+        return trigger, created
+
+    def delete_trigger(self, account_id: str, trigger_id: str) -> None:
+        before = self.triggers.store.get_trigger(account_id, trigger_id)
+        self.triggers.delete(account_id, trigger_id)
+        self._changed("trigger", f"account/{account_id}/trigger/{trigger_id}", before, None)
 
     # --- contacts ------------------------------------------------------------------------------------------
 
@@ -156,7 +186,9 @@ class AdminService:
         else:
             contact = Contact.model_validate({**existing.model_dump(), **fields})
         created = self.contacts.put_contact(contact)
-        return require_found(self.contacts.get_contact(contact_id), "contact", contact_id), created
+        stored = require_found(self.contacts.get_contact(contact_id), "contact", contact_id)
+        self._changed("contact", f"contact/{contact_id}", existing, stored)
+        return stored, created
 
     # --- interactions --------------------------------------------------------------------------------------
 
@@ -178,7 +210,11 @@ class AdminService:
         return data
 
     def close_interaction(self, interaction_id: str, disposition: str | None) -> dict[str, Any]:
-        return self._with_contact_name(self.interactions.close_interaction(interaction_id, disposition))
+        closed = self._with_contact_name(self.interactions.close_interaction(interaction_id, disposition))
+        if self.audit:
+            changes = {"status": "closed", "disposition": closed.get("disposition")}
+            self.audit.record("interaction.closed", f"interaction/{interaction_id}", None, changes)
+        return closed
 
     def interaction_json(self, interaction: Interaction) -> dict[str, Any]:
         return self._with_contact_name(interaction)
@@ -201,12 +237,18 @@ class AdminService:
         account = self.get_account(account_id)
         normalized = self._phone(phone, account)
         created = self.optouts.opt_out(account_id, normalized, source or "admin")
-        return require_found(self.optouts.get(account_id, normalized), "opt-out", normalized), created
+        stored = require_found(self.optouts.get(account_id, normalized), "opt-out", normalized)
+        if created and self.audit:
+            resource = f"account/{account_id}/optout/{normalized}"
+            self.audit.record("optout.created", resource, None, stored.to_json_dict())
+        return stored, created
 
     def delete_optout(self, account_id: str, phone: str) -> None:
         account = self.get_account(account_id)
         normalized = self._phone(phone, account)
         require_deleted(self.optouts.opt_in(account_id, normalized, "admin"), "opt-out", normalized)
+        if self.audit:
+            self.audit.record("optout.deleted", f"account/{account_id}/optout/{normalized}")
 
     # --- replies -----------------------------------------------------------------------------------------------
 
@@ -214,7 +256,10 @@ class AdminService:
         """`POST /admin/interactions/{id}/messages`: a reply sent as the admin, as an agent's sendMessage."""
         if self.replies is None:
             raise RuntimeError("AdminService built without the reply use case")
-        return self.replies.reply(interaction_id, body, client_message_id, media=media or None, sender="admin")
+        message = self.replies.reply(interaction_id, body, client_message_id, media=media or None, sender="admin")
+        if self.audit:  # that a reply was sent and which, never its text
+            self.audit.record("interaction.replied", f"interaction/{interaction_id}", None, {"messageId": message.id})
+        return message
 
     @staticmethod
     def preview(body: str) -> SegmentInfo:
@@ -226,10 +271,38 @@ class AdminService:
     def issue_token(self, signing_key: str, agent_id: str | None, role: str | None) -> str:
         if agent_id:
             require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
+            self._token_issued(f"agent/{agent_id}")
             return issue_token(signing_key, "agent", agent_id)
         if role == "supervisor":
+            self._token_issued("role/supervisor")
             return issue_token(signing_key, "supervisor")
         raise InvalidConfiguration('give "agentId" or "role": "supervisor"', field="agentId")
+
+    # --- audit ---------------------------------------------------------------------------------------------
+
+    def audit_entries(self, resource: str | None, actor: str | None, since: str | None) -> list[dict[str, Any]]:
+        if self.audit is None:
+            raise RuntimeError("AdminService built without the audit trail")
+        return self.audit.entries(resource, actor, since)
+
+    def break_glass_used(self, method: str, path: str) -> None:
+        """Every request made with the static admin token is on the trail, reads included."""
+        if self.audit:
+            self.audit.record("breakglass.used", f"{method} {path}")
+
+    def _token_issued(self, resource: str) -> None:
+        if self.audit:
+            self.audit.record("token.issued", resource)
+
+    def _changed(self, kind: str, resource: str, before: Any, after: Any) -> None:
+        """Audit a configuration change from the stored object before and after it (None: absent)."""
+        if self.audit:
+            self.audit.change(
+                kind,
+                resource,
+                before.to_json_dict() if before is not None else None,
+                after.to_json_dict() if after is not None else None,
+            )
 
     @staticmethod
     def _phone(phone: str, account: Account) -> str:

@@ -81,3 +81,17 @@ class StoreInProgress(DomainError):
 class Unauthorized(DomainError):
     status_code = 401
     code = "unauthorized"
+
+
+class Forbidden(DomainError):
+    """Signed in, but the caller's role (or a machine's scopes) does not allow this route."""
+
+    status_code = 403
+    code = "forbidden"
+
+
+class IdentityUnavailable(DomainError):
+    """The user pool's signing keys cannot be fetched: no token can be verified for now (nothing is let in)."""
+
+    status_code = 503
+    code = "identity_unavailable"

@@ -5,12 +5,9 @@ The error shape and the mapping of a domain error are `smschannel.edge`'s, which
 
 from __future__ import annotations
 
-import hmac
-from collections.abc import Callable, Collection
 from typing import Any
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.middlewares import NextMiddleware
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
 from pydantic import ValidationError
 
@@ -28,26 +25,6 @@ def http_api(*, enable_validation: bool = False) -> APIGatewayHttpResolver:
     app = APIGatewayHttpResolver(enable_validation=enable_validation)
     register_error_handlers(app)
     return app
-
-
-Middleware = Callable[[APIGatewayHttpResolver, NextMiddleware], Response[Any]]
-
-
-def bearer_token_required(expected: Callable[[], str], public_paths: Collection[str] = ()) -> Middleware:
-    """A middleware answering 401 unless `Authorization: Bearer <expected()>` (compared in constant time), except
-    on `public_paths`."""
-
-    def require(app: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response[Any]:
-        if app.current_event.path in public_paths:
-            return next_middleware(app)
-        headers = app.current_event.headers
-        header = headers.get("authorization") or headers.get("Authorization") or ""
-        scheme, _, token = header.partition(" ")
-        if scheme.lower() != "bearer" or not hmac.compare_digest(token.strip().encode(), expected().encode()):
-            return json_response(401, error_body("unauthorized", "missing or wrong bearer token"))
-        return next_middleware(app)
-
-    return require
 
 
 def register_error_handlers(app: APIGatewayHttpResolver) -> None:

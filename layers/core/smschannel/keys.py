@@ -15,6 +15,8 @@ Table `pk`/`sk`, stream NEW_AND_OLD_IMAGES, TTL attribute `expiresAt`.
 | provider message id  | PROVIDERMSG#{accountId}#{pmid}  | PROVIDERMSG                 |                                                   |                               |
 | concatenated SMS part| PARTS#{accountId}#{phone}#{ref} | PART#{number:03d}           |                                                   |                               |
 | queue routing pointer| QUEUE#{id}                      | ROUTING                     |                                                   |                               |
+| audit entry          | AUDIT                           | {at}#{id}                   |                                                   |                               |
+| WebSocket ticket     | TICKET#{sha256 of the ticket}   | TICKET                      |                                                   |                               |
 
 Routing index gsi3 (`queuePartition` / `queueSort`, sparse; see the routing section at the end of this file):
 an open interaction waiting in a queue is at `QUEUE#{queueId}#WAITING#{shard}` / `{createdAt}#{id}`, an assigned
@@ -369,3 +371,18 @@ def parse_dashboard_sort(sort: str) -> tuple[str, str]:
 
 def feed_entry(created_at: str, message_id: str) -> dict[str, str]:
     return {"pk": FEED_PARTITION, "sk": f"{created_at}#{message_id}"}
+
+
+# --- identity: the audit trail and WebSocket tickets ----------------------------------------------------------
+# Admin changes are rare (people configuring), so the trail is one partition read newest first; a ticket is keyed
+# by its hash, so the table never holds a usable one.
+
+AUDIT_PARTITION = "AUDIT"
+
+
+def audit_entry(at: str, entry_id: str) -> dict[str, str]:
+    return {"pk": AUDIT_PARTITION, "sk": f"{at}#{entry_id}"}
+
+
+def ticket(digest: str) -> dict[str, str]:
+    return {"pk": f"TICKET#{digest}", "sk": "TICKET"}

@@ -1,7 +1,9 @@
-"""The two pages of docs/api.md "Pages": plain HTML/CSS/JS files (no build step) opened with a token in the URL.
+"""The two pages of docs/api.md "Pages": plain HTML/CSS/JS files (no build step), opened either with a token in
+the URL (`POST /admin/tokens`) or, without one, signed in through the user pool's hosted sign-in (signin.js).
 
-The token is checked here too, so a wrong or expired link answers a readable 401/403 page instead of a page that
-cannot connect. The page learns its WebSocket URL and principal from a JSON object injected in its script.
+A link's token is checked here too, so a wrong or expired link answers a readable 401/403 page instead of a page
+that cannot connect. The page learns its WebSocket URL, principal and sign-in endpoints from a JSON object
+injected in its script.
 """
 
 from __future__ import annotations
@@ -9,6 +11,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
@@ -25,25 +28,63 @@ HEADERS = {
 HTML = "text/html; charset=utf-8"
 
 
+@dataclass(frozen=True)
+class SignIn:
+    """Where the pages sign in: the hosted sign-in's base URL (…/oauth2/authorize, /oauth2/token, /logout), the
+    pages' app client, and the pages' own public base (their redirect URIs, and POST /realtime/tickets)."""
+
+    base_url: str
+    client_id: str
+    pages_base_url: str
+
+    def config(self, name: str) -> dict[str, str]:
+        base, pages = self.base_url.rstrip("/"), self.pages_base_url.rstrip("/")
+        return {
+            "authorizeUrl": f"{base}/oauth2/authorize",
+            "tokenUrl": f"{base}/oauth2/token",
+            "logoutUrl": f"{base}/logout",
+            "clientId": self.client_id,
+            "redirectUri": f"{pages}/{name}",
+            "ticketUrl": f"{pages}/realtime/tickets",
+        }
+
+
 class Pages:
-    def __init__(self, directory: Path, signing_key: Callable[[], str], websocket_url: str | None) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        signing_key: Callable[[], str],
+        websocket_url: str | None,
+        signin: SignIn | None = None,
+    ) -> None:
         self.directory = directory
         self.signing_key = signing_key
         self.websocket_url = websocket_url
+        self.signin = signin
         self.source = cache(self._read)
 
     def _read(self, name: str) -> str:
-        return (self.directory / f"{name}.html").read_text(encoding="utf-8")
+        script = (self.directory / "signin.js").read_text(encoding="utf-8")
+        return (self.directory / f"{name}.html").read_text(encoding="utf-8").replace("/*SIGNIN*/", script, 1)
 
     def page(self, name: str, role: str, token: str | None) -> Response[str]:
-        """The page `name` for a principal of `role`, or the page saying why the token does not open it."""
+        """The page `name` for a principal of `role`: opened by the link's token, or (no token) the page that signs
+        in; else the page saying why the token does not open it."""
+        if not token and self.signin is not None:
+            return self._render(
+                name, {"websocketUrl": self.websocket_url, "role": role, "auth": self.signin.config(name)}
+            )
         try:
             principal = verify_token(self.signing_key(), token)
         except Unauthorized as refused:
             return refusal(401, f"This link does not open the page: {refused.message}. Ask for a new one.")
         if principal.role != role:
             return refusal(403, f"This page needs a {role} token.")
-        config = {"websocketUrl": self.websocket_url, "agentId": principal.agent_id, "role": principal.role}
+        return self._render(
+            name, {"websocketUrl": self.websocket_url, "agentId": principal.agent_id, "role": principal.role}
+        )
+
+    def _render(self, name: str, config: dict[str, object]) -> Response[str]:
         # `</` cannot end the script element from inside the JSON.
         injected = json.dumps(config).replace("</", "<\\/")
         body = self.source(name).replace("/*CONFIG*/{}", injected, 1)

@@ -43,6 +43,24 @@ class Settings(BaseModel):
     # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
     call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")
+    # Identity (smschannel.identity): the user pool's issuer, where its signing keys are fetched (the issuer's
+    # JWKS in AWS, the emulator's locally), the app clients whose access tokens count, and whether the static admin
+    # token still opens /admin/* (break-glass: `enabled` in the local stack only, by default).
+    auth_issuer: str | None = Field(default=None, alias="AUTH_ISSUER")
+    auth_jwks_url: str | None = Field(default=None, alias="AUTH_JWKS_URL")
+    auth_client_ids: str = Field(default="", alias="AUTH_CLIENT_IDS")
+    break_glass: Literal["enabled", "disabled"] = Field(default="disabled", alias="BREAK_GLASS")
+    # The pages' sign-in: the hosted sign-in's base URL (the pool's domain; the emulator locally), the pages' app
+    # client, and the pages' public base URL (their redirect URIs).
+    auth_signin_url: str | None = Field(default=None, alias="AUTH_SIGNIN_URL")
+    pages_client_id: str | None = Field(default=None, alias="PAGES_CLIENT_ID")
+    pages_base_url: str | None = Field(default=None, alias="PAGES_BASE_URL")
+    audit_ttl_days: int = Field(default=400, ge=366, alias="AUDIT_TTL_DAYS")
+    ticket_ttl_seconds: int = Field(default=30, ge=5, le=300, alias="TICKET_TTL_SECONDS")
+
+    @property
+    def client_ids(self) -> list[str]:
+        return [client for client in self.auth_client_ids.split(",") if client]
 
     @classmethod
     def from_env(cls) -> Settings:

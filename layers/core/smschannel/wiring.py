@@ -18,12 +18,15 @@ if TYPE_CHECKING:
     from smschannel.account_cache import AccountCache
     from smschannel.admin import AdminService
     from smschannel.domain_consumer import DomainConsumer
+    from smschannel.identity import AccessTokenVerifier, Authenticator
     from smschannel.inbound import InboundService
     from smschannel.models import Message
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
     from smschannel.pages import Pages
     from smschannel.realtime.fanout_batch import FanOutConsumer
+    from smschannel.realtime.handshake import Handshake
+    from smschannel.realtime.tickets import WebSocketTickets
     from smschannel.realtime.websocket import WebSocketRoutes
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
@@ -63,8 +66,11 @@ class _RepliesOnFirstUse:
         return self._replies.reply(interaction_id, body, client_message_id, media=media, sender=sender)
 
 
-def admin_service() -> AdminService:
+def admin_service(actor: Callable[[], str]) -> AdminService:
+    """The admin use cases, each change audited as done by `actor()` (the signed-in caller of the request)."""
     from smschannel.admin import AdminService
+    from smschannel.audit import AuditTrail
+    from smschannel.stores.audit import AuditStore
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.contacts import ContactStore
     from smschannel.stores.interactions import InteractionStore
@@ -72,7 +78,46 @@ def admin_service() -> AdminService:
     settings = get_settings()
     table = _table(settings)
     return AdminService(
-        ConfigurationStore(table), ContactStore(table), InteractionStore(table), replies=_replies(settings, table)
+        ConfigurationStore(table),
+        ContactStore(table),
+        InteractionStore(table),
+        replies=_replies(settings, table),
+        audit=AuditTrail(AuditStore(table, settings.audit_ttl_days), actor),
+    )
+
+
+def access_token_verifier() -> AccessTokenVerifier | None:
+    """Cognito access tokens of the stack's pool (None where no pool is configured)."""
+    from smschannel.identity import AccessTokenVerifier
+
+    settings = get_settings()
+    if not settings.auth_issuer:
+        return None
+    jwks_url = settings.auth_jwks_url or f"{settings.auth_issuer}/.well-known/jwks.json"
+    return AccessTokenVerifier(settings.auth_issuer, jwks_url, settings.client_ids)
+
+
+def authenticator() -> Authenticator:
+    """Bearer tokens of the admin API: Cognito access tokens, and the static admin token while break-glass is on."""
+    from smschannel import secrets
+    from smschannel.identity import Authenticator
+
+    settings = get_settings()
+    break_glass = (lambda: secrets.admin_token(settings)) if settings.break_glass == "enabled" else None
+    return Authenticator(access_token_verifier(), break_glass)
+
+
+def websocket_tickets() -> WebSocketTickets:
+    from smschannel.realtime.tickets import WebSocketTickets
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.tickets import TicketStore
+
+    settings = get_settings()
+    table = _table(settings)
+    configuration = ConfigurationStore(table)
+    return WebSocketTickets(
+        TicketStore(table, settings.ticket_ttl_seconds),
+        agent_exists=lambda agent_id: configuration.get_agent(agent_id) is not None,
     )
 
 
@@ -161,7 +206,7 @@ def websocket_routes() -> WebSocketRoutes:
         # The reply use case, imported and built on an agent's first reply, not at cold start.
         replies=lambda: _replies(settings, table),
     )
-    return WebSocketRoutes(desk, Pusher(settings.connections_endpoint))
+    return WebSocketRoutes(desk, Pusher(settings.connections_endpoint), websocket_tickets())
 
 
 def triggers_consumer() -> DomainConsumer:
@@ -221,6 +266,13 @@ def call_url_consumer() -> CallUrlConsumer:
     return CallUrlConsumer(CallUrlSender(TriggerStore(_table(get_settings()))))
 
 
+def handshake() -> Handshake:
+    """The $connect authorizer's: tickets, Cognito access tokens and the stack's own agent/supervisor tokens."""
+    from smschannel.realtime.handshake import Handshake
+
+    return Handshake(token_signing_key(), access_token_verifier(), websocket_tickets())
+
+
 def token_signing_key() -> Callable[[], str]:
     """The key of agent and supervisor tokens, read when asked (in AWS from SSM, cached by Powertools)."""
     from smschannel import secrets
@@ -230,7 +282,12 @@ def token_signing_key() -> Callable[[], str]:
 
 
 def pages(directory: Path) -> Pages:
-    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key."""
-    from smschannel.pages import Pages
+    """The pages function's: the HTML files in `directory`, opened with a token signed by the stack's key or
+    signed in through the user pool's hosted sign-in (when the stack has one)."""
+    from smschannel.pages import Pages, SignIn
 
-    return Pages(directory, token_signing_key(), get_settings().websocket_url)
+    settings = get_settings()
+    signin = None
+    if settings.auth_signin_url and settings.pages_client_id and settings.pages_base_url:
+        signin = SignIn(settings.auth_signin_url, settings.pages_client_id, settings.pages_base_url)
+    return Pages(directory, token_signing_key(), settings.websocket_url, signin)

@@ -14,6 +14,7 @@ from smschannel.principal import Principal
 from smschannel.realtime.agent_desk import AgentDesk
 from smschannel.realtime.frames import error_frame, parse_action
 from smschannel.realtime.push import Pusher
+from smschannel.realtime.tickets import WebSocketTickets
 
 OK = {"statusCode": 200}
 
@@ -27,6 +28,11 @@ def principal_of(request_context: dict[str, Any]) -> Principal:
     return Principal(role=role, agent_id=claims.get("agentId") or None, expires_at=int(claims.get("expiresAt") or 0))
 
 
+def ticket_of(request_context: dict[str, Any]) -> str | None:
+    """The digest of the ticket the connection was admitted with (None for a token)."""
+    return (request_context.get("authorizer") or {}).get("ticket") or None
+
+
 def _request_fields(body: str | None) -> dict[str, Any]:
     try:
         data = json.loads(body or "")
@@ -36,14 +42,22 @@ def _request_fields(body: str | None) -> dict[str, Any]:
 
 
 class WebSocketRoutes:
-    def __init__(self, desk: AgentDesk, pusher: Pusher) -> None:
+    def __init__(self, desk: AgentDesk, pusher: Pusher, tickets: WebSocketTickets | None = None) -> None:
         self.desk = desk
         self.pusher = pusher
+        self.tickets = tickets
 
-    def handle(self, route: str, connection_id: str, principal: Principal, body: str | None) -> dict[str, Any]:
-        """One route's event; the answer API Gateway expects (200, or a refused $connect's status)."""
+    def handle(
+        self, route: str, connection_id: str, principal: Principal, body: str | None, ticket: str | None = None
+    ) -> dict[str, Any]:
+        """One route's event; the answer API Gateway expects (200, or a refused $connect's status). A connection
+        admitted with a ticket uses it here (so a replayed authorizer answer cannot open a second one)."""
         if route == "$connect":
             try:
+                if ticket:
+                    if self.tickets is None:
+                        raise RuntimeError("WebSocketRoutes built without the tickets")
+                    self.tickets.use(ticket)
                 self.desk.connect(connection_id, principal)
             except DomainError as refused:
                 logger.info("connection refused", extra={"code": refused.code})
