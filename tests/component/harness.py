@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 
 import boto3
 import pytest
+from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 from twilio.request_validator import RequestValidator
 
 from smschannel.dynamo import Table
@@ -360,3 +361,15 @@ class Realtime:
             fanned = [record for record in records if FANOUT_FILTER(record)]
             if fanned:
                 self.responses.append(self.fanout.lambda_handler(stream_event(fanned), FakeContext()))
+
+
+def frames_of(connection_id: str) -> list[dict[str, Any]]:
+    """Every frame moto's @connections received for one connection (their JSON texts, concatenated); none for a
+    connection nothing was pushed to yet."""
+    connection = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.get(connection_id)
+    data = connection.data.decode() if connection else ""
+    decoder, frames, position = json.JSONDecoder(), [], 0
+    while position < len(data):
+        frame, position = decoder.raw_decode(data, position)
+        frames.append(frame)
+    return frames

@@ -14,11 +14,11 @@ import boto3
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from moto.apigatewaymanagementapi.models import apigatewaymanagementapi_backends
 
 import tests.unit.fuzz.conftest  # noqa: F401  (the Hypothesis profiles)
 from smschannel.providers.generic import signed_headers
 from smschannel.settings import get_settings
+from tests.component.harness import frames_of
 from tests.conftest import ROOT, FakeContext, admin, call, http_event, load_function
 
 SECRET = "s" * 32
@@ -194,16 +194,6 @@ FRAME_FIELDS = st.dictionaries(
     JSON,
     max_size=5,
 )
-
-
-def frames_of(connection_id: str) -> list[dict[str, Any]]:
-    connection = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections.get(connection_id)
-    data = connection.data.decode() if connection else ""
-    decoder, frames, position = json.JSONDecoder(), [], 0
-    while position < len(data):
-        frame, position = decoder.raw_decode(data, position)
-        frames.append(frame)
-    return frames
 
 
 @pytest.fixture

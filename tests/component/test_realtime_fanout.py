@@ -14,6 +14,7 @@ from tests.component.harness import (
     TRIGGERS_FILTER,
     Realtime,
     Routing,
+    frames_of,
     phone,
     share_stream_log,
     stream_event,
@@ -21,16 +22,6 @@ from tests.component.harness import (
 from tests.conftest import FakeContext
 
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
-
-
-def frames_of(connection_id: str) -> list[dict[str, Any]]:
-    """Every frame moto's @connections received for one connection (their JSON texts, concatenated)."""
-    data = apigatewaymanagementapi_backends["123456789012"]["us-east-1"].connections[connection_id].data.decode()
-    decoder, frames, position = json.JSONDecoder(), [], 0
-    while position < len(data):
-        frame, position = decoder.raw_decode(data, position)
-        frames.append(frame)
-    return frames
 
 
 @pytest.fixture
