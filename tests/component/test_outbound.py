@@ -527,9 +527,16 @@ def test_a_reply_costs_three_writes_its_retry_one_and_its_send_and_delivery_four
     spent: list[tuple[str, float]] = []
     original = BaseClient._make_api_call
 
+    audited: list[str] = []
+
     def metered(client: BaseClient, operation: str, params: dict[str, Any]) -> Any:
         if client.meta.service_model.service_name == "dynamodb":
-            spent.append((operation, write_units(operation, params)))
+            if params.get("Item", {}).get("pk") == {"S": "AUDIT"}:
+                audited.append(
+                    operation
+                )  # the admin route's trail (the static token's use, the reply), not the reply's
+            else:
+                spent.append((operation, write_units(operation, params)))
         return original(client, operation, params)
 
     def take() -> tuple[list[str], float]:
@@ -542,6 +549,7 @@ def test_a_reply_costs_three_writes_its_retry_one_and_its_send_and_delivery_four
         assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
         # The client id pointer, the interaction's reply counter (while it is open), the message.
         assert take() == (["PutItem", "UpdateItem", "PutItem"], 3)
+        assert audited == ["PutItem", "PutItem"]  # the break-glass request, then the reply it made
         assert world.reply(interaction_id, "It left this morning.", "c-1")[0] == 202
         assert take() == (["PutItem"], 1)  # the retry: refused by the pointer, the first message read back
         world.pump()
