@@ -74,6 +74,7 @@ def in_process_environment(**extra: str) -> None:
             "TABLE_NAME": "bench",
             "ARCHIVE_BUCKET": "bench-archive",
             "ADMIN_TOKEN": "test-admin-token",
+            "BREAK_GLASS": "enabled",  # as the local stack: the static token sets the benches up (docs/identity.md)
             "POWERTOOLS_TRACE_DISABLED": "true",
             "POWERTOOLS_METRICS_NAMESPACE": "Bench",
             "POWERTOOLS_LOG_LEVEL": "WARNING",
