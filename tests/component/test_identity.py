@@ -175,6 +175,18 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/admin/messages/preview", {"body": "hi"}),
     ("POST", "/admin/tokens", {"role": "supervisor"}),
     ("GET", "/admin/audit", None),
+    ("PUT", "/admin/teams/t1", {"name": "T"}),
+    ("GET", "/admin/teams", None),
+    ("GET", "/admin/teams/t1", None),
+    ("DELETE", "/admin/teams/t1", None),
+    ("GET", "/admin/settings", None),
+    ("PUT", "/admin/settings", {"pauseReasons": ["break"]}),
+    ("GET", "/admin/accounts/a1/blocked", None),
+    ("GET", "/admin/accounts/a1/blocked/%2B15551230000", None),
+    ("PUT", "/admin/accounts/a1/blocked/%2B15551230000", {}),
+    ("DELETE", "/admin/accounts/a1/blocked/%2B15551230000", None),
+    ("POST", "/admin/interactions/i1/transfer", {"agentId": "x1"}),
+    ("POST", "/admin/interactions/i1/wrap-up", {}),
 ]
 SUPERVISOR_ROUTES = {
     (method, path)

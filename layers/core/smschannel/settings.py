@@ -42,6 +42,8 @@ class Settings(BaseModel):
     supervisor_frames: Literal["all", "watched"] = Field(default="all", alias="SUPERVISOR_FRAMES")
     # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
     call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
+    # The wrap-up timers' queue (delayed messages; the triggers function consumes them). None: the sweep alone.
+    wrap_up_queue_url: str | None = Field(default=None, alias="WRAP_UP_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")
     # Identity (smschannel.identity): the user pool's issuer, where its signing keys are fetched (the issuer's
     # JWKS in AWS, the emulator's locally), the app clients whose access tokens count, and whether the static admin
