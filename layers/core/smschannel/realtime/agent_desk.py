@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING, Any
 
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, NotFound
-from smschannel.models import Direction, Interaction, utc_now
+from smschannel.models import Direction, Interaction, NoteIn, utc_now
+from smschannel.notes import Notes
 from smschannel.principal import Principal
 from smschannel.realtime import frames
 from smschannel.realtime.fanout import public_agent
 from smschannel.realtime.frames import (
     Action,
+    AddNote,
     CloseInteraction,
     Forbidden,
     GetInteraction,
@@ -26,6 +28,7 @@ from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.notes import NoteStore
 from smschannel.stores.routing import RoutingIndex
 
 if TYPE_CHECKING:
@@ -52,6 +55,7 @@ class AgentDesk:
         self.connections = connections
         self.dashboard = dashboard
         self.routing = RoutingIndex(table)
+        self.notes = Notes(NoteStore(table), configuration, interactions)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -84,6 +88,8 @@ class AgentDesk:
                 return [self.mark_read(principal, action.interaction_id)]
             case SendMessage():
                 return [self.send_message(principal, action)]
+            case AddNote():
+                return [self.add_note(principal, action)]
         raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
@@ -135,6 +141,25 @@ class AgentDesk:
         )
         return {
             "type": "message.accepted",
+            "interactionId": action.interaction_id,
+            "clientMessageId": action.client_message_id,
+            "message": message.to_json_dict(),
+        }
+
+    def add_note(self, principal: Principal, action: AddNote) -> Frame:
+        """The note stored; `note.added` answers the acting connection (message.created reaches the interaction's
+        agent and the supervisors through the stream, note.mention each mentioned agent)."""
+        author = f"agent:{principal.agent_id}" if principal.agent_id else "supervisor"
+        note = NoteIn(body=action.body, mentions=action.mentions)
+        message, _ = self.notes.add(
+            action.interaction_id,
+            note,
+            author,
+            agent_id=None if principal.is_supervisor else principal.agent_id or "",
+            client_message_id=action.client_message_id,
+        )
+        return {
+            "type": "note.added",
             "interactionId": action.interaction_id,
             "clientMessageId": action.client_message_id,
             "message": message.to_json_dict(),

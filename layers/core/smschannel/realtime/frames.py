@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from smschannel.errors import DomainError
-from smschannel.models import CamelModel
+from smschannel.models import CamelModel, NoteIn
 
 
 class SendMessage(CamelModel):
@@ -49,11 +49,21 @@ class GetInteraction(CamelModel):
     interaction_id: str = Field(min_length=1)
 
 
+class AddNote(NoteIn):
+    """A private note on an interaction (an agent: its own; a supervisor: any), open or closed; never sent.
+    A retry with the same `clientMessageId` stores it once."""
+
+    action: Literal["addNote"]
+    interaction_id: str = Field(min_length=1)
+    client_message_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 Action = Annotated[
-    SendMessage | CloseInteraction | SetStatus | Subscribe | MarkRead | GetInteraction, Field(discriminator="action")
+    SendMessage | CloseInteraction | SetStatus | Subscribe | MarkRead | GetInteraction | AddNote,
+    Field(discriminator="action"),
 ]
 _actions: TypeAdapter[Action] = TypeAdapter(Action)
-ACTIONS = ("sendMessage", "closeInteraction", "setStatus", "subscribe", "markRead", "getInteraction")
+ACTIONS = ("sendMessage", "closeInteraction", "setStatus", "subscribe", "markRead", "getInteraction", "addNote")
 
 
 class InvalidFrame(DomainError):
@@ -102,6 +112,11 @@ def interaction_frame(kind: str, interaction: dict[str, Any]) -> dict[str, Any]:
 
 def message_created(message: dict[str, Any]) -> dict[str, Any]:
     return {"type": "message.created", "interactionId": message.get("interactionId"), "message": message}
+
+
+def note_mention(message: dict[str, Any]) -> dict[str, Any]:
+    """To an agent a note names (`@agent-2` or `mentions`)."""
+    return {"type": "note.mention", "interactionId": message.get("interactionId"), "note": message}
 
 
 def message_status(message: dict[str, Any]) -> dict[str, Any]:
