@@ -312,6 +312,52 @@ def test_a_machine_gets_what_its_scopes_grant(fn: ModuleType, pool: Pool) -> Non
         assert request(fn, method, path, nothing, body)[0] == 403, (method, path)
 
 
+def test_an_agent_works_the_desk_within_an_agents_rights(fn: ModuleType, pool: Pool, aws: dict[str, str]) -> None:
+    from smschannel.models import Account, InboundMessage, Interaction
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.inbound_messages import InboundMessageStore
+    from smschannel.stores.interactions import InteractionStore
+
+    table = Table(aws["table"])
+    for agent_id in ("agent-1", "agent-2"):
+        assert request(fn, "PUT", f"/admin/agents/{agent_id}", ADMIN_TOKEN, {"name": f"Agent {agent_id[-1]}"})[0] == 201
+    account = Account(id="a1", name="Acme", provider="twilio", phone_number="+15005550006")
+    ConfigurationStore(table).put_account(account)
+    inbound = InboundMessage(provider="twilio", provider_message_id="SM1", **{"from": "+14155550100"}, to="+1500")
+    outcome = InboundMessageStore(table, InteractionStore(table)).record_inbound(
+        account, inbound, "+14155550100", account.phone_number
+    )
+    interaction_id = str(outcome.interaction_id)
+    item = table.get({"pk": f"INTERACTION#{interaction_id}", "sk": "INTERACTION"})
+    assert item is not None
+    table.client.update_item(  # as routing assigns it
+        TableName=table.name,
+        Key={"pk": {"S": item["pk"]}, "sk": {"S": "INTERACTION"}},
+        UpdateExpression="SET agentId = :a",
+        ExpressionAttributeValues={":a": {"S": "agent-1"}},
+    )
+    contact_id = Interaction.model_validate(item).contact_id
+    reply = {"shortcut": "hi", "title": "Hi", "text": "Hi {{contact.name|there}}, {{agent.name}} here"}
+    agent_1, agent_2 = pool.agent("agent-1"), pool.agent("agent-2")
+    assert request(fn, "PUT", "/admin/responses/r1", agent_1, reply)[0] == 403  # supervisors write replies
+    assert request(fn, "PUT", "/admin/responses/r1", pool.supervisor(), reply)[0] == 201
+    status, rendered = request(fn, "POST", "/admin/responses/r1/render", agent_2, {"interactionId": interaction_id})
+    assert (status, rendered["text"]) == (200, "Hi there, Agent 2 here")  # the rendering agent's own name
+    status, answer = request(fn, "GET", "/admin/interactions", agent_1)
+    assert status == 403 and "contactId" in answer["message"]
+    status, history = request(fn, "GET", "/admin/interactions", agent_1, contactId=contact_id)
+    assert status == 200 and [each["id"] for each in history["items"]] == [interaction_id]
+    status, answer = request(fn, "PUT", f"/admin/contacts/{contact_id}", agent_1, {"name": "Ada", "email": "a@b.c"})
+    assert status == 403 and answer["field"] == "email"
+    status, contact = request(fn, "PUT", f"/admin/contacts/{contact_id}", agent_1, {"name": "Ada", "tags": ["vip"]})
+    assert status == 200 and (contact["name"], contact["tags"]) == ("Ada", ["vip"])
+    status, answer = request(fn, "POST", f"/admin/interactions/{interaction_id}/notes", agent_2, {"body": "mine?"})
+    assert status == 403 and answer["error"] == "not_yours"
+    status, noted = request(fn, "POST", f"/admin/interactions/{interaction_id}/notes", agent_1, {"body": "@agent-2 hi"})
+    assert status == 201 and noted["message"]["sender"] == "agent:agent-1"
+    assert noted["message"]["mentions"] == ["agent-2"]
+
+
 def test_without_break_glass_the_static_token_is_refused(pool: Pool, monkeypatch: pytest.MonkeyPatch) -> None:
     from smschannel.settings import get_settings
 
