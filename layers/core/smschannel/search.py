@@ -70,29 +70,22 @@ class ConversationSearch:
         return self.store.history(contact.account_id, contact.phone, HISTORY_LIMIT)
 
     def search(self, query: SearchQuery) -> SearchPage:
-        account_id, q, since, until, limit, token = (
-            query.account_id,
-            query.q,
-            query.since,
-            query.until,
-            query.limit,
-            query.token,
-        )
+        account_id, limit = query.account_id, query.limit
         if self.configuration.get_account(account_id) is None:
             raise NotFound(f"account {account_id!r} not found", field="accountId")
-        needle = q.strip()
+        needle = query.q.strip()
         if len(needle) > Q_MAX:
             raise InvalidConfiguration(f"q is at most {Q_MAX} characters", field="q")
         if not 1 <= limit <= 100:
             raise InvalidConfiguration("limit is 1 to 100", field="limit")
-        end = _moment(until, "to") if until else datetime.now(UTC)
-        start = _moment(since, "from") if since else end - timedelta(days=DEFAULT_RANGE_DAYS)
+        end = _moment(query.until, "to") if query.until else datetime.now(UTC)
+        start = _moment(query.since, "from") if query.since else end - timedelta(days=DEFAULT_RANGE_DAYS)
         if start > end:
             raise InvalidConfiguration("from is after to", field="from")
         if end - start > timedelta(days=MAX_RANGE_DAYS):
             raise InvalidConfiguration(f"the range is at most {MAX_RANGE_DAYS} days", field="from")
         low, high = to_iso(start), to_iso(end) + "#\uffff"  # `to` is inclusive: every id of its millisecond
-        month, before = _read_token(token, high) if token else (high[:7], high)
+        month, before = _read_token(query.token, high) if query.token else (high[:7], high)
         matcher = _Matcher(needle, self.store)
         items: list[dict[str, Any]] = []
         examined = 0
@@ -163,8 +156,10 @@ class _Matcher:
 
 
 def _moment(value: str, field: str) -> datetime:
+    """`from`/`to` as a moment; a bare date is its day's start (`from`) or end (`to`)."""
+    day_time = "T00:00:00Z" if field == "from" else "T23:59:59.999Z"
     try:
-        moment = parse_iso(value if "T" in value else value + "T00:00:00Z")
+        moment = parse_iso(value if "T" in value else value + day_time)
     except ValueError as exc:
         raise InvalidConfiguration(f"{field} is an ISO 8601 date or time", field=field) from exc
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment
