@@ -58,6 +58,18 @@ def test_canned_replies_fill_placeholders_with_fallbacks_and_count_the_filled_te
     assert [item["id"] for item in listed["items"]] == ["bye", "greet"]
     _, rendered = admin(world.admin, "POST", "/admin/responses/bye/render", {"interactionId": interaction_id})
     assert rendered["text"] == "Bye Grace"
+    # The desktop with a WebSocket token only: the same list and rendering as actions.
+    floor.connect("desk-1", "agent", "agent-1")
+    floor.act("desk-1", "agent", "agent-1", action="listResponses", interactionId=interaction_id)
+    floor.act("desk-1", "agent", "agent-1", action="renderResponse", responseId="bye", interactionId=interaction_id)
+    floor.connect("desk-2", "agent", "agent-2")
+    floor.act("desk-2", "agent", "agent-2", action="listResponses", interactionId=interaction_id)
+    frames = frames_of("desk-1")
+    listed_frame = next(frame for frame in frames if frame["type"] == "responses.list")
+    assert [item["id"] for item in listed_frame["items"]] == ["bye", "greet"]
+    rendered_frame = next(frame for frame in frames if frame["type"] == "response.rendered")
+    assert (rendered_frame["text"], rendered_frame["segments"]) == ("Bye Grace", 1)
+    assert [frame["code"] for frame in frames_of("desk-2") if frame["type"] == "error"] == ["not_yours"]
     assert admin(world.admin, "DELETE", "/admin/responses/bye")[0] == 204
     assert admin(world.admin, "GET", "/admin/responses/bye")[0] == 404
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smschannel.canned_replies import CannedReplies
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, NotFound
 from smschannel.models import Direction, Interaction, NoteIn, utc_now
@@ -18,17 +19,21 @@ from smschannel.realtime.frames import (
     CloseInteraction,
     Forbidden,
     GetInteraction,
+    ListResponses,
     MarkRead,
     NotYours,
+    RenderResponse,
     SendMessage,
     SetStatus,
     Subscribe,
 )
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
+from smschannel.stores.contacts import ContactStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.notes import NoteStore
+from smschannel.stores.responses import CannedReplyStore
 from smschannel.stores.routing import RoutingIndex
 
 if TYPE_CHECKING:
@@ -56,6 +61,7 @@ class AgentDesk:
         self.dashboard = dashboard
         self.routing = RoutingIndex(table)
         self.notes = Notes(NoteStore(table), configuration, interactions)
+        self.canned = CannedReplies(CannedReplyStore(table), configuration, ContactStore(table), interactions)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -90,6 +96,15 @@ class AgentDesk:
                 return [self.send_message(principal, action)]
             case AddNote():
                 return [self.add_note(principal, action)]
+            case ListResponses():
+                interaction = self._owned(principal, action.interaction_id, open_only=False)
+                usable = self.canned.list(interaction.account_id, interaction.queue_id or "")
+                listed = [reply.to_json_dict() for reply in usable]
+                return [{"type": "responses.list", "interactionId": interaction.id, "items": listed}]
+            case RenderResponse():
+                self._owned(principal, action.interaction_id, open_only=False)
+                filled = self.canned.render(action.response_id, action.interaction_id, principal.agent_id)
+                return [{"type": "response.rendered", **filled}]
         raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:

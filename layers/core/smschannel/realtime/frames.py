@@ -58,12 +58,45 @@ class AddNote(NoteIn):
     client_message_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class ListResponses(CamelModel):
+    """The canned replies usable on one interaction (its account's and queue's, and the unscoped ones)."""
+
+    action: Literal["listResponses"]
+    interaction_id: str = Field(min_length=1)
+
+
+class RenderResponse(CamelModel):
+    """A canned reply filled for one interaction, with the filled text's encoding and segments (nothing is sent)."""
+
+    action: Literal["renderResponse"]
+    response_id: str = Field(min_length=1)
+    interaction_id: str = Field(min_length=1)
+
+
 Action = Annotated[
-    SendMessage | CloseInteraction | SetStatus | Subscribe | MarkRead | GetInteraction | AddNote,
+    SendMessage
+    | CloseInteraction
+    | SetStatus
+    | Subscribe
+    | MarkRead
+    | GetInteraction
+    | AddNote
+    | ListResponses
+    | RenderResponse,
     Field(discriminator="action"),
 ]
 _actions: TypeAdapter[Action] = TypeAdapter(Action)
-ACTIONS = ("sendMessage", "closeInteraction", "setStatus", "subscribe", "markRead", "getInteraction", "addNote")
+ACTIONS = (
+    "sendMessage",
+    "closeInteraction",
+    "setStatus",
+    "subscribe",
+    "markRead",
+    "getInteraction",
+    "addNote",
+    "listResponses",
+    "renderResponse",
+)
 
 
 class InvalidFrame(DomainError):
