@@ -9,6 +9,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 from admin_routes.accounts import accounts_router
 from admin_routes.agents import agents_router
 from admin_routes.audit import audit_router
+from admin_routes.canned_responses import canned_responses_router
 from admin_routes.contacts import contacts_router
 from admin_routes.floor import floor_router
 from admin_routes.interactions import interactions_router
@@ -16,6 +17,7 @@ from admin_routes.messages import messages_router
 from admin_routes.optouts import optouts_router
 from admin_routes.queues import queues_router
 from admin_routes.realtime import realtime_router
+from admin_routes.search import search_router
 from admin_routes.tokens import tokens_router
 from admin_routes.triggers import triggers_router
 from smschannel.admin import AdminService
@@ -37,5 +39,7 @@ def admin_routers(
         floor_router(service),
         tokens_router(service, token_signing_key),
         audit_router(service),
+        canned_responses_router(service),
+        search_router(service),
         realtime_router(tickets),
     ]

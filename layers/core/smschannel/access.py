@@ -1,7 +1,9 @@
 """What each caller may do, declared per route: the roles of the README's "Who can do what" table.
 
 Admins may call every route. Supervisors the routes listed here for them (reading interactions and contacts,
-closing and replying, the opt-out lists, previews). Agents none under /admin (they work over the WebSocket).
+closing and replying, the opt-out lists, previews, canned replies, notes, search). Agents the desk's reads listed
+for SIGNED_IN (canned replies and their rendering, a contact's history, search, notes on their own interactions,
+a contact's name and tags); everything else they do over the WebSocket.
 Machines (client credentials) by scope: `sms-channel/admin.read` opens the reads, `sms-channel/admin.write`
 every admin route. A route that is not listed is for admins only, so a new route is closed until declared.
 """
@@ -39,13 +41,24 @@ class Rule:
 
 
 RULES: tuple[Rule, ...] = (
-    Rule("GET", "/admin/interactions", SUPERVISORS),
-    Rule("GET", "/admin/interactions/*", SUPERVISORS),
+    # Agents read a contact's history (`?contactId=` only, checked by the route) and its conversations read-only.
+    Rule("GET", "/admin/interactions", SIGNED_IN),
+    Rule("GET", "/admin/interactions/*", SIGNED_IN),
     Rule("POST", "/admin/interactions/*/close", SUPERVISORS),
     Rule("POST", "/admin/interactions/*/messages", SUPERVISORS),
+    # An agent notes its own interactions (checked by the route), supervisors any.
+    Rule("POST", "/admin/interactions/*/notes", SIGNED_IN),
     Rule("GET", "/admin/contacts", SUPERVISORS),
-    Rule("GET", "/admin/contacts/*", SUPERVISORS),
-    Rule("PUT", "/admin/contacts/*", SUPERVISORS),
+    Rule("GET", "/admin/contacts/*", SIGNED_IN),
+    # An agent edits a contact's name and tags only (checked by the route).
+    Rule("PUT", "/admin/contacts/*", SIGNED_IN),
+    Rule("GET", "/admin/search", SIGNED_IN),
+    # Canned replies: supervisors write them, agents read and fill them.
+    Rule("GET", "/admin/responses", SIGNED_IN),
+    Rule("GET", "/admin/responses/*", SIGNED_IN),
+    Rule("PUT", "/admin/responses/*", SUPERVISORS),
+    Rule("DELETE", "/admin/responses/*", SUPERVISORS),
+    Rule("POST", "/admin/responses/*/render", SIGNED_IN, reads=True),
     Rule("GET", "/admin/accounts/*/optouts", SUPERVISORS),
     Rule("POST", "/admin/messages/preview", SUPERVISORS, reads=True),
     # The floor: supervisors transfer and finish wrap-ups, keep the block lists, and read teams and settings
@@ -84,3 +97,13 @@ def authorize(caller: Caller, method: str, path: str) -> None:
     if not caller.roles & rule.roles:
         allowed = " or ".join(sorted(rule.roles))
         raise Forbidden(f"this route is for {allowed}; you are {caller.role or 'in no group'}")
+
+
+def acting_agent(caller: Caller) -> str | None:
+    """The agent id of a caller who is an agent and nothing more, whom a route shared with supervisors limits to an
+    agent's rights (its own interactions, a contact's name and tags); None for everyone else."""
+    if caller.kind != "user" or caller.role != "agent":
+        return None
+    if not caller.agent_id:
+        raise Forbidden("this agent user carries no agentId")
+    return caller.agent_id

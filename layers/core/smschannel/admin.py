@@ -6,6 +6,7 @@ from typing import Any
 
 from smschannel import keys
 from smschannel.audit import AuditTrail
+from smschannel.canned_replies import CannedReplies
 from smschannel.credentials import load_secret_credentials
 from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
 from smschannel.floor.admin import FloorAdmin, queue_members
@@ -14,21 +15,29 @@ from smschannel.models import (
     AccountIn,
     Agent,
     AgentIn,
+    CannedReply,
+    CannedReplyIn,
     Contact,
     Interaction,
     Message,
+    NoteIn,
     OptOut,
     Queue,
     QueueIn,
 )
+from smschannel.notes import Notes
 from smschannel.outbound.service import OutboundService
 from smschannel.phone import normalize_account_number, normalize_phone
 from smschannel.providers import get_adapter
+from smschannel.search import ConversationSearch, SearchPage, SearchQuery
 from smschannel.segments import SegmentInfo
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.notes import NoteStore
 from smschannel.stores.optouts import OptOutStore
+from smschannel.stores.responses import CannedReplyStore
+from smschannel.stores.search import SearchStore
 from smschannel.stores.triggers import TriggerStore
 from smschannel.tokens import issue_token
 from smschannel.triggers.admin import TriggerAdmin
@@ -50,6 +59,9 @@ class AdminService:
         self.interactions = interactions
         self.optouts = OptOutStore(configuration.table)
         self.floor = FloorAdmin(configuration, interactions, audit, audit.actor if audit else None)
+        self.conversations = ConversationSearch(SearchStore(configuration.table), configuration, contacts)
+        self.notes = Notes(NoteStore(configuration.table), configuration, interactions)
+        self.canned = CannedReplies(CannedReplyStore(configuration.table), configuration, contacts, interactions)
         self.triggers = TriggerAdmin(
             TriggerStore(configuration.table),
             account_exists=lambda account_id: configuration.get_account(account_id) is not None,
@@ -161,6 +173,18 @@ class AdminService:
         self.triggers.delete(account_id, trigger_id)
         self._changed("trigger", f"account/{account_id}/trigger/{trigger_id}", before, None)
 
+    # --- canned replies ------------------------------------------------------------------------------------
+
+    def put_response(self, response_id: str, body: CannedReplyIn) -> tuple[CannedReply, bool]:
+        before = self.canned.store.get(response_id)
+        reply, created = self.canned.put(response_id, body)
+        self._changed("response", f"response/{response_id}", before, reply)
+        return reply, created
+
+    def delete_response(self, response_id: str) -> None:
+        before = self.canned.delete(response_id)
+        self._changed("response", f"response/{response_id}", before, None)
+
     # --- contacts ------------------------------------------------------------------------------------------
 
     def get_contact(self, contact_id: str) -> Contact:
@@ -206,6 +230,14 @@ class AdminService:
             found += self.interactions.list_interactions(each, status, normalized)
         return found
 
+    def contact_history(self, contact_id: str) -> list[Interaction]:
+        """`GET /admin/interactions?contactId=`: the contact's interactions, newest first."""
+        return self.conversations.history(contact_id)
+
+    def search(self, query: SearchQuery) -> SearchPage:
+        """`GET /admin/search`: the account's interactions in [from, to] whose phone, name or text contains q."""
+        return self.conversations.search(query)
+
     def get_interaction(self, interaction_id: str) -> dict[str, Any]:
         interaction = require_found(self.interactions.get_interaction(interaction_id), "interaction", interaction_id)
         data = self._with_contact_name(interaction)
@@ -232,6 +264,13 @@ class AdminService:
             contact = self.contacts.get_contact(interaction.contact_id)
             data["contactName"] = contact.name if contact else None
         return data
+
+    def add_note(self, interaction_id: str, note: NoteIn, author: str, agent_id: str | None) -> Message:
+        """`POST /admin/interactions/{id}/notes`; `agent_id` when an agent writes it (its own interactions only)."""
+        message, _ = self.notes.add(interaction_id, note, author, agent_id=agent_id)
+        if self.audit:  # that a note was written and which, never its text
+            self.audit.record("interaction.noted", f"interaction/{interaction_id}", None, {"messageId": message.id})
+        return message
 
     # --- opt-outs ------------------------------------------------------------------------------------------
 

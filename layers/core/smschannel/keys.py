@@ -412,3 +412,53 @@ def audit_entry(at: str, entry_id: str) -> dict[str, str]:
 
 def ticket(digest: str) -> dict[str, str]:
     return {"pk": f"TICKET#{digest}", "sk": "TICKET"}
+
+
+# --- the agents' floor: canned replies and the search index (smschannel.floor) -----------------------------------
+#
+# | item / index entry        | pk                          | sk        | gsi1pk / gsi1sk   | gsi5pk = searchPartition / gsi5sk = searchSort |
+# |---------------------------|-----------------------------|-----------|-------------------|------------------------------------------------|
+# | canned reply              | RESPONSE#{id}               | RESPONSE  | RESPONSES / {id}  |                                                |
+# | interaction (above)       | INTERACTION#{id}            | INTERACTION |                 | SEARCH#{accountId}#{yyyy-mm}#{shard} / {createdAt}#{id} |
+# | note (a message)          | INTERACTION#{interactionId} | MESSAGE#{createdAt}#{id} |    |                                                |
+#
+# Canned replies are few (tens to hundreds for a center), read as one index partition like queues. The search index
+# gsi5 holds every interaction once, written when it opens and never changed after (KEYS_ONLY, keys set once), so it
+# costs one index write per new conversation and nothing per message. Its partitions are one account's month, split
+# SEARCH_SHARDS ways by interaction id so a burst of new conversations of one account stays under an index
+# partition's write rate; a search reads one month's shards newest first (docs/api.md "Search").
+
+SEARCH_SHARDS = 4
+
+GSI5 = "gsi5"
+SEARCH_PARTITION = "searchPartition"
+SEARCH_SORT = "searchSort"
+
+
+def response(response_id: str) -> dict[str, str]:
+    return {"pk": f"RESPONSE#{response_id}", "sk": "RESPONSE"}
+
+
+def response_index(response_id: str) -> dict[str, str]:
+    return {"gsi1pk": RESPONSES_PARTITION, "gsi1sk": response_id}
+
+
+RESPONSES_PARTITION = "RESPONSES"
+
+
+def search_partition(account_id: str, month: str, shard: int) -> str:
+    """`month` is `yyyy-mm` of the interaction's createdAt."""
+    return f"SEARCH#{account_id}#{month}#{shard}"
+
+
+def search_index(account_id: str, interaction_id: str, created_at: str) -> dict[str, str]:
+    return {
+        SEARCH_PARTITION: search_partition(account_id, created_at[:7], shard_of(interaction_id, SEARCH_SHARDS)),
+        SEARCH_SORT: f"{created_at}#{interaction_id}",
+    }
+
+
+def parse_search_sort(sort: str) -> tuple[str, str]:
+    """(createdAt, interaction id) of a search index sort key."""
+    at, _, interaction_id = sort.rpartition("#")
+    return at, interaction_id

@@ -30,7 +30,7 @@ class InteractionStatus(StrEnum):
 class Direction(StrEnum):
     IN = "in"
     OUT = "out"
-    NOTE = "note"  # an agent's private note or the transcript's record of a transfer: never sent
+    NOTE = "note"  # a private note of an agent or supervisor: stored and shown, never sent
 
 
 class MessageStatus(StrEnum):
@@ -321,10 +321,11 @@ class Agent(AgentIn):
 
 
 class ContactIn(CamelModel):
-    name: str | None = None
+    name: str | None = Field(default=None, max_length=200)
     email: str | None = None
     notes: str | None = None
     attributes: dict[str, Any] = Field(default_factory=dict)
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(default_factory=list, max_length=50)
 
 
 class Contact(ContactIn):
@@ -383,8 +384,10 @@ class Message(CamelModel):
     client_message_id: str | None = None
     encoding: str | None = None
     segments: int | None = None
-    # Outbound only: who replied ("agent:<id>", "admin", "trigger:<id>", "bot", "system"), why it failed.
+    # Outbound only: who replied ("agent:<id>", "admin", "trigger:<id>", "bot", "system"), why it failed. A note:
+    # its author ("agent:<id>", or the admin caller's actor).
     sender: str | None = None
+    mentions: list[str] | None = None  # a note's mentioned agent ids
     error_message: str | None = None
     sent_at: str | None = None
     # A note that records an event of the conversation (a transfer: {type, from, to, by}); None for the others.
@@ -433,3 +436,40 @@ class Interaction(CamelModel):
     wrap_up_seconds: float | None = None  # closed to wrap-up submitted (or its time run out)
     wrapped_up_at: str | None = None
     wrap_up_notes: str | None = None
+
+
+# --- the agents' floor: canned replies and notes (smschannel.floor) -------------------------------------------------
+
+CANNED_TEXT_MAX = 1600  # ten GSM-7 segments' worth; the filled text is measured again when rendered
+NOTE_BODY_MAX = 2000
+SHORTCUT_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,31}$"
+
+
+class CannedReplyIn(CamelModel):
+    """Body of `PUT /admin/responses/{id}`: typed as `/shortcut` in the desktop; scoped to an account and/or queue
+    (neither: every interaction)."""
+
+    shortcut: str = Field(pattern=SHORTCUT_PATTERN)
+    title: str = Field(min_length=1, max_length=200)
+    text: str = Field(min_length=1, max_length=CANNED_TEXT_MAX)
+    account_id: str | None = None
+    queue_id: str | None = None
+
+    def applies_to(self, account_id: str | None, queue_id: str | None) -> bool:
+        """Usable in an interaction of this account and queue (a reply without a scope is usable everywhere)."""
+        return (self.account_id is None or self.account_id == account_id) and (
+            self.queue_id is None or self.queue_id == queue_id
+        )
+
+
+class CannedReply(CannedReplyIn):
+    id: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class NoteIn(CamelModel):
+    """A private note on an interaction (`POST /admin/interactions/{id}/notes`, WebSocket `addNote`)."""
+
+    body: str = Field(min_length=1, max_length=NOTE_BODY_MAX)
+    mentions: list[str] = Field(default_factory=list, max_length=20)

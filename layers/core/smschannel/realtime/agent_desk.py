@@ -5,22 +5,27 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smschannel.canned_replies import CannedReplies
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
 from smschannel.floor.transfer import TransferService
 from smschannel.floor.wrapup import WrapUpService
-from smschannel.models import Direction, Interaction, utc_now
+from smschannel.models import Direction, Interaction, NoteIn, utc_now
+from smschannel.notes import Notes
 from smschannel.principal import Principal
 from smschannel.realtime import frames
 from smschannel.realtime.fanout import public_agent
 from smschannel.realtime.frames import (
     Action,
+    AddNote,
     CloseInteraction,
     Forbidden,
     GetInteraction,
     GetTargets,
+    ListResponses,
     MarkRead,
     NotYours,
+    RenderResponse,
     SendMessage,
     SetStatus,
     SubmitWrapUp,
@@ -29,9 +34,12 @@ from smschannel.realtime.frames import (
 )
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
+from smschannel.stores.contacts import ContactStore
 from smschannel.stores.dashboard import DashboardStore
 from smschannel.stores.floor import FloorStore
 from smschannel.stores.interactions import InteractionStore
+from smschannel.stores.notes import NoteStore
+from smschannel.stores.responses import CannedReplyStore
 from smschannel.stores.routing import RoutingIndex
 
 if TYPE_CHECKING:
@@ -61,6 +69,8 @@ class AgentDesk:
         floor = FloorStore(table)
         self.transfers = TransferService(configuration, interactions, floor)
         self.wrap_up = WrapUpService(configuration, interactions, floor)
+        self.notes = Notes(NoteStore(table), configuration, interactions)
+        self.canned = CannedReplies(CannedReplyStore(table), configuration, ContactStore(table), interactions)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -101,6 +111,17 @@ class AgentDesk:
                 return []  # interaction.updated and agent.updated, likewise
             case GetTargets():
                 return [self.targets()]
+            case AddNote():
+                return [self.add_note(principal, action)]
+            case ListResponses():
+                interaction = self._owned(principal, action.interaction_id, open_only=False)
+                usable = self.canned.list(interaction.account_id, interaction.queue_id or "")
+                listed = [reply.to_json_dict() for reply in usable]
+                return [{"type": "responses.list", "interactionId": interaction.id, "items": listed}]
+            case RenderResponse():
+                self._owned(principal, action.interaction_id, open_only=False)
+                filled = self.canned.render(action.response_id, action.interaction_id, principal.agent_id)
+                return [{"type": "response.rendered", **filled}]
         raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
@@ -181,6 +202,25 @@ class AgentDesk:
         )
         return {
             "type": "message.accepted",
+            "interactionId": action.interaction_id,
+            "clientMessageId": action.client_message_id,
+            "message": message.to_json_dict(),
+        }
+
+    def add_note(self, principal: Principal, action: AddNote) -> Frame:
+        """The note stored; `note.added` answers the acting connection (message.created reaches the interaction's
+        agent and the supervisors through the stream, note.mention each mentioned agent)."""
+        author = f"agent:{principal.agent_id}" if principal.agent_id else "supervisor"
+        note = NoteIn(body=action.body, mentions=action.mentions)
+        message, _ = self.notes.add(
+            action.interaction_id,
+            note,
+            author,
+            agent_id=None if principal.is_supervisor else principal.agent_id or "",
+            client_message_id=action.client_message_id,
+        )
+        return {
+            "type": "note.added",
             "interactionId": action.interaction_id,
             "clientMessageId": action.client_message_id,
             "message": message.to_json_dict(),

@@ -134,6 +134,7 @@ def agent_status_changed(old: Image | None, new: Image | None) -> bool:
 def public_interaction(image: Image) -> Image:
     """The interaction as docs/api.md shows it: the item without its keys and bookkeeping."""
     hidden = {"pk", "sk", "gsi1pk", "gsi1sk", "gsi2pk", "gsi2sk", "entity", "queuePartition", "queueSort"}
+    hidden |= {"searchPartition", "searchSort"}
     return {name: value for name, value in image.items() if name not in hidden}
 
 

@@ -183,6 +183,9 @@ class FanOut:
         if agent_id:
             batch.to_agents.append((agent_id, frame))
         batch.to_watchers.append((interaction_id, frame))
+        if created and message.get("direction") == "note":
+            for mentioned in message.get("mentions") or []:
+                batch.to_agents.append((str(mentioned), frames.note_mention(message)))
         if created:
             entry = feed_entry(message, agent_id)
             self.dashboard.add_to_feed(entry)

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import Field, TypeAdapter, ValidationError
 
 from smschannel.errors import DomainError
-from smschannel.models import CamelModel
+from smschannel.models import CamelModel, NoteIn
 
 
 class SendMessage(CamelModel):
@@ -72,6 +72,30 @@ class GetTargets(CamelModel):
     action: Literal["getTargets"]
 
 
+class AddNote(NoteIn):
+    """A private note on an interaction (an agent: its own; a supervisor: any), open or closed; never sent.
+    A retry with the same `clientMessageId` stores it once."""
+
+    action: Literal["addNote"]
+    interaction_id: str = Field(min_length=1)
+    client_message_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+class ListResponses(CamelModel):
+    """The canned replies usable on one interaction (its account's and queue's, and the unscoped ones)."""
+
+    action: Literal["listResponses"]
+    interaction_id: str = Field(min_length=1)
+
+
+class RenderResponse(CamelModel):
+    """A canned reply filled for one interaction, with the filled text's encoding and segments (nothing is sent)."""
+
+    action: Literal["renderResponse"]
+    response_id: str = Field(min_length=1)
+    interaction_id: str = Field(min_length=1)
+
+
 Action = Annotated[
     SendMessage
     | CloseInteraction
@@ -81,7 +105,10 @@ Action = Annotated[
     | GetInteraction
     | Transfer
     | SubmitWrapUp
-    | GetTargets,
+    | GetTargets
+    | AddNote
+    | ListResponses
+    | RenderResponse,
     Field(discriminator="action"),
 ]
 _actions: TypeAdapter[Action] = TypeAdapter(Action)
@@ -95,6 +122,9 @@ ACTIONS = (
     "transfer",
     "submitWrapUp",
     "getTargets",
+    "addNote",
+    "listResponses",
+    "renderResponse",
 )
 
 
@@ -157,6 +187,11 @@ def transferred(interaction: dict[str, Any], transfer: dict[str, Any]) -> dict[s
 
 def message_created(message: dict[str, Any]) -> dict[str, Any]:
     return {"type": "message.created", "interactionId": message.get("interactionId"), "message": message}
+
+
+def note_mention(message: dict[str, Any]) -> dict[str, Any]:
+    """To an agent a note names (`@agent-2` or `mentions`)."""
+    return {"type": "note.mention", "interactionId": message.get("interactionId"), "note": message}
 
 
 def message_status(message: dict[str, Any]) -> dict[str, Any]:

@@ -296,6 +296,7 @@ class InboundMessageStore:
             **keys.interaction(interaction_id),
             **keys.interaction_index(account.id, "open", interaction_id, created_at),
             **keys.phone_index(account.id, phone, created_at),
+            **keys.search_index(account.id, interaction_id, created_at),
             "entity": "interaction",
             "lastInboundAt": created_at,
             **interaction.to_json_dict(),

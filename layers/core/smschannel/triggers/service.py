@@ -20,7 +20,7 @@ from smschannel.errors import DomainError
 from smschannel.models import Account, Interaction, InteractionStatus, Message
 from smschannel.observability import logger
 from smschannel.stores.triggers import TriggerStore
-from smschannel.templates import render
+from smschannel.templates import context_values, render
 from smschannel.timestamps import parse_iso
 from smschannel.triggers.bots import BotAnswer, BotBackend, BotError, BotTurn
 from smschannel.triggers.conditions import Facts, Matcher, compile_conditions, time_zone, valid_holidays
@@ -476,13 +476,13 @@ class TriggerEngine:
             created = parse_iso(interaction.created_at)
             return max(0, int((self.clock() - created).total_seconds() // 60))
 
+        def contact_name() -> str | None:
+            return interaction.contact_name or (
+                self.contact_name(interaction.contact_id) if interaction.contact_id else None
+            )
+
         return {
-            "phone": lambda: interaction.phone,
-            "contactName": lambda: (
-                interaction.contact_name
-                or (self.contact_name(interaction.contact_id) if interaction.contact_id else None)
-            ),
-            "accountName": lambda: account.name,
+            **context_values(interaction.id, interaction.phone, account.name, contact_name),
             "queuePosition": position,
             "waitMinutes": waited,
         }

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from smschannel.errors import InvalidConfiguration
 from smschannel.models import AccountOptions
-from smschannel.templates import PLACEHOLDERS, unknown_placeholders
+from smschannel.templates import TRIGGER_PLACEHOLDERS, check_template
 from smschannel.triggers.conditions import RuleError, compile_conditions, time_zone
 from smschannel.triggers.model import AutoReply, Bot, Route, TriggerIn
 
@@ -52,11 +52,7 @@ def validate_trigger(
                 f"{action.type} cannot act on a closed interaction (event interaction.closed)", field=f"{where}.type"
             )
         if isinstance(action, AutoReply):
-            unknown = unknown_placeholders(action.text)
-            if unknown:
-                raise InvalidConfiguration(
-                    f"unknown placeholder {{{{{unknown[0]}}}}} (use {', '.join(PLACEHOLDERS)})", field=f"{where}.text"
-                )
+            check_template(action.text, TRIGGER_PLACEHOLDERS, field=f"{where}.text")
         if isinstance(action, Route):
             if action.queue_id and not queue_exists(action.queue_id):
                 raise InvalidConfiguration(f"queue {action.queue_id!r} does not exist", field=f"{where}.queueId")
