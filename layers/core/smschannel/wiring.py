@@ -8,6 +8,7 @@ the others' (the pages never import a provider adapter, the fan-out never import
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
     from smschannel.realtime.handshake import Handshake
     from smschannel.realtime.tickets import WebSocketTickets
     from smschannel.realtime.websocket import WebSocketRoutes
+    from smschannel.stores.configuration import ConfigurationStore
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
 
@@ -223,7 +225,26 @@ def triggers_consumer() -> DomainConsumer:
     table = _table(settings)
     routing = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
     changes = TriggersThenRouting(routing, trigger_engine(settings, table))
-    return DomainConsumer(changes, Enqueuer(table, settings.outbound_queue_url))
+    facts = None
+    if settings.facts_stream_name:
+        from smschannel.aws_clients import firehose_client
+        from smschannel.reports.facts import FactSink
+
+        facts = FactSink(firehose_client, settings.facts_stream_name)
+    return DomainConsumer(
+        changes, Enqueuer(table, settings.outbound_queue_url), facts, _account_time_zone(ConfigurationStore(table))
+    )
+
+
+def _account_time_zone(configuration: ConfigurationStore) -> Callable[[str], str]:
+    """An account's time zone (`options.timeZone`), read once per container: it dates the account's facts."""
+
+    @lru_cache(maxsize=4096)
+    def time_zone_of(account_id: str) -> str:
+        account = configuration.get_account(account_id)
+        return account.options.time_zone if account is not None else "UTC"
+
+    return time_zone_of
 
 
 def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:
