@@ -111,7 +111,7 @@ def test_each_message_state_is_its_own_fact_and_a_repeat_of_a_state_is_none() ->
     (moved,) = facts_of(_change(failed, _message()), _utc)
     assert isinstance(stored, MessageFact) and isinstance(moved, MessageFact)
     assert (stored.status, stored.agent_id, stored.segments) == ("queued", "agent-1", 2)
-    assert (moved.status, moved.at, moved.error_code) == ("failed", "2026-03-01T22:51:05.000Z", "30003")
+    assert (moved.status, moved.status_at, moved.error_code) == ("failed", "2026-03-01T22:51:05.000Z", "30003")
     assert stored.fact_id != moved.fact_id
     assert facts_of(_change(failed, failed), _utc) == []
 

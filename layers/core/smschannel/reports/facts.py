@@ -47,6 +47,11 @@ def local_hour(stamp: str, time_zone: str) -> int:
     return parse_iso(stamp).astimezone(_zone(time_zone)).hour
 
 
+def _epoch(stamp: str | None) -> float | None:
+    """Epoch seconds: the report SQL subtracts these (timestamp text parses differently in Trino and DuckDB)."""
+    return round(parse_iso(stamp).timestamp(), 3) if stamp else None
+
+
 def _seconds_between(start: str | None, end: str | None) -> float | None:
     if not start or not end:
         return None
@@ -75,6 +80,10 @@ class InteractionFact(CamelModel):
     assigned_at: str | None = None
     first_reply_at: str | None = None
     closed_at: str
+    created_epoch: float
+    assigned_epoch: float | None = None
+    first_reply_epoch: float | None = None
+    closed_epoch: float
     waited_seconds: float  # created until assigned (or, never assigned, until closed)
     handle_seconds: float | None = None
     wrap_up_seconds: float | None = None
@@ -96,8 +105,8 @@ class MessageFact(CamelModel):
 
     kind: Literal["messages"] = "messages"
     fact_id: str
-    dt: str  # the local date of `at`
-    hour: int  # the local hour of `at`
+    dt: str  # the local date of `statusAt`
+    hour: int  # the local hour of `statusAt`
     message_id: str
     interaction_id: str
     account_id: str
@@ -108,7 +117,8 @@ class MessageFact(CamelModel):
     segments: int = 0
     encoding: str | None = None
     created_at: str
-    at: str  # when the message reached this status
+    created_epoch: float
+    status_at: str  # when the message reached this status
     error_code: str | None = None
     opt_out: bool = False  # the confirmation of a STOP keyword (smschannel.compliance): one per opt-out
 
@@ -144,6 +154,10 @@ def interaction_fact(new: Image, time_zone: str) -> InteractionFact:
         assigned_at=assigned_at,
         first_reply_at=new.get("firstReplyAt"),
         closed_at=closed_at,
+        created_epoch=_epoch(created_at) or 0.0,
+        assigned_epoch=_epoch(assigned_at),
+        first_reply_epoch=_epoch(new.get("firstReplyAt")),
+        closed_epoch=_epoch(closed_at) or 0.0,
         waited_seconds=max(waited, 0.0),
         handle_seconds=_number(new.get("handleSeconds")),
         wrap_up_seconds=_number(new.get("wrapUpSeconds")),
@@ -179,7 +193,8 @@ def message_fact(new: Image, time_zone: str) -> MessageFact:
         segments=int(new.get("segments") or (1 if new.get("direction") == "in" else 0)),
         encoding=new.get("encoding"),
         created_at=str(new["createdAt"]),
-        at=at,
+        created_epoch=_epoch(str(new["createdAt"])) or 0.0,
+        status_at=at,
         error_code=new.get("errorCode"),
         opt_out=str(new.get("clientMessageId") or "").startswith("stop:"),
     )

@@ -11,14 +11,14 @@ WITH interactions AS (
     WHERE copy = 1
 ),
 messages AS (
-    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdat
+    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdepoch
     FROM message_facts m
     WHERE m.dt BETWEEN '{{messagesFrom}}' AND '{{messagesTo}}' AND m.direction = 'out'
 ),
 per_interaction AS (
     SELECT
         interactionid,
-        min(CASE WHEN status = 'queued' AND sender LIKE 'agent:%' THEN createdat END) AS firstagentreplyat,
+        min(CASE WHEN status = 'queued' AND sender LIKE 'agent:%' THEN createdepoch END) AS firstagentreplyepoch,
         count(DISTINCT CASE WHEN status = 'queued' AND sender LIKE 'agent:%' THEN messageid END) AS agentreplies,
         sum(CASE WHEN status = 'queued' THEN segments ELSE 0 END) AS segmentsout,
         count(DISTINCT CASE WHEN status IN ('failed', 'undelivered') THEN messageid END) AS deliveryfailures
@@ -29,17 +29,9 @@ SELECT
     {{group}} AS group_key,
     count(*) AS handled,
     round(avg(i.waitedseconds), 1) AS average_speed_of_answer,
-    round(avg(date_diff(
-        'second',
-        CAST(replace(replace(i.createdat, 'T', ' '), 'Z', '') AS timestamp),
-        CAST(replace(replace(coalesce(i.firstreplyat, p.firstagentreplyat), 'T', ' '), 'Z', '') AS timestamp)
-    )), 1) AS average_first_response,
+    round(avg(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch), 1) AS average_first_response,
     round(avg(
-        coalesce(i.handleseconds, date_diff(
-            'second',
-            CAST(replace(replace(i.assignedat, 'T', ' '), 'Z', '') AS timestamp),
-            CAST(replace(replace(i.closedat, 'T', ' '), 'Z', '') AS timestamp)
-        )) + coalesce(i.wrapupseconds, 0)
+        coalesce(i.handleseconds, i.closedepoch - i.assignedepoch) + coalesce(i.wrapupseconds, 0)
     ), 1) AS average_handle_time,
     round(avg(coalesce(i.wrapupseconds, 0)), 1) AS average_wrap_up,
     sum(i.transfers) AS transfers,

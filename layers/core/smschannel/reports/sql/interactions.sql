@@ -10,7 +10,7 @@ WITH interactions AS (
     WHERE copy = 1
 ),
 messages AS (
-    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdat
+    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdat, m.createdepoch
     FROM message_facts m
     WHERE m.dt BETWEEN '{{messagesFrom}}' AND '{{messagesTo}}' AND m.direction = 'out'
 ),
@@ -18,6 +18,7 @@ per_interaction AS (
     SELECT
         interactionid,
         min(CASE WHEN status = 'queued' AND sender LIKE 'agent:%' THEN createdat END) AS firstagentreplyat,
+        min(CASE WHEN status = 'queued' AND sender LIKE 'agent:%' THEN createdepoch END) AS firstagentreplyepoch,
         sum(CASE WHEN status = 'queued' THEN segments ELSE 0 END) AS segmentsout,
         count(DISTINCT CASE WHEN status IN ('failed', 'undelivered') THEN messageid END) AS deliveryfailures
     FROM messages
@@ -36,6 +37,7 @@ SELECT
     coalesce(i.firstreplyat, p.firstagentreplyat) AS first_reply_at,
     i.closedat AS closed_at,
     i.waitedseconds AS waited_seconds,
+    round(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch, 1) AS first_response_seconds,
     i.handleseconds AS handle_seconds,
     i.wrapupseconds AS wrap_up_seconds,
     i.messagesin AS messages_in,

@@ -3,7 +3,7 @@
 WITH states AS (
     SELECT DISTINCT
         m.factid, m.messageid, m.interactionid, m.accountid, m.direction, m.status, m.sender, m.agentid,
-        m.segments, m.encoding, m.createdat, m.at, m.errorcode, m.optout, m.dt
+        m.segments, m.encoding, m.createdat, m.statusat, m.errorcode, m.optout, m.dt
     FROM message_facts m
     WHERE m.dt BETWEEN '{{from}}' AND '{{to}}'{{filters}}
 ),
@@ -12,7 +12,7 @@ latest AS (
         s.*,
         row_number() OVER (
             PARTITION BY s.messageid
-            ORDER BY s.at DESC, CASE s.status WHEN 'delivered' THEN 4 WHEN 'failed' THEN 3 WHEN 'undelivered' THEN 3
+            ORDER BY s.statusat DESC, CASE s.status WHEN 'delivered' THEN 4 WHEN 'failed' THEN 3 WHEN 'undelivered' THEN 3
                 WHEN 'sent' THEN 2 WHEN 'queued' THEN 1 ELSE 0 END DESC
         ) AS position
     FROM states s
@@ -28,7 +28,7 @@ SELECT
     segments,
     encoding,
     createdat AS created_at,
-    at AS status_at,
+    statusat AS status_at,
     errorcode AS error_code,
     optout AS opt_out
 FROM latest

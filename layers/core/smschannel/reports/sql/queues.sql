@@ -11,14 +11,14 @@ WITH interactions AS (
     WHERE copy = 1
 ),
 messages AS (
-    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdat, m.optout
+    SELECT DISTINCT m.factid, m.interactionid, m.messageid, m.direction, m.status, m.sender, m.segments, m.createdepoch, m.optout
     FROM message_facts m
     WHERE m.dt BETWEEN '{{messagesFrom}}' AND '{{messagesTo}}'
 ),
 per_interaction AS (
     SELECT
         interactionid,
-        min(CASE WHEN direction = 'out' AND status = 'queued' AND sender LIKE 'agent:%' THEN createdat END) AS firstagentreplyat,
+        min(CASE WHEN direction = 'out' AND status = 'queued' AND sender LIKE 'agent:%' THEN createdepoch END) AS firstagentreplyepoch,
         sum(CASE WHEN direction = 'out' AND status = 'queued' THEN segments ELSE 0 END) AS segmentsout,
         sum(CASE WHEN direction = 'in' THEN segments ELSE 0 END) AS segmentsin,
         count(DISTINCT CASE WHEN direction = 'out' AND status = 'queued' THEN messageid END) AS repliesstored,
@@ -42,17 +42,9 @@ SELECT
     ) AS service_level,
     round(avg(CASE WHEN i.handled THEN i.waitedseconds END), 1) AS average_speed_of_answer,
     max(CASE WHEN i.handled OR i.abandoned THEN i.waitedseconds END) AS longest_wait,
-    round(avg(date_diff(
-        'second',
-        CAST(replace(replace(i.createdat, 'T', ' '), 'Z', '') AS timestamp),
-        CAST(replace(replace(coalesce(i.firstreplyat, p.firstagentreplyat), 'T', ' '), 'Z', '') AS timestamp)
-    )), 1) AS average_first_response,
+    round(avg(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch), 1) AS average_first_response,
     round(avg(CASE WHEN i.handled THEN
-        coalesce(i.handleseconds, date_diff(
-            'second',
-            CAST(replace(replace(i.assignedat, 'T', ' '), 'Z', '') AS timestamp),
-            CAST(replace(replace(i.closedat, 'T', ' '), 'Z', '') AS timestamp)
-        )) + coalesce(i.wrapupseconds, 0)
+        coalesce(i.handleseconds, i.closedepoch - i.assignedepoch) + coalesce(i.wrapupseconds, 0)
     END), 1) AS average_handle_time,
     sum(i.transfers) AS transfers,
     sum(i.messagesin) AS messages_in,
