@@ -175,6 +175,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/admin/messages/preview", {"body": "hi"}),
     ("POST", "/admin/tokens", {"role": "supervisor"}),
     ("GET", "/admin/audit", None),
+    ("GET", "/admin/reports/r1", None),
+    ("GET", "/admin/reports/jobs/j1", None),
 ]
 SUPERVISOR_ROUTES = {
     (method, path)
@@ -199,7 +201,7 @@ def test_the_matrix_lists_every_admin_route_of_the_function(fn: ModuleType) -> N
         (
             method,
             "/".join(
-                "*" if part in {"a1", "q1", "x1", "t1", "c1", "i1"} or "%2B" in part else part
+                "*" if part in {"a1", "q1", "x1", "t1", "c1", "i1", "r1", "j1"} or "%2B" in part else part
                 for part in path.split("/")
             ),
         )

@@ -48,6 +48,8 @@ RULES: tuple[Rule, ...] = (
     Rule("PUT", "/admin/contacts/*", SUPERVISORS),
     Rule("GET", "/admin/accounts/*/optouts", SUPERVISORS),
     Rule("POST", "/admin/messages/preview", SUPERVISORS, reads=True),
+    Rule("GET", "/admin/reports/*", SUPERVISORS),
+    Rule("GET", "/admin/reports/jobs/*", SUPERVISORS),
     # A WebSocket ticket is a person's: any signed-in user, no machine.
     Rule("POST", "/realtime/tickets", SIGNED_IN, machines=False),
 )

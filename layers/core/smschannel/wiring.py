@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from smschannel.realtime.handshake import Handshake
     from smschannel.realtime.tickets import WebSocketTickets
     from smschannel.realtime.websocket import WebSocketRoutes
+    from smschannel.reports.queries import ReportRunner
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
@@ -209,6 +210,25 @@ def websocket_routes() -> WebSocketRoutes:
         replies=lambda: _replies(settings, table),
     )
     return WebSocketRoutes(desk, Pusher(settings.connections_endpoint), websocket_tickets())
+
+
+def report_runner() -> ReportRunner:
+    """The reports' Athena runs (built on the first report asked, not at the admin function's cold start)."""
+    from botocore.config import Config
+
+    from smschannel.aws_clients import athena_client, s3_client
+    from smschannel.reports.queries import ReportRunner
+
+    settings = get_settings()
+    s3 = s3_client(Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    return ReportRunner(
+        athena_client,
+        lambda: s3,
+        settings.reports_database,
+        settings.reports_workgroup,
+        settings.reports_wait_seconds,
+        results_location=f"s3://{settings.reports_bucket}/results/" if settings.reports_bucket else None,
+    )
 
 
 def triggers_consumer() -> DomainConsumer:

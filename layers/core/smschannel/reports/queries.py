@@ -211,6 +211,7 @@ class ReportRunner:
         workgroup: str,
         wait_seconds: float,
         *,
+        results_location: str | None = None,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self._athena = athena
@@ -218,13 +219,17 @@ class ReportRunner:
         self.database = database
         self.workgroup = workgroup
         self.wait_seconds = wait_seconds
+        self.results_location = results_location
         self._sleep = sleep
 
     def start(self, request: ReportRequest) -> str:
+        # The workgroup enforces its own result location; it is given too for an Athena that does not.
+        results = {"ResultConfiguration": {"OutputLocation": self.results_location}} if self.results_location else {}
         response = self._athena().start_query_execution(
             QueryString=render_sql(request),
             QueryExecutionContext={"Database": self.database},
             WorkGroup=self.workgroup,
+            **results,
         )
         return str(response["QueryExecutionId"])
 
