@@ -29,7 +29,7 @@ tickets = wiring.websocket_tickets()
 gate = SignInGate(wiring.authenticator(), public_paths={"/health"}, on_break_glass=service.break_glass_used)
 for router in admin_routers(service, token_signing_key, tickets):
     app.include_router(router)
-app.include_router(reports_router(cache(wiring.report_runner)))  # built on the first report asked
+app.include_router(reports_router(cache(wiring.report_runner), service))  # built on the first report asked
 
 
 @app.get("/health")

@@ -64,6 +64,9 @@ def _result(columns: list[tuple[str, str]], *rows: list[str]) -> None:
         ("queues", {"from": "last tuesday"}, "from"),
         ("queues", {"to": "2026-13-01"}, "to"),
         ("queues", {"queueId": "x' OR '1'='1"}, "queueId"),
+        ("queues", {"queueId": "no-such-queue"}, "queueId"),
+        ("agents", {"agentId": "no-such-agent"}, "agentId"),
+        ("queues", {"accountId": "no-such-account"}, "accountId"),
         ("queues", {"format": "xlsx"}, "format"),
         ("queues", {"serviceLevelSeconds": "0"}, "serviceLevelSeconds"),
     ],
@@ -87,15 +90,16 @@ def test_the_json_report_runs_the_queue_sql_in_the_workgroup_and_types_the_rows(
         [("group_key", "varchar"), ("offered", "bigint"), ("service_level", "double"), ("abandoned", "bigint")],
         ["support", "4", "0.3333", "1"],
     )
+    assert admin(fn, "PUT", "/admin/queues/support", {"name": "Support"})[0] in (200, 201)
     status, body = admin(
-        fn, "GET", "/admin/reports/queues", query={"from": "2026-03-01", "to": "2026-03-07", "accountId": "acme"}
+        fn, "GET", "/admin/reports/queues", query={"from": "2026-03-01", "to": "2026-03-07", "queueId": "support"}
     )
     assert status == 200, body
     assert body["items"] == [{"queueId": "support", "offered": 4, "serviceLevel": 0.3333, "abandoned": 1}]
     assert "serviceLevel" in body["definitions"]
     (execution,) = _backend().executions.values()
     assert execution.workgroup.name == "reports" and execution.context == {"Database": "sms_reports"}
-    assert "f.dt BETWEEN '2026-03-01' AND '2026-03-07' AND f.accountid = 'acme'" in execution.query
+    assert "f.dt BETWEEN '2026-03-01' AND '2026-03-07' AND f.queueid = 'support'" in execution.query
 
 
 def test_the_csv_export_answers_a_presigned_url_to_athenas_result(fn: ModuleType) -> None:

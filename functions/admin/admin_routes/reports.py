@@ -11,7 +11,9 @@ from typing import Any
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
 
+from smschannel.admin import AdminService
 from smschannel.edge import error_body
+from smschannel.errors import NotFound
 from smschannel.http import json_response
 from smschannel.reports.queries import REPORTS, InvalidReport, ReportRunner, item_of, parse_request
 
@@ -39,8 +41,24 @@ class _Job:
         return cls(parts[0], None if parts[1] == "-" else parts[1], parts[2], parts[3])
 
 
-def reports_router(runner: Callable[[], ReportRunner]) -> APIGatewayHttpRouter:
+def reports_router(runner: Callable[[], ReportRunner], service: AdminService) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
+    # The filters that name configuration must name what exists (teams: once the floor's teams are stored).
+    lookups: dict[str, Callable[[str], object]] = {
+        "accountId": service.get_account,
+        "queueId": service.get_queue,
+        "agentId": service.get_agent,
+    }
+
+    def check_known(filters: dict[str, str]) -> None:
+        for name, value in filters.items():
+            lookup = lookups.get(name)
+            if lookup is None:
+                continue
+            try:
+                lookup(value)
+            except NotFound:
+                raise InvalidReport(f"{name}: unknown {value!r}", field=name) from None
 
     @router.get("/admin/reports/jobs/<job_id>")
     def report_job(job_id: str) -> Response[Any]:
@@ -54,6 +72,7 @@ def reports_router(runner: Callable[[], ReportRunner]) -> APIGatewayHttpRouter:
     def get_report(report: str) -> Response[Any]:
         params = dict(router.current_event.query_string_parameters or {})
         request = parse_request(report, params, datetime.now(UTC).date())
+        check_known(request.filters)
         reports = runner()
         job = _Job(request.report.name, request.group_by, request.format, reports.start(request))
         state = reports.wait(job.execution_id)

@@ -283,9 +283,24 @@ class ReportRunner:
         _state, execution = self.state(job_id)
         location = str(execution["ResultConfiguration"]["OutputLocation"])
         bucket, _, key = location.removeprefix("s3://").partition("/")
+        key = self._result_key(bucket, key)
         return str(
             self._s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
         )
+
+    def _result_key(self, bucket: str, key: str) -> str:
+        """Athena's result object: at its OutputLocation. The local emulator (ministack 1.5.33) writes it one level
+        further down (`<location>/<id>.csv`); that key is used only when the documented one is absent."""
+        try:
+            self._s3().head_object(Bucket=bucket, Key=key)
+        except Exception:  # noqa: BLE001 - absent (404) or unreadable: try the emulator's key, else keep Athena's
+            nested = f"{key}/{key.rsplit('/', 1)[-1]}"
+            try:
+                self._s3().head_object(Bucket=bucket, Key=nested)
+            except Exception:  # noqa: BLE001 - neither: presign Athena's own key (the download says why)
+                return key
+            return nested
+        return key
 
 
 def _typed(kind: str, value: str | None) -> Any:
