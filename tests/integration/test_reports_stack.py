@@ -92,4 +92,6 @@ def test_closed_conversations_reach_the_athena_report_and_the_csv_export_agrees(
     rows = list(csv.DictReader(io.StringIO(downloaded.text)))
     assert [row["interaction_id"] for row in rows] == [item["interactionId"] for item in report["items"]]
     assert [row["interaction_id"] for row in rows] == [handled["id"]]
-    assert rows[0]["handled"] == "true" and rows[0]["agent_id"] == agent_id
+    # Athena writes booleans `true`; the emulator's DuckDB-backed Athena `True`
+    assert rows[0]["handled"].lower() == "true" and rows[0]["agent_id"] == agent_id
+    assert int(rows[0]["messages_out"]) == report["items"][0]["messagesOut"] == 1
