@@ -188,7 +188,7 @@ def test_a_waiter_past_the_queue_timeout_overflows_and_is_assigned_there(world: 
     world.pump()
     assert world.interaction(outcome.interaction_id)["queuePartition"].startswith("QUEUE#front-q#WAITING#")
 
-    assert world.sweep() == {"overflowed": 0, "timedOut": 0, "assigned": 0}  # not yet 60 s
+    assert world.sweep() == {"overflowed": 0, "timedOut": 0, "assigned": 0, "wrapUpsFinished": 0}  # not yet 60 s
     world.triggers.consumer.routing.clock = lambda: later(61)
     report = world.sweep()
     assert report["overflowed"] == 1 and report["assigned"] == 1

@@ -158,3 +158,14 @@ def test_a_refused_fact_is_retried_once_in_the_same_flush() -> None:
     assert sink.flush() == (2, 0)
     assert [len(call) for call in firehose.calls] == [2, 1]
     assert sink.pending == []
+
+
+def test_a_wrap_up_recorded_after_the_close_is_a_later_revision_of_the_same_interaction() -> None:
+    closed = _interaction(status="closed", agentId="agent-1", closedAt="2026-03-01T23:10:00.000Z")
+    wrapped = {**closed, "wrappedUpAt": "2026-03-01T23:10:40.000Z", "wrapUpSeconds": 40}
+    (at_close,) = facts_of(_change(closed, _interaction()), _utc)
+    (after,) = facts_of(_change(wrapped, closed), _utc)
+    assert isinstance(after, InteractionFact)
+    assert (at_close.revision, after.revision, after.wrap_up_seconds) == (0, 1, 40.0)
+    assert at_close.fact_id != after.fact_id and at_close.dt == after.dt
+    assert facts_of(_change(wrapped, wrapped), _utc) == []

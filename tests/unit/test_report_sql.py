@@ -79,6 +79,35 @@ CHANGES = [
         )
     ]
     * 2,
+    # i-1's wrap-up recorded after its close: its revision 1 replaces the close's (same 30 s wrap-up)
+    StreamChange(
+        "e-i-1-wrap",
+        "MODIFY",
+        {
+            "entity": "interaction",
+            "id": "i-1",
+            "accountId": "acme",
+            "queueId": "support",
+            "status": "closed",
+            "createdAt": _day("10:00:00"),
+            "closedAt": _day("10:20:00"),
+        },
+        {
+            "entity": "interaction",
+            "id": "i-1",
+            "accountId": "acme",
+            "queueId": "support",
+            "status": "closed",
+            "createdAt": _day("10:00:00"),
+            "assignedAt": _day("10:00:30"),
+            "agentId": "agent-1",
+            "closedAt": _day("10:20:00"),
+            "wrappedUpAt": _day("10:20:30"),
+            "wrapUpSeconds": 30,
+            "messageCount": 2,
+            "replyCount": 1,
+        },
+    ),
     # i-2: answered after 120 s by agent-2 (past the 60 s service level), transferred once, 400 s handle; its reply
     # failed
     _closed(

@@ -10,6 +10,7 @@ from admin_routes.accounts import accounts_router
 from admin_routes.agents import agents_router
 from admin_routes.audit import audit_router
 from admin_routes.contacts import contacts_router
+from admin_routes.floor import floor_router
 from admin_routes.interactions import interactions_router
 from admin_routes.messages import messages_router
 from admin_routes.optouts import optouts_router
@@ -33,6 +34,7 @@ def admin_routers(
         interactions_router(service),
         messages_router(service),
         optouts_router(service),
+        floor_router(service),
         tokens_router(service, token_signing_key),
         audit_router(service),
         realtime_router(tickets),

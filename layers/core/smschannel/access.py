@@ -48,6 +48,17 @@ RULES: tuple[Rule, ...] = (
     Rule("PUT", "/admin/contacts/*", SUPERVISORS),
     Rule("GET", "/admin/accounts/*/optouts", SUPERVISORS),
     Rule("POST", "/admin/messages/preview", SUPERVISORS, reads=True),
+    # The floor: supervisors transfer and finish wrap-ups, keep the block lists, and read teams and settings
+    # (admins write those).
+    Rule("POST", "/admin/interactions/*/transfer", SUPERVISORS),
+    Rule("POST", "/admin/interactions/*/wrap-up", SUPERVISORS),
+    Rule("GET", "/admin/accounts/*/blocked", SUPERVISORS),
+    Rule("GET", "/admin/accounts/*/blocked/*", SUPERVISORS),
+    Rule("PUT", "/admin/accounts/*/blocked/*", SUPERVISORS),
+    Rule("DELETE", "/admin/accounts/*/blocked/*", SUPERVISORS),
+    Rule("GET", "/admin/teams", SUPERVISORS),
+    Rule("GET", "/admin/teams/*", SUPERVISORS),
+    Rule("GET", "/admin/settings", SUPERVISORS),
     Rule("GET", "/admin/reports/*", SUPERVISORS),
     Rule("GET", "/admin/reports/jobs/*", SUPERVISORS),
     # A WebSocket ticket is a person's: any signed-in user, no machine.

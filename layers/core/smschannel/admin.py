@@ -7,7 +7,8 @@ from typing import Any
 from smschannel import keys
 from smschannel.audit import AuditTrail
 from smschannel.credentials import load_secret_credentials
-from smschannel.errors import InvalidConfiguration, NotFound
+from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
+from smschannel.floor.admin import FloorAdmin, queue_members
 from smschannel.models import (
     Account,
     AccountIn,
@@ -48,6 +49,7 @@ class AdminService:
         self.contacts = contacts
         self.interactions = interactions
         self.optouts = OptOutStore(configuration.table)
+        self.floor = FloorAdmin(configuration, interactions, audit, audit.actor if audit else None)
         self.triggers = TriggerAdmin(
             TriggerStore(configuration.table),
             account_exists=lambda account_id: configuration.get_account(account_id) is not None,
@@ -110,8 +112,9 @@ class AdminService:
                 f"{'do' if len(missing) > 1 else 'does'} not exist",
                 field="agentIds",
             )
+        members = queue_members(self.configuration, body.agent_ids, body.team_ids)
         before = self.configuration.get_queue(queue_id)
-        created = self.configuration.put_queue(Queue(id=queue_id, **body.model_dump()))
+        created = self.configuration.put_queue(Queue(id=queue_id, member_ids=members, **body.model_dump()))
         stored = require_found(self.configuration.get_queue(queue_id), "queue", queue_id)
         self._changed("queue", f"queue/{queue_id}", before, stored)
         return stored, created
@@ -210,7 +213,11 @@ class AdminService:
         return data
 
     def close_interaction(self, interaction_id: str, disposition: str | None) -> dict[str, Any]:
-        closed = self._with_contact_name(self.interactions.close_interaction(interaction_id, disposition))
+        """A person's close: the queue's dispositions apply, and its wrap-up holds the agent's slot."""
+        interaction = require_found(self.interactions.get_interaction(interaction_id), "interaction", interaction_id)
+        if interaction.status != "open":
+            raise InteractionClosed(f"interaction {interaction_id} is already closed")
+        closed = self._with_contact_name(self.floor.close(interaction, disposition))
         if self.audit:
             changes = {"status": "closed", "disposition": closed.get("disposition")}
             self.audit.record("interaction.closed", f"interaction/{interaction_id}", None, changes)

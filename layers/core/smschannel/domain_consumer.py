@@ -25,6 +25,7 @@ from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 
 from smschannel.batch import StreamConsumer, item_collection
+from smschannel.floor.stream import FloorOnStream
 from smschannel.observability import logger, metrics
 from smschannel.outbound.enqueue import Enqueuer, new_reply
 from smschannel.reports.facts import FactSink, facts_of
@@ -45,11 +46,13 @@ class DomainConsumer(StreamConsumer):
         self,
         changes: TriggersThenRouting,
         replies: Enqueuer,
+        floor: FloorOnStream | None = None,
         facts: FactSink | None = None,
         time_zone_of: Callable[[str], str] = lambda _account_id: "UTC",
     ) -> None:
         super().__init__()
         self.changes = changes
+        self.floor = floor
         self.facts = facts
         self.time_zone_of = time_zone_of
         self.routing = changes.routing
@@ -103,18 +106,28 @@ class DomainConsumer(StreamConsumer):
     def change(self, change: StreamChange) -> None:
         reply = new_reply(change)
         if reply is None:
+            if self.floor is not None and self.floor.screen(change):
+                return  # a blocked number's: stored, closed, never triggered or routed
             self.changes.handle(change)
+            if self.floor is not None:
+                self.floor.after(change)
             return
         reason = self._not_enqueued.get(reply.message_id)
         if reason is not None:
             raise ReplyNotEnqueued(f"{reply.message_id}: {reason}")
 
     def sweep(self) -> dict[str, Any]:
-        """The once-a-minute queue timeout sweep."""
+        """The once-a-minute sweep: wrap-ups past their time (a lost timer), then queue timeouts and a drain."""
+        wrapped_up = self.floor.sweep() if self.floor is not None else 0
         report = self.routing.sweep()
         metrics.add_metric(name="QueueOverflowed", unit=MetricUnit.Count, value=report.overflowed)
         metrics.add_metric(name="QueueTimedOut", unit=MetricUnit.Count, value=report.timed_out)
-        return {"overflowed": report.overflowed, "timedOut": report.timed_out, "assigned": report.assigned}
+        return {
+            "overflowed": report.overflowed,
+            "timedOut": report.timed_out,
+            "assigned": report.assigned,
+            "wrapUpsFinished": wrapped_up,
+        }
 
 
 def _readable(raw: dict[str, Any]) -> StreamChange | None:

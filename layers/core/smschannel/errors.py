@@ -95,3 +95,14 @@ class IdentityUnavailable(DomainError):
 
     status_code = 503
     code = "identity_unavailable"
+
+
+class Unavailable(DomainError):
+    """A transfer's target that cannot take the interaction now; `code` says why (docs/api.md "Transfer")."""
+
+    status_code = 422
+    code = "target_unavailable"
+
+    def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
+        super().__init__(message, field=field)
+        self.code = code

@@ -15,6 +15,9 @@ Table `pk`/`sk`, stream NEW_AND_OLD_IMAGES, TTL attribute `expiresAt`.
 | provider message id  | PROVIDERMSG#{accountId}#{pmid}  | PROVIDERMSG                 |                                                   |                               |
 | concatenated SMS part| PARTS#{accountId}#{phone}#{ref} | PART#{number:03d}           |                                                   |                               |
 | queue routing pointer| QUEUE#{id}                      | ROUTING                     |                                                   |                               |
+| team                 | TEAM#{id}                       | TEAM                        | TEAMS / {id}                                      |                               |
+| settings             | SETTINGS                        | SETTINGS                    |                                                   |                               |
+| blocked number       | BLOCKED#{accountId}             | {phone}                     |                                                   |                               |
 | audit entry          | AUDIT                           | {at}#{id}                   |                                                   |                               |
 | WebSocket ticket     | TICKET#{sha256 of the ticket}   | TICKET                      |                                                   |                               |
 
@@ -72,6 +75,29 @@ def agent(agent_id: str) -> dict[str, str]:
 
 def agent_index(agent_id: str) -> dict[str, str]:
     return {"gsi1pk": "AGENTS", "gsi1sk": agent_id}
+
+
+def team(team_id: str) -> dict[str, str]:
+    return {"pk": f"TEAM#{team_id}", "sk": "TEAM"}
+
+
+def team_index(team_id: str) -> dict[str, str]:
+    return {"gsi1pk": "TEAMS", "gsi1sk": team_id}
+
+
+def settings() -> dict[str, str]:
+    """The center-wide settings (pause reasons): one item."""
+    return {"pk": "SETTINGS", "sk": "SETTINGS"}
+
+
+def blocked_partition(account_id: str) -> str:
+    return f"BLOCKED#{account_id}"
+
+
+def blocked(account_id: str, phone: str) -> dict[str, str]:
+    """One blocked number of an account; the account's block list is one partition (rare writes, one read a new
+    conversation)."""
+    return {"pk": blocked_partition(account_id), "sk": phone}
 
 
 def contact_id(account_id: str, phone: str) -> str:

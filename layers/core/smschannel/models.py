@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_serializer, field_validator, model_validator
 from pydantic.alias_generators import to_camel
@@ -30,6 +30,7 @@ class InteractionStatus(StrEnum):
 class Direction(StrEnum):
     IN = "in"
     OUT = "out"
+    NOTE = "note"  # an agent's private note or the transcript's record of a transfer: never sent
 
 
 class MessageStatus(StrEnum):
@@ -184,6 +185,8 @@ class AccountIn(CamelModel):
     queue_id: str | None = None
     default_region: str | None = Field(default=None, min_length=2, max_length=2)
     api_base_url: str | None = None
+    # XCALLY's account key: a short label shown on each of the account's interactions in the desktop's tabs.
+    key: str | None = Field(default=None, min_length=1, max_length=5)
     options: AccountOptions = Field(default_factory=AccountOptions)
 
     @field_serializer("options")
@@ -227,12 +230,76 @@ class QueueIn(CamelModel):
     requeue_on_unavailable: bool = False
     # The dashboard's service level: the share of interactions answered (assigned) within this many seconds.
     service_level_seconds: int = Field(default=60, ge=1, le=86_400)
+    # Members beside agentIds: every agent of these teams (the union is kept in memberIds as teams change).
+    team_ids: list[str] = Field(default_factory=list, max_length=100)
+    # Wrap-up: the dispositions an agent picks from (none: free text), whether one is required, and the
+    # after-contact-work time during which a closed interaction keeps its agent's slot (0: released at close).
+    dispositions: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+    disposition_required: bool = False
+    wrap_up_seconds: int = Field(default=0, ge=0, le=900)
 
 
 class Queue(QueueIn):
     id: str
+    # agentIds and every agent of teamIds, written with the queue and again whenever one of its teams changes, so
+    # routing reads a queue's members from the queue alone. None: a queue stored before teams (agentIds).
+    member_ids: list[str] | None = None
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
+
+    @property
+    def members(self) -> list[str]:
+        return self.member_ids if self.member_ids is not None else self.agent_ids
+
+
+class TeamIn(CamelModel):
+    """Body of `PUT /admin/teams/{id}`: agents grouped for queues (`teamIds`), supervisors scoped to them."""
+
+    name: str = Field(min_length=1, max_length=200)
+    agent_ids: list[str] = Field(default_factory=list, max_length=500)
+    supervisor_ids: list[Annotated[str, Field(min_length=1, max_length=200)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+
+class Team(TeamIn):
+    id: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+DEFAULT_PAUSE_REASONS = ("break", "lunch", "training")
+
+
+class SettingsIn(CamelModel):
+    """Body of `PUT /admin/settings`: the center-wide choices agents make on the desktop."""
+
+    pause_reasons: list[Annotated[str, Field(min_length=1, max_length=50)]] = Field(
+        default_factory=lambda: list(DEFAULT_PAUSE_REASONS), max_length=30
+    )
+
+
+class Settings(SettingsIn):
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class BlockedNumber(CamelModel):
+    """A number an account will not hear from: its messages are stored but never routed, notified or answered."""
+
+    id: str  # the phone, E.164
+    account_id: str
+    phone: str
+    reason: str | None = Field(default=None, max_length=500)
+    blocked_by: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+
+
+class BlockIn(CamelModel):
+    """Body of `PUT /admin/accounts/{id}/blocked/{phone}` (optional)."""
+
+    reason: str | None = Field(default=None, max_length=500)
 
 
 class AgentIn(CamelModel):
@@ -245,6 +312,9 @@ class AgentIn(CamelModel):
 class Agent(AgentIn):
     id: str
     load: int = 0
+    # Interactions closed by this agent still in wrap-up (their `wrapUpUntil` says until when): each holds one unit
+    # of load until the wrap-up is submitted or its time runs out.
+    wrap_ups: list[str] = Field(default_factory=list)
     last_assigned_at: str | None = None
     created_at: str = Field(default_factory=utc_now)
     updated_at: str = Field(default_factory=utc_now)
@@ -317,6 +387,8 @@ class Message(CamelModel):
     sender: str | None = None
     error_message: str | None = None
     sent_at: str | None = None
+    # A note that records an event of the conversation (a transfer: {type, from, to, by}); None for the others.
+    event: dict[str, Any] | None = None
 
 
 class OptOut(CamelModel):
@@ -352,3 +424,12 @@ class Interaction(CamelModel):
     bot: dict[str, Any] | None = None
     # Changes written by trigger actions so far: the loop guard stops evaluating triggers past a bound.
     trigger_hops: int = 0
+    # The agents' floor: transfers so far and the last ({from, to, note, by, at}); wrap-up after close.
+    transfers: int = 0
+    last_transfer: dict[str, Any] | None = None
+    first_assigned_at: str | None = None
+    handle_seconds: float | None = None  # first assigned to closed
+    wrap_up_until: str | None = None  # while in wrap-up: when its time runs out
+    wrap_up_seconds: float | None = None  # closed to wrap-up submitted (or its time run out)
+    wrapped_up_at: str | None = None
+    wrap_up_notes: str | None = None

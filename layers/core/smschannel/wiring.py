@@ -19,6 +19,8 @@ if TYPE_CHECKING:
     from smschannel.account_cache import AccountCache
     from smschannel.admin import AdminService
     from smschannel.domain_consumer import DomainConsumer
+    from smschannel.floor.stream import FloorOnStream
+    from smschannel.floor.wrapup import WrapUpService, WrapUpTimerConsumer
     from smschannel.identity import AccessTokenVerifier, Authenticator
     from smschannel.inbound import InboundService
     from smschannel.models import Message
@@ -252,7 +254,11 @@ def triggers_consumer() -> DomainConsumer:
 
         facts = FactSink(firehose_client, settings.facts_stream_name)
     return DomainConsumer(
-        changes, Enqueuer(table, settings.outbound_queue_url), facts, _account_time_zone(ConfigurationStore(table))
+        changes,
+        Enqueuer(table, settings.outbound_queue_url),
+        floor_on_stream(settings, table),
+        facts,
+        _account_time_zone(ConfigurationStore(table)),
     )
 
 
@@ -265,6 +271,41 @@ def _account_time_zone(configuration: ConfigurationStore) -> Callable[[str], str
         return account.options.time_zone if account is not None else "UTC"
 
     return time_zone_of
+
+
+def floor_on_stream(settings: Settings, table: Table) -> FloorOnStream:
+    """The block list's screen and wrap-up's timers, for the domain consumer."""
+    import boto3
+
+    from smschannel.floor.blocklist import BlockListScreen
+    from smschannel.floor.stream import FloorOnStream
+    from smschannel.floor.wrapup import WrapUpTimers
+    from smschannel.stores.blocklist import BlockListStore
+    from smschannel.stores.interactions import InteractionStore
+
+    interactions = InteractionStore(table)
+    sqs = boto3.client("sqs") if settings.wrap_up_queue_url else None
+    return FloorOnStream(
+        BlockListScreen(BlockListStore(table), interactions),
+        WrapUpTimers(sqs, settings.wrap_up_queue_url),
+        wrap_up_service(table),
+    )
+
+
+def wrap_up_service(table: Table) -> WrapUpService:
+    from smschannel.floor.wrapup import WrapUpService
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.floor import FloorStore
+    from smschannel.stores.interactions import InteractionStore
+
+    return WrapUpService(ConfigurationStore(table), InteractionStore(table), FloorStore(table))
+
+
+def wrap_up_timer_consumer() -> WrapUpTimerConsumer:
+    """The wrap-up timers' queue (the triggers function's SQS events)."""
+    from smschannel.floor.wrapup import WrapUpTimerConsumer
+
+    return WrapUpTimerConsumer(wrap_up_service(_table(get_settings())))
 
 
 def trigger_engine(settings: Settings, table: Table) -> TriggerEngine:

@@ -6,7 +6,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from smschannel.dynamo import Table
-from smschannel.errors import InteractionClosed, NotFound
+from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
+from smschannel.floor.transfer import TransferService
+from smschannel.floor.wrapup import WrapUpService
 from smschannel.models import Direction, Interaction, utc_now
 from smschannel.principal import Principal
 from smschannel.realtime import frames
@@ -16,15 +18,19 @@ from smschannel.realtime.frames import (
     CloseInteraction,
     Forbidden,
     GetInteraction,
+    GetTargets,
     MarkRead,
     NotYours,
     SendMessage,
     SetStatus,
+    SubmitWrapUp,
     Subscribe,
+    Transfer,
 )
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
+from smschannel.stores.floor import FloorStore
 from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.routing import RoutingIndex
 
@@ -52,6 +58,9 @@ class AgentDesk:
         self.connections = connections
         self.dashboard = dashboard
         self.routing = RoutingIndex(table)
+        floor = FloorStore(table)
+        self.transfers = TransferService(configuration, interactions, floor)
+        self.wrap_up = WrapUpService(configuration, interactions, floor)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -84,6 +93,14 @@ class AgentDesk:
                 return [self.mark_read(principal, action.interaction_id)]
             case SendMessage():
                 return [self.send_message(principal, action)]
+            case Transfer():
+                self.transfer(principal, action)
+                return []  # interaction.transferred reaches both agents (and supervisors) through the stream
+            case SubmitWrapUp():
+                self.submit_wrap_up(principal, action)
+                return []  # interaction.updated and agent.updated, likewise
+            case GetTargets():
+                return [self.targets()]
         raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
@@ -99,12 +116,41 @@ class AgentDesk:
         return interaction
 
     def close(self, principal: Principal, action: CloseInteraction) -> Interaction:
-        self._owned(principal, action.interaction_id, open_only=True)
-        return self.interactions.close_interaction(action.interaction_id, action.disposition)
+        interaction = self._owned(principal, action.interaction_id, open_only=True)
+        return self.wrap_up.close(interaction, action.disposition)
+
+    def transfer(self, principal: Principal, action: Transfer) -> Interaction:
+        interaction = self._owned(principal, action.interaction_id, open_only=True)
+        return self.transfers.transfer(
+            interaction.id,
+            agent_id=action.agent_id,
+            queue_id=action.queue_id,
+            note=action.note,
+            by=f"agent:{principal.agent_id}" if principal.agent_id else "supervisor",
+            owner=None if principal.is_supervisor else principal.agent_id,
+        )
+
+    def submit_wrap_up(self, principal: Principal, action: SubmitWrapUp) -> Interaction:
+        self._owned(principal, action.interaction_id, open_only=False)
+        return self.wrap_up.submit(
+            action.interaction_id,
+            action.disposition,
+            action.notes,
+            owner=None if principal.is_supervisor else principal.agent_id,
+        )
+
+    def targets(self) -> Frame:
+        agents = [public_agent(agent.to_json_dict()) for agent in self.configuration.list_agents()]
+        queues = [{"id": queue.id, "name": queue.name} for queue in self.configuration.list_queues()]
+        return {"type": "transfer.targets", "agents": agents, "queues": queues}
 
     def set_status(self, principal: Principal, action: SetStatus) -> None:
         if not principal.agent_id:
             raise Forbidden("only an agent has a status")
+        if action.status == "paused" and action.reason:
+            reasons = self.configuration.get_settings().pause_reasons
+            if action.reason not in reasons:
+                raise InvalidConfiguration(f"reason must be one of {reasons}", field="reason")
         reason = action.reason if action.status == "paused" else None
         if not self.configuration.set_agent_status(principal.agent_id, action.status, reason, utc_now()):
             raise NotFound(f"agent {principal.agent_id} not found")
@@ -172,11 +218,38 @@ class AgentDesk:
                 1 for message in messages if message["direction"] == Direction.IN and message["createdAt"] > read_at
             )
             interactions.append(data)
+        # Closed by this agent and still in wrap-up: shown with their form and time left, restored on reconnect.
+        for interaction_id in agent.wrap_ups:
+            interaction = self.interactions.get_interaction(interaction_id)
+            if interaction is not None and interaction.wrap_up_until:
+                data = interaction.to_json_dict()
+                data["messages"] = [
+                    message.to_json_dict() for message in self.interactions.list_messages(interaction_id)
+                ]
+                data["unread"] = 0
+                interactions.append(data)
+        queues = [
+            {
+                "id": queue.id,
+                "name": queue.name,
+                "dispositions": queue.dispositions,
+                "dispositionRequired": queue.disposition_required,
+                "wrapUpSeconds": queue.wrap_up_seconds,
+            }
+            for queue in self.configuration.list_queues()
+        ]
+        accounts = [
+            {"id": account.id, "name": account.name, "key": account.key}
+            for account in self.configuration.list_accounts()
+        ]
         return {
             "type": "agent.snapshot",
             "at": utc_now(),
             "agent": {**public_agent(agent.to_json_dict()), "statusSince": since.get(agent.id, agent.updated_at)},
             "interactions": sorted(interactions, key=lambda item: item["createdAt"]),
+            "queues": queues,
+            "accounts": accounts,
+            "pauseReasons": self.configuration.get_settings().pause_reasons,
         }
 
     def subscribe_dashboard(self, connection_id: str, principal: Principal) -> Frame:
@@ -196,6 +269,8 @@ class AgentDesk:
                     "name": queue.name,
                     "strategy": queue.strategy,
                     "agentIds": queue.agent_ids,
+                    "teamIds": queue.team_ids,
+                    "memberIds": queue.members,
                     "serviceLevelSeconds": queue.service_level_seconds,
                     "answered": 0,
                     "answeredInTarget": 0,
@@ -212,15 +287,19 @@ class AgentDesk:
                 "name": account.name,
                 "provider": account.provider,
                 "queueId": account.queue_id,
+                "key": account.key,
                 "open": (account_counters.get(account.id) or {}).get("open", 0),
             }
             for account in self.configuration.list_accounts()
         ]
+        teams = [team.to_json_dict() for team in self.configuration.list_teams()]
         return {
             "type": "dashboard.snapshot",
             "at": utc_now(),
             "queues": queues,
             "agents": agents,
+            "teams": teams,
+            "pauseReasons": self.configuration.get_settings().pause_reasons,
             "accounts": accounts,
             "feed": self.dashboard.recent_feed(),
         }

@@ -35,6 +35,7 @@ class InteractionChange:
     closed_for: str | None = None  # interaction.closed to this agent
     closed: bool = False
     opened: bool = False
+    transferred: dict[str, Any] | None = None  # the new `lastTransfer` ({from, to, note, by, at})
     queues: dict[str, QueueDelta] = field(default_factory=dict)
     accounts: dict[str, int] = field(default_factory=dict)
 
@@ -45,6 +46,7 @@ class InteractionChange:
             or self.unassigned_from
             or self.closed
             or self.opened
+            or self.transferred
             or any(not delta.is_empty() for delta in self.queues.values())
             or any(self.accounts.values())
         )
@@ -78,6 +80,9 @@ def interaction_change(old: Image | None, new: Image | None, service_level_secon
         change.closed = True
         change.closed_for = new_agent or old_agent
     change.opened = old is None and _is_open(new)
+    transfer = (new or {}).get("lastTransfer")
+    if transfer and transfer != (old or {}).get("lastTransfer"):
+        change.transferred = transfer
 
     def queue(queue_id: str) -> QueueDelta:
         return change.queues.setdefault(queue_id, QueueDelta())
@@ -118,7 +123,7 @@ def message_status_changed(old: Image | None, new: Image | None) -> bool:
 
 def agent_changed(old: Image | None, new: Image | None) -> bool:
     """The agent fields the dashboard shows (status, load, capacity, name)."""
-    watched = ("status", "load", "capacity", "name", "pauseReason")
+    watched = ("status", "load", "capacity", "name", "pauseReason", "wrapUps")
     return new is not None and any((old or {}).get(name) != new.get(name) for name in watched)
 
 

@@ -39,8 +39,16 @@ FEED_PER_UPDATE = 20
 
 
 def public_agent(image: Image) -> Image:
+    """The agent as the desk and the dashboard show it; `status` is `wrap-up` while a ready agent has wrap-ups
+    pending (`wrapUps` names them; the agent's own choice stays in `presence`)."""
     shown = ("id", "name", "status", "load", "capacity", "pauseReason", "updatedAt", "lastAssignedAt")
-    return {name: image.get(name) for name in shown}
+    agent = {name: image.get(name) for name in shown}
+    wrap_ups = sorted(image.get("wrapUps") or [])
+    agent["presence"] = agent["status"]
+    agent["wrapUps"] = wrap_ups
+    if wrap_ups and agent["status"] == "ready":
+        agent["status"] = "wrap-up"
+    return agent
 
 
 def feed_entry(message: Image, agent_id: str | None) -> Image:
@@ -142,6 +150,13 @@ class FanOut:
             # The messages that arrived before the assignment: the agent sees the whole conversation.
             for message in self.interactions.list_messages(interaction_id):
                 batch.to_agents.append((meaning.assigned_to, frames.message_created(message.to_json_dict())))
+        if meaning.transferred:
+            transferred = frames.transferred(shown, meaning.transferred)
+            for agent_id in dict.fromkeys((meaning.unassigned_from, meaning.assigned_to)):
+                if agent_id:
+                    batch.to_agents.append((agent_id, transferred))
+            # Supervisors also see it in the feed: the transcript's transfer note is a message like any other.
+            batch.to_watchers.append((interaction_id, transferred))
         if meaning.closed:
             closed = frames.interaction_frame("interaction.closed", shown)
             if meaning.closed_for:

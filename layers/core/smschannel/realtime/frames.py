@@ -49,11 +49,53 @@ class GetInteraction(CamelModel):
     interaction_id: str = Field(min_length=1)
 
 
+class Transfer(CamelModel):
+    """To another agent or back to a queue (one of them), with an optional note for the receiver."""
+
+    action: Literal["transfer"]
+    interaction_id: str = Field(min_length=1)
+    agent_id: str | None = Field(default=None, min_length=1)
+    queue_id: str | None = Field(default=None, min_length=1)
+    note: str | None = Field(default=None, max_length=1000)
+
+
+class SubmitWrapUp(CamelModel):
+    action: Literal["submitWrapUp"]
+    interaction_id: str = Field(min_length=1)
+    disposition: str | None = Field(default=None, max_length=100)
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+class GetTargets(CamelModel):
+    """Who and where a transfer can go now: agents (status, load, capacity) and queues."""
+
+    action: Literal["getTargets"]
+
+
 Action = Annotated[
-    SendMessage | CloseInteraction | SetStatus | Subscribe | MarkRead | GetInteraction, Field(discriminator="action")
+    SendMessage
+    | CloseInteraction
+    | SetStatus
+    | Subscribe
+    | MarkRead
+    | GetInteraction
+    | Transfer
+    | SubmitWrapUp
+    | GetTargets,
+    Field(discriminator="action"),
 ]
 _actions: TypeAdapter[Action] = TypeAdapter(Action)
-ACTIONS = ("sendMessage", "closeInteraction", "setStatus", "subscribe", "markRead", "getInteraction")
+ACTIONS = (
+    "sendMessage",
+    "closeInteraction",
+    "setStatus",
+    "subscribe",
+    "markRead",
+    "getInteraction",
+    "transfer",
+    "submitWrapUp",
+    "getTargets",
+)
 
 
 class InvalidFrame(DomainError):
@@ -98,6 +140,19 @@ def error_frame(error: DomainError, request: dict[str, Any] | None = None) -> di
 
 def interaction_frame(kind: str, interaction: dict[str, Any]) -> dict[str, Any]:
     return {"type": kind, "interaction": interaction}
+
+
+def transferred(interaction: dict[str, Any], transfer: dict[str, Any]) -> dict[str, Any]:
+    """`interaction.transferred {interaction, from, to, note}` (and who did it, and when)."""
+    return {
+        "type": "interaction.transferred",
+        "interaction": interaction,
+        "from": transfer.get("from"),
+        "to": transfer.get("to"),
+        "note": transfer.get("note"),
+        "by": transfer.get("by"),
+        "at": transfer.get("at"),
+    }
 
 
 def message_created(message: dict[str, Any]) -> dict[str, Any]:

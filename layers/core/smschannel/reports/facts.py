@@ -3,7 +3,8 @@ built from the table stream's images by the domain consumer and put to the facts
 
 Every fact carries a deterministic `factId` (a hash of what it records: the interaction and its close time, or the
 message and its status), so a stream record delivered twice yields two identical lines in S3; the report queries
-(reports/sql/*.sql) keep one line per `factId`. Facts are partitioned by `dt`, the local date in the account's time
+(reports/sql/*.sql) keep one line per `factId` (interactions: per id, the latest `revision`, the wrap-up's once
+recorded after the close). Facts are partitioned by `dt`, the local date in the account's time
 zone of the moment the fact records (the close, the message's status), and by `kind` (`interactions`, `messages`).
 """
 
@@ -67,6 +68,8 @@ class InteractionFact(CamelModel):
 
     kind: Literal["interactions"] = "interactions"
     fact_id: str
+    # 0 at the close, 1 once its wrap-up is recorded (after the close): the reports keep each interaction's latest
+    revision: int = 0
     dt: str  # the local date it closed
     hour: int  # the local hour it was created (arrival volume by hour)
     interaction_id: str
@@ -126,7 +129,7 @@ class MessageFact(CamelModel):
 Fact = InteractionFact | MessageFact
 
 
-def interaction_fact(new: Image, time_zone: str) -> InteractionFact:
+def interaction_fact(new: Image, time_zone: str, revision: int = 0) -> InteractionFact:
     """The fact of an interaction item as it closed. The floor's fields (`teamId`, `transfers`, `handleSeconds`,
     `wrapUpSeconds`, `agentIds`) and the counters (`segmentsOut`, `deliveryFailures`, `firstReplyAt`) are read when
     the item has them."""
@@ -140,7 +143,8 @@ def interaction_fact(new: Image, time_zone: str) -> InteractionFact:
     trigger_handled = not handled and (bot_handled or str(new.get("closedBy") or "").startswith("trigger"))
     waited = _seconds_between(created_at, str(assigned_at or closed_at)) or 0.0
     return InteractionFact(
-        fact_id=fact_id("interaction", new["id"], closed_at),
+        fact_id=fact_id("interaction", new["id"], closed_at, revision),
+        revision=revision,
         dt=local_date(closed_at, time_zone),
         hour=local_hour(created_at, time_zone),
         interaction_id=str(new["id"]),
@@ -204,8 +208,11 @@ def facts_of(change: StreamChange, time_zone_of: Callable[[str], str]) -> list[F
     """The facts a stream record yields: an interaction's close; a message's insert and each change of its status."""
     new, old = change.new or {}, change.old or {}
     entity = new.get("entity")
-    if entity == "interaction" and new.get("status") == "closed" and old.get("status") != "closed":
+    closed = entity == "interaction" and new.get("status") == "closed"
+    if closed and old.get("status") != "closed":
         return [interaction_fact(new, time_zone_of(str(new["accountId"])))]
+    if closed and new.get("wrappedUpAt") and not old.get("wrappedUpAt"):  # the wrap-up, recorded after the close
+        return [interaction_fact(new, time_zone_of(str(new["accountId"])), revision=1)]
     stored_or_moved = change.event_name == "INSERT" or new.get("status") != old.get("status")
     if entity == "message" and new.get("direction") in ("in", "out") and new.get("status") and stored_or_moved:
         return [message_fact(new, time_zone_of(str(new["accountId"])))]

@@ -108,7 +108,7 @@ class RoutingService:
             return outcome
         self.store.enqueue(routable, self.clock())
         logger.info("interaction waiting", extra={"interactionId": routable.id, "queueId": queue.id})
-        self._forget_agents(queue.agent_ids)
+        self._forget_agents(queue.members)
         if self._candidates(queue):
             self.drain([queue])
         return Routed.NO_AGENT
@@ -244,7 +244,7 @@ class RoutingService:
         if queue.id not in self._batch.pointers:
             self._batch.pointers[queue.id] = self.store.pointer(queue.id) if queue.strategy == "round-robin" else None
         context = RoutingContext(
-            members=tuple(queue.agent_ids),
+            members=tuple(queue.members),
             last_served=self._batch.pointers[queue.id],
             interaction_id=routable.id,
             rng=self.rng,
@@ -256,11 +256,11 @@ class RoutingService:
         return ordered
 
     def _candidates(self, queue: Queue) -> list[Candidate]:
-        missing = [agent_id for agent_id in queue.agent_ids if agent_id not in self._batch.agents]
+        missing = [agent_id for agent_id in queue.members if agent_id not in self._batch.agents]
         if missing:
             self._batch.agents.update(self.store.agents(missing))
         candidates = []
-        for agent_id in queue.agent_ids:
+        for agent_id in queue.members:
             agent = self._batch.agents.get(agent_id)
             if agent is not None and agent.status == AgentStatus.READY and agent.load < agent.capacity:
                 candidates.append(Candidate(agent.id, agent.load, agent.capacity, agent.last_assigned_at))
@@ -297,7 +297,7 @@ class RoutingService:
 
     def _queues_of(self, agent_id: str) -> list[Queue]:
         # Agent changes are rare and must see a queue created a moment ago: read the configuration afresh.
-        return [queue for queue in self._all_queues(refresh=True) if agent_id in queue.agent_ids]
+        return [queue for queue in self._all_queues(refresh=True) if agent_id in queue.members]
 
     def _all_queues(self, refresh: bool = False) -> list[Queue]:
         """Queue configuration changes rarely: each container rereads it at most every few seconds."""

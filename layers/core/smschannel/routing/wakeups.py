@@ -53,17 +53,24 @@ def _interaction_wakeups(event_name: str, old: _Image, new: Mapping[str, Any]) -
     if after.status == InteractionStatus.CLOSED:
         closed_now = before is not None and before.status == InteractionStatus.OPEN
         agent_id = after.agent_id or (before.agent_id if before else None)
-        return [AgentFreed(agent_id)] if closed_now and agent_id else []
+        # In wrap-up the agent keeps the unit: routing wakes when the wrap-up finishes (the agent's change).
+        return [AgentFreed(agent_id)] if closed_now and agent_id and not after.wrap_up_until else []
+    # An agent who handed the interaction on (a transfer) has room again.
+    freed: list[WakeUp] = (
+        [AgentFreed(before.agent_id)]
+        if before is not None and before.agent_id and before.agent_id != after.agent_id
+        else []
+    )
     if after.agent_id or not after.queue_id or after.bot:
         # A bot has the conversation: routing waits for its hand-off (smschannel.triggers).
-        return []
+        return freed
     if event_name == "INSERT":
         return [RouteInteraction(after)]
-    # An open interaction that lost its agent (requeued) or changed queue (rerouted) is routed again; a message
-    # joining a waiting interaction (only lastMessageAt changes) is not.
+    # An open interaction that lost its agent (requeued, transferred to a queue) or changed queue (rerouted) is
+    # routed again; a message joining a waiting interaction (only lastMessageAt changes) is not.
     assert before is not None
     if before.agent_id or before.queue_id != after.queue_id:
-        return [RouteInteraction(after)]
+        return [RouteInteraction(after), *freed]
     return []
 
 
@@ -71,7 +78,14 @@ def _agent_wakeups(old: _Image, new: Mapping[str, Any]) -> list[WakeUp]:
     after = Agent.model_validate(new)
     before = Agent.model_validate(old) if old else None
     if after.status == AgentStatus.READY:
-        more_room = before is None or before.status != AgentStatus.READY or after.capacity > before.capacity
+        # Ready again, capacity raised, or a wrap-up finished (its unit given back; a close or a transfer wakes
+        # routing through the interaction's change).
+        more_room = (
+            before is None
+            or before.status != AgentStatus.READY
+            or after.capacity > before.capacity
+            or len(after.wrap_ups) < len(before.wrap_ups)
+        )
         return [AgentFreed(after.id)] if more_room and after.capacity > 0 else []
     if before is not None and before.status == AgentStatus.READY:
         return [AgentUnavailable(after.id)]

@@ -1,4 +1,5 @@
-"""Configuration items: accounts, queues and agents (an account's triggers: smschannel.stores.triggers)."""
+"""Configuration items: accounts, queues, teams, agents and the center's settings (an account's triggers:
+smschannel.stores.triggers)."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from pydantic import ValidationError
 
 from smschannel import keys
 from smschannel.dynamo import Table, cancellation_reasons, to_item, to_values
-from smschannel.models import Account, Agent, Queue
+from smschannel.models import Account, Agent, Queue, Settings, Team
 from smschannel.observability import logger
 
 
@@ -51,16 +52,43 @@ class ConfigurationStore:
     def delete_queue(self, queue_id: str) -> bool:
         return self.table.delete(keys.queue(queue_id))
 
+    # --- teams ---------------------------------------------------------------------------------------------
+
+    def put_team(self, team: Team) -> bool:
+        return self.table.put_entity(key=keys.team(team.id), index=keys.team_index(team.id), entity="team", model=team)
+
+    def get_team(self, team_id: str) -> Team | None:
+        item = self.table.get(keys.team(team_id))
+        return Team.model_validate(item) if item else None
+
+    def list_teams(self) -> list[Team]:
+        return [Team.model_validate(item) for item in self._index_entities("TEAMS")]
+
+    def delete_team(self, team_id: str) -> bool:
+        return self.table.delete(keys.team(team_id))
+
+    # --- settings ------------------------------------------------------------------------------------------
+
+    def get_settings(self) -> Settings:
+        item = self.table.get(keys.settings(), consistent=False)
+        return Settings.model_validate(item) if item else Settings()
+
+    def put_settings(self, settings: Settings) -> None:
+        self.table.client.put_item(
+            TableName=self.table.name,
+            Item=to_item({**keys.settings(), "entity": "settings", **settings.to_json_dict()}),
+        )
+
     # --- agents --------------------------------------------------------------------------------------------
 
     def put_agent(self, agent: Agent) -> bool:
-        # Load and last assignment belong to routing: an admin update keeps them.
+        # Load, last assignment and wrap-ups belong to routing: an admin update keeps them.
         return self.table.put_entity(
             key=keys.agent(agent.id),
             index=keys.agent_index(agent.id),
             entity="agent",
             model=agent,
-            exclude={"load", "last_assigned_at"},
+            exclude={"load", "last_assigned_at", "wrap_ups"},
             defaults={"load": 0},
         )
 

@@ -24,7 +24,8 @@ from smschannel.dynamo import (
 from smschannel.errors import Conflict, InteractionClosed, NotFound
 from smschannel.models import STATUS_RANK, Interaction, InteractionStatus, Message, StatusUpdate, utc_now
 from smschannel.stores.configuration import release_agent_item
-from smschannel.timestamps import epoch_seconds
+from smschannel.stores.floor import hold_for_wrap_up_item
+from smschannel.timestamps import epoch_seconds, to_iso
 
 MAX_WRITE_ATTEMPTS = 12
 # A join (and a reply) writes the interaction's counter, then its message: a close waits for the message of every
@@ -41,6 +42,23 @@ def _settled(item: dict[str, Any], seconds: int) -> bool:
     """No join or reply of this interaction can still be running: the last began more than `seconds` ago."""
     last = max(str(item.get(name) or "") for name in ("lastInboundAt", "lastReplyAt")) or str(item.get("createdAt", ""))
     return bool(last) and epoch_seconds(last) < time.time() - seconds
+
+
+def _handled(item: dict[str, Any], now: str, wrap_up_seconds: int) -> tuple[str, dict[str, Any]]:
+    """What a close adds for an interaction an agent had: its handle time (first assigned to now) and, with a
+    wrap-up, until when the agent's slot is held. (SET clauses, their values.)"""
+    if not item.get("agentId"):
+        return "", {}
+    sets = ""
+    values: dict[str, Any] = {}
+    started = item.get("firstAssignedAt") or item.get("assignedAt")
+    if started:
+        sets += ", handleSeconds = :handle"
+        values[":handle"] = round(max(0.0, epoch_seconds(now) - epoch_seconds(str(started))), 1)
+    if wrap_up_seconds:
+        sets += ", wrapUpUntil = :until"
+        values[":until"] = to_iso(epoch_seconds(now) + wrap_up_seconds)
+    return sets, values
 
 
 class SessionCache:
@@ -120,11 +138,12 @@ class InteractionStore:
             interactions = [interaction for interaction in interactions if interaction.status == status]
         return sorted(interactions, key=lambda interaction: (interaction.created_at, interaction.id))
 
-    def close_interaction(self, interaction_id: str, disposition: str | None) -> Interaction:
+    def close_interaction(self, interaction_id: str, disposition: str | None, wrap_up_seconds: int = 0) -> Interaction:
         """Close as an agent does: the session item goes, so the phone's next SMS opens a new interaction.
 
         The assigned agent's load is released in the same transaction, conditioned on the agent read, so a
-        close racing an assignment retries instead of leaking capacity.
+        close racing an assignment retries instead of leaking capacity; with `wrap_up_seconds`, the agent keeps
+        that unit for the interaction's wrap-up instead (smschannel.stores.floor), until `wrapUpUntil`.
         """
 
         def write() -> Interaction:
@@ -144,7 +163,9 @@ class InteractionStore:
             if behind and not _settled(item, CLOSE_SETTLED_SECONDS):
                 raise Contended
             index = keys.interaction_index(current.account_id, "closed", interaction_id, current.created_at)
+            closing_sets, wrap_up_values = _handled(item, now, wrap_up_seconds)
             values: dict[str, Any] = {
+                **wrap_up_values,
                 ":closed": "closed",
                 ":open": "open",
                 ":now": now,
@@ -170,7 +191,7 @@ class InteractionStore:
                         "TableName": self.table.name,
                         "Key": to_item(keys.interaction(interaction_id)),
                         "UpdateExpression": "SET #s = :closed, closedAt = :now, disposition = :d, gsi1pk = :g1, "
-                        "messageCount = :stored, replyCount = :storedReplies "
+                        f"messageCount = :stored, replyCount = :storedReplies{closing_sets} "
                         "REMOVE waitingSince, queuePartition, queueSort",
                         "ConditionExpression": condition,
                         "ExpressionAttributeNames": {"#s": "status"},
@@ -186,7 +207,9 @@ class InteractionStore:
                     }
                 },
             ]
-            if current.agent_id:
+            if current.agent_id and wrap_up_seconds:
+                items.append(hold_for_wrap_up_item(self.table, current.agent_id, interaction_id, now))
+            elif current.agent_id:
                 items.append(release_agent_item(self.table, current.agent_id, now))
             try:
                 self.table.client.transact_write_items(TransactItems=items)

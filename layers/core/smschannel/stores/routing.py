@@ -280,7 +280,10 @@ class RoutingStore:
         interaction takes the agent only if open and unassigned, and the contact remembers the agent. However
         many handlers race, an agent never exceeds its capacity and an interaction never gets two agents."""
         held = keys.agent_open_index(agent_id, routable.id, now)
-        interaction_sets = "agentId = :a, assignedAt = :now, queuePartition = :qp, queueSort = :qs"
+        interaction_sets = (
+            "agentId = :a, assignedAt = :now, firstAssignedAt = if_not_exists(firstAssignedAt, :now), "
+            "queuePartition = :qp, queueSort = :qs"
+        )
         values: dict[str, Any] = {
             ":a": agent_id,
             ":now": now,

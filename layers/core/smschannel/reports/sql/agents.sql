@@ -1,10 +1,10 @@
 -- The agent report: one row per {{groupBy}} (agent, team, day or hour) of the interactions an agent handled that
 -- closed from {{from}} to {{to}} (local dates), credited to the agent holding them at the close. Metrics as
--- docs/reports.md defines them; a fact delivered twice counts once (one row per factId).
+-- docs/reports.md defines them; a fact delivered twice counts once (one row per interaction: its latest revision, the wrap-up's once recorded).
 WITH interactions AS (
     SELECT *
     FROM (
-        SELECT f.*, row_number() OVER (PARTITION BY f.factid ORDER BY f.closedat) AS copy
+        SELECT f.*, row_number() OVER (PARTITION BY f.interactionid ORDER BY f.revision DESC) AS copy
         FROM interaction_facts f
         WHERE f.dt BETWEEN '{{from}}' AND '{{to}}' AND f.handled{{filters}}
     ) AS deduplicated

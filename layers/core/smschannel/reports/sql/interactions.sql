@@ -1,9 +1,9 @@
 -- The interaction export: one row per interaction closed from {{from}} to {{to}} (local dates), with its times,
--- waits and counts (docs/reports.md); a fact delivered twice is one row (one row per factId).
+-- waits and counts (docs/reports.md); a fact delivered twice is one row (one row per interaction: its latest revision, the wrap-up's once recorded).
 WITH interactions AS (
     SELECT *
     FROM (
-        SELECT f.*, row_number() OVER (PARTITION BY f.factid ORDER BY f.closedat) AS copy
+        SELECT f.*, row_number() OVER (PARTITION BY f.interactionid ORDER BY f.revision DESC) AS copy
         FROM interaction_facts f
         WHERE f.dt BETWEEN '{{from}}' AND '{{to}}'{{filters}}
     ) AS deduplicated

@@ -1,10 +1,10 @@
 -- The queue report: one row per {{groupBy}} (queue, account, team, day or hour) of the interactions closed from
 -- {{from}} to {{to}} (local dates). Metrics as docs/reports.md defines them; a fact delivered twice counts once
--- (one row per factId). Runs on Athena (Trino) and on the emulator's DuckDB alike: portable SQL only.
+-- (one row per interaction: its latest revision, the wrap-up's once recorded). Runs on Athena (Trino) and on the emulator's DuckDB alike: portable SQL only.
 WITH interactions AS (
     SELECT *
     FROM (
-        SELECT f.*, row_number() OVER (PARTITION BY f.factid ORDER BY f.closedat) AS copy
+        SELECT f.*, row_number() OVER (PARTITION BY f.interactionid ORDER BY f.revision DESC) AS copy
         FROM interaction_facts f
         WHERE f.dt BETWEEN '{{from}}' AND '{{to}}'{{filters}}
     ) AS deduplicated
