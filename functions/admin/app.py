@@ -8,10 +8,13 @@ which audits each change as the caller's.
 
 from __future__ import annotations
 
+from functools import cache
+
 from aws_lambda_powertools.logging import correlation_paths
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from admin_routes import admin_routers
+from admin_routes.reports import reports_router
 from smschannel import wiring
 from smschannel.http import http_api
 from smschannel.http_identity import SignInGate, current_caller
@@ -26,6 +29,7 @@ tickets = wiring.websocket_tickets()
 gate = SignInGate(wiring.authenticator(), public_paths={"/health"}, on_break_glass=service.break_glass_used)
 for router in admin_routers(service, token_signing_key, tickets):
     app.include_router(router)
+app.include_router(reports_router(cache(wiring.report_runner), service))  # built on the first report asked
 
 
 @app.get("/health")

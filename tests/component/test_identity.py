@@ -194,6 +194,8 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("GET", "/admin/responses/r1", None),
     ("DELETE", "/admin/responses/r1", None),
     ("POST", "/admin/responses/r1/render", {"interactionId": "i1"}),
+    ("GET", "/admin/reports/r1", None),
+    ("GET", "/admin/reports/jobs/j1", None),
 ]
 SUPERVISOR_ROUTES = {
     (method, path)
@@ -220,7 +222,7 @@ def test_the_matrix_lists_every_admin_route_of_the_function(fn: ModuleType) -> N
         (
             method,
             "/".join(
-                "*" if part in {"a1", "q1", "x1", "t1", "c1", "i1", "r1"} or "%2B" in part else part
+                "*" if part in {"a1", "q1", "x1", "t1", "c1", "i1", "r1", "j1"} or "%2B" in part else part
                 for part in path.split("/")
             ),
         )

@@ -72,6 +72,8 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/admin/teams", SUPERVISORS),
     Rule("GET", "/admin/teams/*", SUPERVISORS),
     Rule("GET", "/admin/settings", SUPERVISORS),
+    Rule("GET", "/admin/reports/*", SUPERVISORS),
+    Rule("GET", "/admin/reports/jobs/*", SUPERVISORS),
     # A WebSocket ticket is a person's: any signed-in user, no machine.
     Rule("POST", "/realtime/tickets", SIGNED_IN, machines=False),
 )

@@ -30,3 +30,15 @@ def management_api_client(endpoint: str, config: Config) -> Any:
 def lex_runtime_client(region: str | None, config: Config) -> Any:
     """Amazon Lex V2's runtime in `region` (the configured default when None), for a trigger's bot."""
     return boto3.client("lexv2-runtime", region_name=region, config=config)
+
+
+@cache
+def firehose_client() -> Any:
+    """One per container: the domain consumer's report facts (smschannel.reports.facts)."""
+    return boto3.client("firehose")
+
+
+@cache
+def athena_client() -> Any:
+    """One per container: the admin API's reports (smschannel.reports.queries)."""
+    return boto3.client("athena")

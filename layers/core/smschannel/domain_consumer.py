@@ -4,6 +4,9 @@ every other change through the trigger engine, then queue assignment (smschannel
 The table's stream has two readers, this one and the fan-out: DynamoDB Streams serve two per shard before reads
 are throttled (tests/unit/test_stream_readers.py holds template.yaml to it).
 
+Each record's report facts (smschannel.reports.facts: an interaction's close, a message's states) are gathered
+while the batch runs and put to the facts Firehose stream once at its end (no reader of its own on the stream).
+
 A batch's new replies are sent before its records are walked, in SendMessageBatch calls of up to 10 (one reply of
 a conversation per call, so that a refused one is never overtaken by the next), so a reply waits for no trigger or
 assignment. Its record is then reported failed in `batchItemFailures` if SQS did not take it, which holds back the
@@ -14,7 +17,7 @@ id, which SQS FIFO drops; a reply whose enqueue was lost for good is re-driven b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -23,8 +26,9 @@ from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import 
 
 from smschannel.batch import StreamConsumer, item_collection
 from smschannel.floor.stream import FloorOnStream
-from smschannel.observability import metrics
+from smschannel.observability import logger, metrics
 from smschannel.outbound.enqueue import Enqueuer, new_reply
+from smschannel.reports.facts import FactSink, facts_of
 from smschannel.stream import StreamChange
 from smschannel.triggers_then_routing import TriggersThenRouting
 
@@ -38,10 +42,19 @@ class DomainConsumer(StreamConsumer):
     agents read once and round-robin pointers written once per batch (routing's batch); after a failed record, the
     later records of the same interaction are held back with it."""
 
-    def __init__(self, changes: TriggersThenRouting, replies: Enqueuer, floor: FloorOnStream | None = None) -> None:
+    def __init__(
+        self,
+        changes: TriggersThenRouting,
+        replies: Enqueuer,
+        floor: FloorOnStream | None = None,
+        facts: FactSink | None = None,
+        time_zone_of: Callable[[str], str] = lambda _account_id: "UTC",
+    ) -> None:
         super().__init__()
         self.changes = changes
         self.floor = floor
+        self.facts = facts
+        self.time_zone_of = time_zone_of
         self.routing = changes.routing
         self.replies = replies
         self._not_enqueued: dict[str, str] = {}  # this batch's: why a reply was not sent, by message id
@@ -66,13 +79,29 @@ class DomainConsumer(StreamConsumer):
                 yield
         finally:
             self._read = {}
+            self._put_facts()
         if routed.assigned:
             metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
 
     def handle(self, record: DynamoDBRecord) -> None:
         """The change as the batch read it for its replies; a record unreadable then is read (and fails) here."""
         read = self._read.get(record.event_id or "")
-        self.change(read if read is not None else StreamChange.from_record(record))
+        change = read if read is not None else StreamChange.from_record(record)
+        if self.facts is not None:
+            self.facts.add(facts_of(change, self.time_zone_of))
+        self.change(change)
+
+    def _put_facts(self) -> None:
+        if self.facts is None or not self.facts.pending:
+            return
+        try:
+            put, lost = self.facts.flush()
+        except Exception:  # noqa: BLE001 - a report fact never holds a conversation back (docs/reports.md)
+            logger.exception("report facts not put")
+            put, lost = 0, 1
+        metrics.add_metric(name="FactsPut", unit=MetricUnit.Count, value=put)
+        if lost:
+            metrics.add_metric(name="FactsLost", unit=MetricUnit.Count, value=lost)
 
     def change(self, change: StreamChange) -> None:
         reply = new_reply(change)

@@ -42,6 +42,12 @@ class Settings(BaseModel):
     supervisor_frames: Literal["all", "watched"] = Field(default="all", alias="SUPERVISOR_FRAMES")
     # Triggers: where callUrl deliveries are queued, and how long a trigger's runs are kept.
     call_url_queue_url: str | None = Field(default=None, alias="CALL_URL_QUEUE_URL")
+    # Reports (docs/reports.md): the facts' Firehose stream; Athena's database, workgroup and reports bucket.
+    facts_stream_name: str | None = Field(default=None, alias="FACTS_STREAM_NAME")
+    reports_database: str = Field(default="smschannel_reports", alias="REPORTS_DATABASE")
+    reports_workgroup: str = Field(default="primary", alias="REPORTS_WORKGROUP")
+    reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
+    reports_wait_seconds: float = Field(default=8.0, alias="REPORTS_WAIT_SECONDS")
     # The wrap-up timers' queue (delayed messages; the triggers function consumes them). None: the sweep alone.
     wrap_up_queue_url: str | None = Field(default=None, alias="WRAP_UP_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")

@@ -8,6 +8,7 @@ the others' (the pages never import a provider adapter, the fan-out never import
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
     from smschannel.realtime.handshake import Handshake
     from smschannel.realtime.tickets import WebSocketTickets
     from smschannel.realtime.websocket import WebSocketRoutes
+    from smschannel.reports.queries import ReportRunner
+    from smschannel.stores.configuration import ConfigurationStore
     from smschannel.triggers.callurl_queue import CallUrlConsumer
     from smschannel.triggers.service import TriggerEngine
 
@@ -211,6 +214,25 @@ def websocket_routes() -> WebSocketRoutes:
     return WebSocketRoutes(desk, Pusher(settings.connections_endpoint), websocket_tickets())
 
 
+def report_runner() -> ReportRunner:
+    """The reports' Athena runs (built on the first report asked, not at the admin function's cold start)."""
+    from botocore.config import Config
+
+    from smschannel.aws_clients import athena_client, s3_client
+    from smschannel.reports.queries import ReportRunner
+
+    settings = get_settings()
+    s3 = s3_client(Config(signature_version="s3v4", s3={"addressing_style": "path"}))
+    return ReportRunner(
+        athena_client,
+        lambda: s3,
+        settings.reports_database,
+        settings.reports_workgroup,
+        settings.reports_wait_seconds,
+        results_location=f"s3://{settings.reports_bucket}/results/" if settings.reports_bucket else None,
+    )
+
+
 def triggers_consumer() -> DomainConsumer:
     """The table stream's domain consumer: new replies onto the outbound queue, triggers then routing."""
     from smschannel.domain_consumer import DomainConsumer
@@ -225,7 +247,30 @@ def triggers_consumer() -> DomainConsumer:
     table = _table(settings)
     routing = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
     changes = TriggersThenRouting(routing, trigger_engine(settings, table))
-    return DomainConsumer(changes, Enqueuer(table, settings.outbound_queue_url), floor_on_stream(settings, table))
+    facts = None
+    if settings.facts_stream_name:
+        from smschannel.aws_clients import firehose_client
+        from smschannel.reports.facts import FactSink
+
+        facts = FactSink(firehose_client, settings.facts_stream_name)
+    return DomainConsumer(
+        changes,
+        Enqueuer(table, settings.outbound_queue_url),
+        floor_on_stream(settings, table),
+        facts,
+        _account_time_zone(ConfigurationStore(table)),
+    )
+
+
+def _account_time_zone(configuration: ConfigurationStore) -> Callable[[str], str]:
+    """An account's time zone (`options.timeZone`), read once per container: it dates the account's facts."""
+
+    @lru_cache(maxsize=4096)
+    def time_zone_of(account_id: str) -> str:
+        account = configuration.get_account(account_id)
+        return account.options.time_zone if account is not None else "UTC"
+
+    return time_zone_of
 
 
 def floor_on_stream(settings: Settings, table: Table) -> FloorOnStream:
