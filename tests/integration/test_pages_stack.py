@@ -204,3 +204,84 @@ def test_the_supervisor_signs_in_on_the_dashboard(stack: Stack, page: Page) -> N
     page.locator("button[type=submit]").click()
     expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
     assert "token=" not in page.url and "code=" not in page.url
+
+
+def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(stack: Stack, browser: Browser) -> None:
+    """agent-1 fills a canned reply with `/`, adds a private note, transfers to agent-2 with a note; agent-2 sees the
+    conversation and the note at once, closes it and submits the wrap-up the queue asks for."""
+    team = make_team(stack, ["ready", "paused"])
+    first, second = team.agent_ids
+    queue = {
+        "name": "Floor",
+        "agentIds": team.agent_ids,
+        "dispositions": ["resolved", "escalated"],
+        "dispositionRequired": True,
+        "wrapUpSeconds": 300,
+    }
+    assert stack.admin("PUT", f"/admin/queues/{team.queue_id}", json=queue).ok
+    shortcut = f"greet{team.queue_id[-6:]}"
+    canned = {"shortcut": shortcut, "title": "Greeting", "text": "Hi {{contact.name|there}}, this is {{agent.name}}"}
+    assert stack.admin("PUT", f"/admin/responses/{shortcut}", json={**canned, "queueId": team.queue_id}).ok
+    pages = []
+    for agent_id in (first, second):
+        context = browser.new_context(viewport={"width": 1600, "height": 900})
+        opened = context.new_page()
+        opened.set_default_timeout(TIMEOUT_MS)
+        opened.goto(f"{stack.http}/agent?token={token(stack, agentId=agent_id)}")
+        expect(opened.locator("body")).to_have_attribute("data-snapshot", "1")
+        pages.append(opened)
+    one, two = pages
+    phone = new_phone()
+    assert stack.post_twilio(team.account, phone, "Where is my refund?").status_code == 200
+    one.locator(".item", has_text=phone).click()
+
+    # "/" opens the picker, typing filters it, Enter fills the reply with the placeholders filled.
+    reply = one.locator("#reply")
+    reply.press_sequentially("/")
+    expect(one.locator("#picker [data-response]", has_text=shortcut)).to_be_visible()
+    reply.press_sequentially(shortcut[:4])
+    reply.press("Enter")
+    expect(reply).to_have_value(f"Hi there, this is Agent {team.queue_id[-6:]} 0")
+    expect(one.locator("#counter")).to_have_attribute("data-segments", "1")
+    reply.press("Enter")
+    expect(one.locator("#thread .bubble.out", has_text="Hi there, this is")).to_be_visible()
+
+    # A private note (Alt+N): in the transcript, never at the provider.
+    reply.press("Alt+n")
+    reply.fill("Customer sounds upset")
+    reply.press("Enter")
+    expect(one.locator("#thread .bubble.note", has_text="Customer sounds upset")).to_be_visible()
+
+    # Transfer to agent-2 (ready now) with a note: it arrives on agent-2's desk at once.
+    assert stack.admin("PUT", f"/admin/agents/{second}", json={"name": "Second", "capacity": 3, "status": "ready"}).ok
+    one.keyboard.press("Alt+t")
+    expect(one.locator("#transfer-dialog")).to_be_visible()
+    expect(one.locator(f"#transfer-target option[value='agent:{second}']")).to_be_enabled()
+    one.select_option("#transfer-target", f"agent:{second}")
+    one.fill("#transfer-note", "VIP, refund approved by billing")
+    one.locator("#transfer-send").click()
+    expect(one.locator(".item", has_text=phone)).to_have_count(0)
+    item = two.locator(".item", has_text=phone)
+    expect(item).to_be_visible()
+    item.click()
+    expect(two.locator("#thread .bubble.in", has_text="Where is my refund?")).to_be_visible()
+    expect(two.locator("#thread .bubble.note", has_text="VIP, refund approved by billing")).to_be_visible()
+    screenshot(two, "agent-transferred")
+
+    # agent-2 closes; the queue's wrap-up holds the slot until the form is submitted.
+    two.locator("#close").click()
+    expect(two.locator("#wrapup")).to_be_visible()
+    expect(two.locator(".item.wrapup", has_text=phone)).to_be_visible()
+    two.select_option("#wrapup-disposition", "escalated")
+    two.fill("#wrapup-notes", "refund issued")
+    screenshot(two, "agent-wrap-up")
+    two.locator("#wrapup-submit").click()
+    expect(two.locator(".item", has_text=phone)).to_have_count(0)
+    [done] = stack.interactions(team.account_id, phone=phone)
+    assert (done["disposition"], done["wrapUpNotes"], done["transfers"]) == ("escalated", "refund issued", 1)
+    assert done["handleSeconds"] >= 0 and done["wrapUpSeconds"] >= 0
+    outbox = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
+    sent = [each["body"] for each in outbox if each.get("to") == phone]
+    assert sent == [f"Hi there, this is Agent {team.queue_id[-6:]} 0"]  # the notes never reached the provider
+    for opened in pages:
+        opened.context.close()

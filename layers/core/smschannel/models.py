@@ -436,6 +436,7 @@ class Interaction(CamelModel):
     wrap_up_seconds: float | None = None  # closed to wrap-up submitted (or its time run out)
     wrapped_up_at: str | None = None
     wrap_up_notes: str | None = None
+    wrap_up_expired: bool | None = None  # True: its time ran out before the agent submitted it
 
 
 # --- the agents' floor: canned replies and notes (smschannel.floor) -------------------------------------------------
