@@ -231,6 +231,12 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
         expect(opened.locator("body")).to_have_attribute("data-snapshot", "1")
         pages.append(opened)
     one, two = pages
+    team_id = f"team-{team.queue_id[-6:]}"
+    assert stack.admin("PUT", f"/admin/teams/{team_id}", json={"name": f"Floor {team_id}", "agentIds": [second]}).ok
+    board = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
+    board.set_default_timeout(TIMEOUT_MS)
+    board.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
+    expect(board.locator("body")).to_have_attribute("data-snapshot", "1")
     phone = new_phone()
     assert stack.post_twilio(team.account, phone, "Where is my refund?").status_code == 200
     one.locator(".item", has_text=phone).click()
@@ -272,6 +278,11 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     two.locator("#close").click()
     expect(two.locator("#wrapup")).to_be_visible()
     expect(two.locator(".item.wrapup", has_text=phone)).to_be_visible()
+    # The supervisor's dashboard shows agent-2 in wrap-up, and filters by team.
+    board.select_option("#team-filter", team_id)
+    expect(board.locator(f"#agents tr[data-agent='{second}'] .pill")).to_contain_text("wrap-up")
+    expect(board.locator(f"#agents tr[data-agent='{first}']")).to_have_count(0)
+    screenshot(board, "dashboard-wrap-up")
     two.select_option("#wrapup-disposition", "escalated")
     two.fill("#wrapup-notes", "refund issued")
     screenshot(two, "agent-wrap-up")
@@ -283,5 +294,5 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     outbox = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
     sent = [each["body"] for each in outbox if each.get("to") == phone]
     assert sent == [f"Hi there, this is Agent {team.queue_id[-6:]} 0"]  # the notes never reached the provider
-    for opened in pages:
+    for opened in [*pages, board]:
         opened.context.close()

@@ -165,6 +165,11 @@ def test_table_changes_map_to_trigger_events() -> None:
     assert events("MODIFY", INTERACTION, timed_out) == ["queue.timeout"]
     assert events("MODIFY", timed_out, {**timed_out, "lastMessageAt": "x"}) == []  # flagged once
     assert events("INSERT", None, MESSAGE) == ["message.received"]
+    held = {**INTERACTION, "agentId": "agent-1"}
+    transfer = {"type": "transferred", "from": {"agentId": "agent-1"}, "to": {"agentId": "agent-2"}, "at": "t1"}
+    moved = {**held, "agentId": "agent-2", "lastTransfer": transfer, "transfers": 1}
+    assert events("MODIFY", held, moved) == ["interaction.transferred"]
+    assert events("MODIFY", moved, {**moved, "lastMessageAt": "x"}) == []  # once per transfer
 
 
 def test_outbound_messages_and_unrelated_changes_are_not_events() -> None:

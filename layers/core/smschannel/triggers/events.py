@@ -1,9 +1,10 @@
 """Which table changes are trigger events, decided from a stream record's old and new images (no event shapes).
 
 interaction INSERT → `interaction.created`; an interaction MODIFY that closes it → `interaction.closed`, that gives
-it an agent → `interaction.assigned`, that flags a queue timeout (routing's `pendingEvent`) → `queue.timeout`;
-a customer's message INSERT (direction `in`) → `message.received`. Outbound messages (agents, auto-replies, bots)
-are never events: an auto-reply cannot set off another trigger.
+it an agent → `interaction.assigned`, that records a transfer → `interaction.transferred`, that flags a queue
+timeout (routing's `pendingEvent`) → `queue.timeout`; a customer's message INSERT (direction `in`) →
+`message.received`. Outbound messages (agents, auto-replies, bots) are never events: an auto-reply cannot set
+off another trigger.
 """
 
 from __future__ import annotations
@@ -69,6 +70,8 @@ def _interaction_events(change: StreamChange, new: Mapping[str, Any]) -> list[Oc
         found.append(occurrence("interaction.assigned"))
     if new.get("queueTimedOutAt") and not before.get("queueTimedOutAt") and new.get("pendingEvent") == "queue.timeout":
         found.append(occurrence("queue.timeout"))
+    if after.last_transfer and after.last_transfer != before.get("lastTransfer"):
+        found.append(occurrence("interaction.transferred"))
     if before.get("status") == InteractionStatus.OPEN and after.status == InteractionStatus.CLOSED:
         found.append(occurrence("interaction.closed"))
     return found

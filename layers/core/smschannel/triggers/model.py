@@ -9,7 +9,12 @@ from pydantic import Field, field_validator, model_validator
 from smschannel.models import CamelModel, mask_secret, utc_now
 
 TriggerEvent = Literal[
-    "interaction.created", "message.received", "interaction.assigned", "interaction.closed", "queue.timeout"
+    "interaction.created",
+    "message.received",
+    "interaction.assigned",
+    "interaction.closed",
+    "queue.timeout",
+    "interaction.transferred",
 ]
 TRIGGER_EVENTS: tuple[str, ...] = TriggerEvent.__args__  # type: ignore[attr-defined]
 
