@@ -343,12 +343,7 @@ class AdminService:
     def _changed(self, kind: str, resource: str, before: Any, after: Any) -> None:
         """Audit a configuration change from the stored object before and after it (None: absent)."""
         if self.audit:
-            self.audit.change(
-                kind,
-                resource,
-                before.to_json_dict() if before is not None else None,
-                after.to_json_dict() if after is not None else None,
-            )
+            self.audit.change_of(kind, resource, before, after)
 
     @staticmethod
     def _phone(phone: str, account: Account) -> str:

@@ -31,6 +31,15 @@ class AuditTrail:
         action = "deleted" if after is None else "created" if before is None else "updated"
         self.record(f"{kind}.{action}", resource, before, after)
 
+    def change_of(self, kind: str, resource: str, before: Any, after: Any) -> None:
+        """`change` from the stored objects (models with `to_json_dict`) before and after it (None: absent)."""
+        self.change(
+            kind,
+            resource,
+            before.to_json_dict() if before is not None else None,
+            after.to_json_dict() if after is not None else None,
+        )
+
     def entries(self, resource: str | None, actor: str | None, since: str | None) -> list[dict[str, Any]]:
         return self.store.list(resource, actor, since)
 

@@ -161,12 +161,7 @@ class FloorAdmin:
 
     def _changed(self, kind: str, resource: str, before: Any, after: Any) -> None:
         if self.audit:
-            self.audit.change(
-                kind,
-                resource,
-                before.to_json_dict() if before is not None else None,
-                after.to_json_dict() if after is not None else None,
-            )
+            self.audit.change_of(kind, resource, before, after)
 
 
 def _phone(phone: str, account: Account) -> str:

@@ -65,17 +65,7 @@ class WrapUpService:
         queue = self._queue(interaction)
         check_disposition(queue, disposition or interaction.disposition, required=True)
         now = utc_now()
-        seconds = epoch_seconds(now) - epoch_seconds(interaction.closed_at or now)
-        done = self.floor.finish_wrap_up(
-            interaction.id,
-            interaction.agent_id,
-            now,
-            wrap_up_seconds=max(0.0, seconds),
-            disposition=disposition,
-            notes=notes,
-            expired=False,
-        )
-        if not done:
+        if not self._finish(interaction, now, now, disposition, notes):
             raise InteractionClosed(f"the wrap-up of {interaction_id} is already finished", field="interactionId")
         finished = self.interactions.get_interaction(interaction_id)
         assert finished is not None
@@ -90,16 +80,7 @@ class WrapUpService:
         now = utc_now()
         if epoch_seconds(interaction.wrap_up_until) > epoch_seconds(now) + 1:
             return False
-        seconds = epoch_seconds(interaction.wrap_up_until) - epoch_seconds(interaction.closed_at or now)
-        done = self.floor.finish_wrap_up(
-            interaction.id,
-            interaction.agent_id,
-            now,
-            wrap_up_seconds=max(0.0, seconds),
-            disposition=None,
-            notes=None,
-            expired=True,
-        )
+        done = self._finish(interaction, now, interaction.wrap_up_until, None, None)
         if done:
             logger.info("wrap-up ran out", extra={"interactionId": interaction.id, "agentId": interaction.agent_id})
         return done
@@ -112,6 +93,22 @@ class WrapUpService:
                 if self.expire(interaction_id):
                     finished += 1
         return finished
+
+    def _finish(
+        self, interaction: Interaction, now: str, ended: str, disposition: str | None, notes: str | None
+    ) -> bool:
+        """Give the slot back once, recording the wrap-up as closed → `ended` (now, or when its time ran out)."""
+        assert interaction.agent_id is not None
+        seconds = epoch_seconds(ended) - epoch_seconds(interaction.closed_at or now)
+        return self.floor.finish_wrap_up(
+            interaction.id,
+            interaction.agent_id,
+            now,
+            wrap_up_seconds=max(0.0, seconds),
+            disposition=disposition,
+            notes=notes,
+            expired=ended != now,
+        )
 
     def _queue(self, interaction: Interaction) -> Queue | None:
         return self.configuration.get_queue(interaction.queue_id) if interaction.queue_id else None
