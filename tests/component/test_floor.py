@@ -313,3 +313,19 @@ def test_pause_reasons_are_the_center_s_and_the_account_key_is_at_most_five(floo
 def test_the_timer_handler_is_the_triggers_function(floor: Realtime) -> None:
     response = floor.world.triggers.lambda_handler({"Records": [sqs_record({"interactionId": "nope"})]}, FakeContext())
     assert response == {"batchItemFailures": []}
+
+
+def test_the_desk_gets_the_customer_s_previous_conversations_read_only(floor: Realtime) -> None:
+    floor.connect("a1-desk", "agent", "a1")
+    earlier = assigned_to_a1(floor, 3)
+    call(floor, "POST", f"/admin/interactions/{earlier}/close", {"disposition": "resolved"})
+    floor.pump()
+    current = assigned_to_a1(floor, 3)
+    floor.act("a1-desk", "agent", "a1", action="getHistory", interactionId=current)
+    [history] = of_type("a1-desk", "contact.history")
+    assert history["contact"]["phone"] == phone(3)
+    assert [each["id"] for each in history["interactions"]] == [earlier]
+    assert [m["body"] for m in history["interactions"][0]["messages"]] == ["my order is late"]
+    floor.connect("a2-desk", "agent", "a2")
+    floor.act("a2-desk", "agent", "a2", action="getHistory", interactionId=current)
+    assert of_type("a2-desk", "error")[-1]["code"] == "not_yours"  # another agent's customer

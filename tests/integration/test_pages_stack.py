@@ -8,6 +8,7 @@ import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -206,11 +207,23 @@ def test_the_supervisor_signs_in_on_the_dashboard(stack: Stack, page: Page) -> N
     assert "token=" not in page.url and "code=" not in page.url
 
 
+def wait_for_interactions(stack: Stack, account_id: str, phone: str) -> list[dict[str, Any]]:
+    """The phone's interactions once the webhook's write is visible (the webhook answers after storing it)."""
+    found = stack.interactions(account_id, phone=phone)
+    assert found, "the webhook answered 200 before storing the message"
+    return found
+
+
 def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(stack: Stack, browser: Browser) -> None:
     """agent-1 fills a canned reply with `/`, adds a private note, transfers to agent-2 with a note; agent-2 sees the
     conversation and the note at once, closes it and submits the wrap-up the queue asks for."""
     team = make_team(stack, ["ready", "paused"])
     first, second = team.agent_ids
+    phone = new_phone()
+    # The customer wrote before: that conversation is closed, and shows as the previous one.
+    assert stack.post_twilio(team.account, phone, "Earlier: my card was charged twice").status_code == 200
+    [earlier] = wait_for_interactions(stack, team.account_id, phone)
+    assert stack.admin("POST", f"/admin/interactions/{earlier['id']}/close", json={"disposition": "resolved"}).ok
     queue = {
         "name": "Floor",
         "agentIds": team.agent_ids,
@@ -237,7 +250,6 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     board.set_default_timeout(TIMEOUT_MS)
     board.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
     expect(board.locator("body")).to_have_attribute("data-snapshot", "1")
-    phone = new_phone()
     assert stack.post_twilio(team.account, phone, "Where is my refund?").status_code == 200
     one.locator(".item", has_text=phone).click()
 
@@ -274,6 +286,13 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     expect(two.locator("#thread .bubble.note", has_text="VIP, refund approved by billing")).to_be_visible()
     screenshot(two, "agent-transferred")
 
+    # The customer's previous conversation, opened read-only.
+    expect(two.locator("#history-count")).to_have_text("1")
+    two.keyboard.press("Alt+h")
+    two.locator("#history-list [data-previous]").click()
+    expect(two.locator("#history-thread .bubble.in", has_text="my card was charged twice")).to_be_visible()
+    two.locator("#history-dialog button[type='submit']").click()
+
     # agent-2 closes; the queue's wrap-up holds the slot until the form is submitted.
     two.locator("#close").click()
     expect(two.locator("#wrapup")).to_be_visible()
@@ -288,7 +307,7 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     screenshot(two, "agent-wrap-up")
     two.locator("#wrapup-submit").click()
     expect(two.locator(".item", has_text=phone)).to_have_count(0)
-    [done] = stack.interactions(team.account_id, phone=phone)
+    [done] = [each for each in stack.interactions(team.account_id, phone=phone) if each["id"] != earlier["id"]]
     assert (done["disposition"], done["wrapUpNotes"], done["transfers"]) == ("escalated", "refund issued", 1)
     assert done["handleSeconds"] >= 0 and done["wrapUpSeconds"] >= 0
     outbox = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]

@@ -20,6 +20,7 @@ from smschannel.realtime.frames import (
     AddNote,
     CloseInteraction,
     Forbidden,
+    GetHistory,
     GetInteraction,
     GetTargets,
     ListResponses,
@@ -32,6 +33,7 @@ from smschannel.realtime.frames import (
     Subscribe,
     Transfer,
 )
+from smschannel.search import ConversationSearch
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.contacts import ContactStore
@@ -41,11 +43,13 @@ from smschannel.stores.interactions import InteractionStore
 from smschannel.stores.notes import NoteStore
 from smschannel.stores.responses import CannedReplyStore
 from smschannel.stores.routing import RoutingIndex
+from smschannel.stores.search import SearchStore
 
 if TYPE_CHECKING:
     from smschannel.outbound.service import OutboundService
 
 Frame = dict[str, Any]
+HISTORY_SHOWN = 10
 
 
 class AgentDesk:
@@ -71,6 +75,8 @@ class AgentDesk:
         self.wrap_up = WrapUpService(configuration, interactions, floor)
         self.notes = Notes(NoteStore(table), configuration, interactions)
         self.canned = CannedReplies(CannedReplyStore(table), configuration, ContactStore(table), interactions)
+        self.contacts = ContactStore(table)
+        self.conversations = ConversationSearch(SearchStore(table), configuration, self.contacts)
 
     # --- connections -------------------------------------------------------------------------------------------
 
@@ -111,6 +117,8 @@ class AgentDesk:
                 return []  # interaction.updated and agent.updated, likewise
             case GetTargets():
                 return [self.targets()]
+            case GetHistory():
+                return [self.history(principal, action.interaction_id)]
             case AddNote():
                 return [self.add_note(principal, action)]
             case ListResponses():
@@ -159,6 +167,25 @@ class AgentDesk:
             action.notes,
             owner=None if principal.is_supervisor else principal.agent_id,
         )
+
+    def history(self, principal: Principal, interaction_id: str) -> Frame:
+        """`contact.history`: the contact (name, tags) and its other interactions of the account, newest first, each
+        with its messages (the desk opens them read-only); at most HISTORY_SHOWN."""
+        interaction = self._owned(principal, interaction_id, open_only=False)
+        contact = self.contacts.get_contact(interaction.contact_id) if interaction.contact_id else None
+        previous = []
+        if contact is not None:
+            earlier = [each for each in self.conversations.history(contact.id) if each.id != interaction_id]
+            for each in earlier[:HISTORY_SHOWN]:
+                data = each.to_json_dict()
+                data["messages"] = [message.to_json_dict() for message in self.interactions.list_messages(each.id)]
+                previous.append(data)
+        return {
+            "type": "contact.history",
+            "interactionId": interaction_id,
+            "contact": contact.to_json_dict() if contact else None,
+            "interactions": previous,
+        }
 
     def targets(self) -> Frame:
         agents = [public_agent(agent.to_json_dict()) for agent in self.configuration.list_agents()]

@@ -66,6 +66,13 @@ class SubmitWrapUp(CamelModel):
     notes: str | None = Field(default=None, max_length=2000)
 
 
+class GetHistory(CamelModel):
+    """The customer of one interaction: the contact and its previous interactions of the account (read-only)."""
+
+    action: Literal["getHistory"]
+    interaction_id: str = Field(min_length=1)
+
+
 class GetTargets(CamelModel):
     """Who and where a transfer can go now: agents (status, load, capacity) and queues."""
 
@@ -106,6 +113,7 @@ Action = Annotated[
     | Transfer
     | SubmitWrapUp
     | GetTargets
+    | GetHistory
     | AddNote
     | ListResponses
     | RenderResponse,
@@ -122,6 +130,7 @@ ACTIONS = (
     "transfer",
     "submitWrapUp",
     "getTargets",
+    "getHistory",
     "addNote",
     "listResponses",
     "renderResponse",
