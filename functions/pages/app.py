@@ -1,4 +1,5 @@
-"""The two pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors) and `GET /agent?token=` (agents).
+"""The pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors), `GET /agent?token=` (agents) and their
+one shared module `GET /assets/{file}` (common.js, common.css).
 
 Plain HTML/CSS/JS files beside this module, no build step (smschannel.pages checks the token and fills them in).
 """
@@ -27,6 +28,11 @@ def dashboard() -> Response[str]:
 @app.get("/agent")
 def agent() -> Response[str]:
     return pages.page("agent", "agent", app.current_event.get_query_string_value("token"))
+
+
+@app.get("/assets/<file>")
+def asset(file: str) -> Response[str]:
+    return pages.asset(file, app.current_event.get_query_string_value("v"))
 
 
 @answers_warmup

@@ -184,3 +184,46 @@ def test_history_newest_first_and_search_by_phone_name_and_text(floor: Realtime)
         status, answer = admin(world.admin, "GET", "/admin/search", query={"accountId": world.account.id, **query})
         assert status == 422 and answer["field"] == field, (query, answer)
     assert admin(world.admin, "GET", "/admin/search", query={"accountId": "nope"})[0] == 404
+
+
+def test_the_agent_names_its_contact_and_a_supervisor_blocks_the_number_from_the_desk(floor: Realtime) -> None:
+    world = floor.world
+    interaction_id = conversation(floor, 7)
+    contact_id = world.interaction(interaction_id)["contactId"]
+    assert put(world, f"/admin/contacts/{contact_id}", {"notes": "prefers mornings"})[0] == 200
+    floor.connect("desk-1", "agent", "agent-1")
+    floor.connect("desk-2", "agent", "agent-2")
+    floor.connect("board", "supervisor")
+    floor.act("desk-1", "agent", "agent-1", action="updateContact", interactionId=interaction_id, name="Ada Lovelace")
+    floor.act("desk-2", "agent", "agent-2", action="updateContact", interactionId=interaction_id, name="Mallory")
+    floor.act("desk-1", "agent", "agent-1", action="updateContact", interactionId=interaction_id, name="x" * 201)
+    floor.act("desk-1", "agent", "agent-1", action="updateContact", interactionId=interaction_id)
+    [updated] = [frame for frame in frames_of("desk-1") if frame["type"] == "contact.updated"]
+    assert updated["interactionId"] == interaction_id and updated["contact"]["name"] == "Ada Lovelace"
+    # Too long (the frame's field, as every invalid frame names it), or nothing to change.
+    errors = [frame.get("field") for frame in frames_of("desk-1") if frame["type"] == "error"]
+    assert errors == ["updateContact.name", "name"]
+    assert [frame["code"] for frame in frames_of("desk-2") if frame["type"] == "error"] == ["not_yours"]
+    _, contact = admin(world.admin, "GET", f"/admin/contacts/{contact_id}")
+    # Only the name changed: the admin's notes (and routing's lastAgentId) are kept.
+    assert (contact["name"], contact["notes"], contact["lastAgentId"]) == (
+        "Ada Lovelace",
+        "prefers mornings",
+        "agent-1",
+    )
+    _, trail = admin(world.admin, "GET", "/admin/audit", query={"resource": f"contact/{contact_id}"})
+    assert [(item["actor"], item["action"]) for item in trail["items"]][:1] == [("agent:agent-1", "contact.updated")]
+
+    # Blocking is a supervisor's action: an agent is refused; the supervisor's closes the open interaction.
+    floor.act("desk-1", "agent", "agent-1", action="blockNumber", interactionId=interaction_id)
+    assert [frame["code"] for frame in frames_of("desk-1") if frame["type"] == "error"][-1] == "forbidden"
+    assert world.interaction(interaction_id)["status"] == "open"
+    floor.act("board", "supervisor", None, action="blockNumber", interactionId=interaction_id, reason="abusive")
+    [blocked] = [frame for frame in frames_of("board") if frame["type"] == "number.blocked"]
+    assert blocked["blocked"]["phone"] == phone(7) and blocked["blocked"]["blockedBy"] == "supervisor"
+    assert (world.interaction(interaction_id)["status"], world.interaction(interaction_id)["disposition"]) == (
+        "closed",
+        "blocked",
+    )
+    status, listed = admin(world.admin, "GET", f"/admin/accounts/{world.account.id}/blocked")
+    assert status == 200 and [item["reason"] for item in listed["items"]] == ["abusive"]

@@ -15,7 +15,8 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.integration.conftest import Stack
-from tests.integration.harness import make_team, new_phone, token
+from tests.integration.harness import interaction_item, make_team, new_phone, token
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -63,6 +64,27 @@ def test_pages_refuse_a_wrong_token_or_the_wrong_role(stack: Stack) -> None:
     agent_page = requests.get(f"{stack.http}/agent", params={"token": agent_token}, timeout=30)
     assert agent_page.status_code == 200 and "text/html" in agent_page.headers["content-type"]
     assert agent_page.headers["referrer-policy"] == "no-referrer"
+
+
+def test_both_pages_load_the_one_shared_module_cached_under_its_content_hash(stack: Stack) -> None:
+    pages = {
+        name: requests.get(f"{stack.http}/{name}", params={"token": token(stack, **claims)}, timeout=30).text
+        for name, claims in {"agent": {"agentId": "agent-1"}, "dashboard": {"role": "supervisor"}}.items()
+    }
+    urls = {
+        name: re.findall(r'(?:src|href)="(assets/common\.(?:js|css)\?v=[0-9a-f]{12})"', html)
+        for name, html in pages.items()
+    }
+    assert sorted(urls["agent"]) == sorted(urls["dashboard"]) and len(urls["agent"]) == 2, urls
+    for url in urls["agent"]:
+        served = requests.get(f"{stack.http}/{url}", timeout=30)
+        assert served.status_code == 200 and "immutable" in served.headers["cache-control"], url
+        assert served.headers["content-type"].startswith("text/javascript" if ".js" in url else "text/css")
+    # Not under the current hash (an old page's URL): served, but never cached for good.
+    stale = requests.get(f"{stack.http}/assets/common.js", params={"v": "000000000000"}, timeout=30)
+    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache"
+    assert "const Session" in stale.text and "const Session" not in pages["agent"] + pages["dashboard"]
+    assert requests.get(f"{stack.http}/assets/app.py", timeout=30).status_code == 404
 
 
 def test_the_dashboard_renders_the_snapshot_and_updates_when_an_sms_arrives(stack: Stack, page: Page) -> None:
@@ -235,11 +257,12 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     shortcut = f"greet{team.queue_id[-6:]}"
     canned = {"shortcut": shortcut, "title": "Greeting", "text": "Hi {{contact.name|there}}, this is {{agent.name}}"}
     assert stack.admin("PUT", f"/admin/responses/{shortcut}", json={**canned, "queueId": team.queue_id}).ok
-    pages = []
+    pages, errors = [], []
     for agent_id in (first, second):
         context = browser.new_context(viewport={"width": 1600, "height": 900})
         opened = context.new_page()
         opened.set_default_timeout(TIMEOUT_MS)
+        opened.on("pageerror", lambda error, agent_id=agent_id: errors.append(f"{agent_id}: {error}"))
         opened.goto(f"{stack.http}/agent?token={token(stack, agentId=agent_id)}")
         expect(opened.locator("body")).to_have_attribute("data-snapshot", "1")
         pages.append(opened)
@@ -248,6 +271,7 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     assert stack.admin("PUT", f"/admin/teams/{team_id}", json={"name": f"Floor {team_id}", "agentIds": [second]}).ok
     board = browser.new_context(viewport={"width": 1600, "height": 900}).new_page()
     board.set_default_timeout(TIMEOUT_MS)
+    board.on("pageerror", lambda error: errors.append(f"dashboard: {error}"))
     board.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
     expect(board.locator("body")).to_have_attribute("data-snapshot", "1")
     assert stack.post_twilio(team.account, phone, "Where is my refund?").status_code == 200
@@ -257,7 +281,10 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     reply = one.locator("#reply")
     reply.press_sequentially("/")
     expect(one.locator("#picker [data-response]", has_text=shortcut)).to_be_visible()
-    reply.press_sequentially(shortcut[:4])
+    # The demo's replies (/greet, /refund, /bye) are listed too: typing narrows the list to this one.
+    assert one.locator("#picker [data-response]").count() > 1
+    reply.press_sequentially(shortcut)
+    expect(one.locator("#picker [data-response]")).to_have_count(1)
     reply.press("Enter")
     expect(reply).to_have_value(f"Hi there, this is Agent {team.queue_id[-6:]} 0")
     expect(one.locator("#counter")).to_have_attribute("data-segments", "1")
@@ -282,6 +309,7 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     item = two.locator(".item", has_text=phone)
     expect(item).to_be_visible()
     item.click()
+    assert not errors, errors
     expect(two.locator("#thread .bubble.in", has_text="Where is my refund?")).to_be_visible()
     expect(two.locator("#thread .bubble.note", has_text="VIP, refund approved by billing")).to_be_visible()
     screenshot(two, "agent-transferred")
@@ -293,10 +321,21 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     expect(two.locator("#history-thread .bubble.in", has_text="my card was charged twice")).to_be_visible()
     two.locator("#history-dialog button[type='submit']").click()
 
+    # agent-2 names the customer (Alt+E, Enter): the tab and the header show it, the contact keeps it.
+    two.keyboard.press("Alt+e")
+    two.locator("#who-edit").fill("Ada Lovelace")
+    two.locator("#who-edit").press("Enter")
+    expect(two.locator("#who")).to_have_text("Ada Lovelace")
+    expect(two.locator(".item", has_text="Ada Lovelace")).to_be_visible()
+    [contact] = stack.admin("GET", "/admin/contacts", params={"accountId": team.account_id, "phone": phone}).json()[
+        "items"
+    ]
+    assert contact["name"] == "Ada Lovelace"
+
     # agent-2 closes; the queue's wrap-up holds the slot until the form is submitted.
     two.locator("#close").click()
     expect(two.locator("#wrapup")).to_be_visible()
-    expect(two.locator(".item.wrapup", has_text=phone)).to_be_visible()
+    expect(two.locator(".item.wrapup", has_text="Ada Lovelace")).to_be_visible()
     # The supervisor's dashboard shows agent-2 in wrap-up, and filters by team.
     board.select_option("#team-filter", team_id)
     expect(board.locator(f"#agents tr[data-agent='{second}'] .pill")).to_contain_text("wrap-up")
@@ -306,7 +345,7 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     two.fill("#wrapup-notes", "refund issued")
     screenshot(two, "agent-wrap-up")
     two.locator("#wrapup-submit").click()
-    expect(two.locator(".item", has_text=phone)).to_have_count(0)
+    expect(two.locator(".item", has_text="Ada Lovelace")).to_have_count(0)
     [done] = [each for each in stack.interactions(team.account_id, phone=phone) if each["id"] != earlier["id"]]
     assert (done["disposition"], done["wrapUpNotes"], done["transfers"]) == ("escalated", "refund issued", 1)
     assert done["handleSeconds"] >= 0 and done["wrapUpSeconds"] >= 0
@@ -315,3 +354,36 @@ def test_the_desk_picks_a_canned_reply_notes_transfers_with_a_note_and_wraps_up(
     assert sent == [f"Hi there, this is Agent {team.queue_id[-6:]} 0"]  # the notes never reached the provider
     for opened in [*pages, board]:
         opened.context.close()
+    assert not errors, f"the pages raised: {errors}"
+
+
+def test_the_supervisor_transfers_from_the_dashboard_and_blocks_the_number(stack: Stack, page: Page) -> None:
+    team = make_team(stack, ["ready", "ready"])
+    phone = new_phone()
+    page.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    assert stack.post_twilio(team.account, phone, "Can a manager look at this?").status_code == 200
+    [interaction] = wait_for_interactions(stack, team.account_id, phone)
+    holder = eventually(lambda: interaction_item(stack, interaction["id"]).get("agentId"))
+    [other] = [agent_id for agent_id in team.agent_ids if agent_id != holder]
+    page.locator(f'#feed li[data-interaction="{interaction["id"]}"]').click()
+    expect(page.locator("#thread .msg.in", has_text="Can a manager look at this?")).to_be_visible()
+    page.keyboard.press("Alt+t")
+    expect(page.locator(f"#transfer-target option[value='agent:{other}']")).to_be_enabled()
+    expect(page.locator(f"#transfer-target option[value='agent:{holder}']")).to_have_count(0)
+    page.select_option("#transfer-target", f"agent:{other}")
+    page.fill("#transfer-note", "Manager approved, please call back")
+    page.locator("#transfer-send").click()
+    expect(page.locator("#thread .msg.note", has_text="Manager approved, please call back")).to_be_visible()
+    expect(page.locator("#conv-sub")).to_contain_text(other)
+    assert interaction_item(stack, interaction["id"])["agentId"] == other
+
+    page.locator("#conv-block").click()
+    expect(page.locator("#block-phone")).to_have_text(phone)
+    page.fill("#block-reason", "abusive messages")
+    page.locator("#block-send").click()
+    expect(page.locator("#conv-sub")).to_contain_text("closed")
+    screenshot(page, "dashboard-transfer-and-block")
+    blocked = stack.admin("GET", f"/admin/accounts/{team.account_id}/blocked/{phone}")
+    assert blocked.status_code == 200 and blocked.json()["reason"] == "abusive messages", blocked.text
+    assert interaction_item(stack, interaction["id"])["disposition"] == "blocked"

@@ -18,3 +18,8 @@ class Principal:
     @property
     def is_supervisor(self) -> bool:
         return self.role == "supervisor"
+
+    @property
+    def actor(self) -> str:
+        """Who did it, as the transcript and the audit name them: `agent:<id>`, or `supervisor`."""
+        return f"agent:{self.agent_id}" if self.agent_id else "supervisor"

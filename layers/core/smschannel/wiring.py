@@ -210,6 +210,7 @@ def websocket_routes() -> WebSocketRoutes:
         DashboardStore(table),
         # The reply use case, imported and built on an agent's first reply, not at cold start.
         replies=lambda: _replies(settings, table),
+        audit_ttl_days=settings.audit_ttl_days,
     )
     return WebSocketRoutes(desk, Pusher(settings.connections_endpoint), websocket_tickets())
 

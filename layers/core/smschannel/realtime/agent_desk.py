@@ -5,12 +5,14 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from smschannel import keys
+from smschannel.audit import AuditTrail
 from smschannel.canned_replies import CannedReplies
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
 from smschannel.floor.transfer import TransferService
 from smschannel.floor.wrapup import WrapUpService
-from smschannel.models import Direction, Interaction, NoteIn, utc_now
+from smschannel.models import Contact, Direction, Interaction, NoteIn, utc_now
 from smschannel.notes import Notes
 from smschannel.principal import Principal
 from smschannel.realtime import frames
@@ -18,6 +20,7 @@ from smschannel.realtime.fanout import public_agent
 from smschannel.realtime.frames import (
     Action,
     AddNote,
+    BlockNumber,
     CloseInteraction,
     Forbidden,
     GetHistory,
@@ -32,8 +35,10 @@ from smschannel.realtime.frames import (
     SubmitWrapUp,
     Subscribe,
     Transfer,
+    UpdateContact,
 )
 from smschannel.search import ConversationSearch
+from smschannel.stores.audit import AuditStore
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import ConnectionStore
 from smschannel.stores.contacts import ContactStore
@@ -62,8 +67,10 @@ class AgentDesk:
         dashboard: DashboardStore,
         *,
         replies: Callable[[], OutboundService],
+        audit_ttl_days: int = 400,
     ) -> None:
         self.configuration = configuration
+        self.audit = AuditStore(table, audit_ttl_days)
         self.interactions = interactions
         self._replies_factory = replies
         self._replies: OutboundService | None = None
@@ -119,6 +126,10 @@ class AgentDesk:
                 return [self.targets()]
             case GetHistory():
                 return [self.history(principal, action.interaction_id)]
+            case UpdateContact():
+                return [self.update_contact(principal, action)]
+            case BlockNumber():
+                return [self.block_number(principal, action)]
             case AddNote():
                 return [self.add_note(principal, action)]
             case ListResponses():
@@ -155,7 +166,7 @@ class AgentDesk:
             agent_id=action.agent_id,
             queue_id=action.queue_id,
             note=action.note,
-            by=f"agent:{principal.agent_id}" if principal.agent_id else "supervisor",
+            by=principal.actor,
             owner=None if principal.is_supervisor else principal.agent_id,
         )
 
@@ -186,6 +197,43 @@ class AgentDesk:
             "contact": contact.to_json_dict() if contact else None,
             "interactions": previous,
         }
+
+    def update_contact(self, principal: Principal, action: UpdateContact) -> Frame:
+        """`contact.updated {interactionId, contact}`: the interaction's contact with the name or tags given (made
+        when the customer had none yet); audited as the acting agent's change."""
+        interaction = self._owned(principal, action.interaction_id, open_only=False)
+        fields: set[str] = {field for field in ("name", "tags") if field in action.model_fields_set}
+        if not fields:
+            raise InvalidConfiguration("give the contact's name or tags", field="name")
+        contact_id = interaction.contact_id or keys.contact_id(interaction.account_id, interaction.phone)
+        before = self.contacts.get_contact(contact_id)
+        edited = {"name": action.name, "tags": action.tags or []}
+        base = before or Contact(id=contact_id, account_id=interaction.account_id, phone=interaction.phone)
+        contact = base.model_copy(update={**{field: edited[field] for field in fields}, "updated_at": utc_now()})
+        self.contacts.edit_contact(contact, fields)
+        stored = self.contacts.get_contact(contact_id) or contact
+        AuditTrail(self.audit, lambda: principal.actor).change_of("contact", f"contact/{contact_id}", before, stored)
+        return {"type": "contact.updated", "interactionId": interaction.id, "contact": stored.to_json_dict()}
+
+    def block_number(self, principal: Principal, action: BlockNumber) -> Frame:
+        """`number.blocked {interactionId, blocked}`: a supervisor's action, as `PUT /admin/accounts/{id}/blocked/
+        {phone}` does it (the open interaction closes with disposition `blocked`), audited as the supervisor's."""
+        if not principal.is_supervisor:
+            raise Forbidden("only a supervisor blocks a number")
+        interaction = self._owned(principal, action.interaction_id, open_only=False)
+        account = self.configuration.get_account(interaction.account_id)
+        if account is None:
+            raise NotFound(f"account {interaction.account_id} not found", field="interactionId")
+        from smschannel.floor.admin import FloorAdmin  # phone parsing, loaded by the first block only
+
+        floor = FloorAdmin(
+            self.configuration,
+            self.interactions,
+            AuditTrail(self.audit, lambda: principal.actor),
+            lambda: principal.actor,
+        )
+        blocked, _ = floor.block(account, interaction.phone, action.reason)
+        return {"type": "number.blocked", "interactionId": interaction.id, "blocked": blocked.to_json_dict()}
 
     def targets(self) -> Frame:
         agents = [public_agent(agent.to_json_dict()) for agent in self.configuration.list_agents()]
@@ -237,12 +285,11 @@ class AgentDesk:
     def add_note(self, principal: Principal, action: AddNote) -> Frame:
         """The note stored; `note.added` answers the acting connection (message.created reaches the interaction's
         agent and the supervisors through the stream, note.mention each mentioned agent)."""
-        author = f"agent:{principal.agent_id}" if principal.agent_id else "supervisor"
         note = NoteIn(body=action.body, mentions=action.mentions)
         message, _ = self.notes.add(
             action.interaction_id,
             note,
-            author,
+            principal.actor,
             agent_id=None if principal.is_supervisor else principal.agent_id or "",
             client_message_id=action.client_message_id,
         )

@@ -88,6 +88,25 @@ class AddNote(NoteIn):
     client_message_id: str | None = Field(default=None, min_length=1, max_length=200)
 
 
+class UpdateContact(CamelModel):
+    """The agent names (or tags) the contact of an interaction it holds (a supervisor: any); only the fields given
+    change."""
+
+    action: Literal["updateContact"]
+    interaction_id: str = Field(min_length=1)
+    name: str | None = Field(default=None, max_length=200)
+    tags: list[Annotated[str, Field(min_length=1, max_length=50)]] | None = Field(default=None, max_length=50)
+
+
+class BlockNumber(CamelModel):
+    """A supervisor blocks the number of an interaction on its account (docs/floor.md "Block list"): its open
+    interaction closes with disposition `blocked`."""
+
+    action: Literal["blockNumber"]
+    interaction_id: str = Field(min_length=1)
+    reason: str | None = Field(default=None, max_length=500)
+
+
 class ListResponses(CamelModel):
     """The canned replies usable on one interaction (its account's and queue's, and the unscoped ones)."""
 
@@ -113,6 +132,8 @@ Action = Annotated[
     | Transfer
     | SubmitWrapUp
     | GetTargets
+    | UpdateContact
+    | BlockNumber
     | GetHistory
     | AddNote
     | ListResponses

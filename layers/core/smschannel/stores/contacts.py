@@ -25,6 +25,18 @@ class ContactStore:
             model=contact,
         )
 
+    def edit_contact(self, contact: Contact, fields: set[str]) -> None:
+        """Writes only `fields` of the contact (and its keys and updatedAt), creating it when it is new: what others
+        write meanwhile (routing's lastAgentId, an admin's notes) is kept."""
+        kept = {"id", "account_id", "phone", "created_at", "updated_at", *fields}
+        self.table.put_entity(
+            key=keys.contact(contact.id),
+            index=keys.contact_index(contact.account_id, contact.phone),
+            entity="contact",
+            model=contact,
+            exclude=set(Contact.model_fields) - kept,
+        )
+
     def list_contacts(self, account_id: str, phone: str | None = None) -> list[Contact]:
         items: list[dict[str, Any]] = []
         for shard in range(keys.CONTACT_SHARDS):
