@@ -11,6 +11,8 @@ from typing import Any
 
 import requests
 
+from local.demo_config import DEMO_QUEUE, DEMO_WRAP_UP_SECONDS, support_queue
+
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("SMS_STATE_DIR", str(ROOT / ".local")))
 CUSTOMER = "+14155550123"
@@ -40,10 +42,7 @@ def main() -> None:
     interaction_id = interactions[-1]["id"]
     time.sleep(1)  # routing assigns on the table stream
     show("the open interaction", session.get(f"{http}/admin/interactions/{interaction_id}", timeout=30).json())
-    closed = session.post(
-        f"{http}/admin/interactions/{interaction_id}/close", json={"disposition": "resolved"}, timeout=30
-    )
-    show("closed by the agent", closed.json())
+    show("closed by the agent", close(http, session, interaction_id))
     requests.post(f"{sandbox}/inbound", json={"accountId": account, "from": CUSTOMER, "body": "Thanks!"}, timeout=60)
     after = session.get(
         f"{http}/admin/interactions", params={"accountId": account, "phone": CUSTOMER}, timeout=30
@@ -53,11 +52,60 @@ def main() -> None:
     time.sleep(1)  # routing assigns it
     still_open = [i for i in after if i["status"] == "open"]
     if still_open:
-        holder = session.get(f"{http}/admin/interactions/{still_open[-1]['id']}", timeout=30).json().get("agentId")
-        print(
-            f"\n== it is open with {holder or 'nobody yet'}: answer and close it in that agent's desktop "
-            "(the URLs `make run` printed); the dashboard shows it live"
+        floor_demo(http, endpoints, session, still_open[-1]["id"])
+
+
+def close(http: str, session: requests.Session, interaction_id: str) -> Any:
+    """Closed as resolved and, where its queue asks for wrap-up, the wrap-up submitted: the agent's slot is free."""
+    closed = session.post(
+        f"{http}/admin/interactions/{interaction_id}/close", json={"disposition": "resolved"}, timeout=30
+    ).json()
+    if closed.get("wrapUpUntil"):
+        wrapped = session.post(
+            f"{http}/admin/interactions/{interaction_id}/wrap-up", json={"disposition": "resolved"}, timeout=30
         )
+        closed = wrapped.json() if wrapped.ok else closed
+    return closed
+
+
+def floor_demo(http: str, endpoints: dict[str, Any], session: requests.Session, interaction_id: str) -> None:
+    """The agents' floor by hand (docs/floor.md): the open conversation starts on agent-1's desk, its customer's
+    earlier conversation is closed (the desk's Previous), the support queue asks for a disposition and wrap-up."""
+    queue = session.put(f"{http}/admin/queues/{DEMO_QUEUE}", json=support_queue(wrap_up=True), timeout=30).json()
+    print(f"\n== the support queue asks for one of {queue.get('dispositions')} and {DEMO_WRAP_UP_SECONDS} s of wrap-up")
+    holder = None
+    for _ in range(50):  # routing assigns on the table stream
+        holder = session.get(f"{http}/admin/interactions/{interaction_id}", timeout=30).json().get("agentId")
+        if holder:
+            break
+        time.sleep(0.2)
+    if holder != "agent-1":
+        moved = session.post(
+            f"{http}/admin/interactions/{interaction_id}/transfer",
+            json={"agentId": "agent-1", "note": "make demo: the walk-through starts on agent-1's desk"},
+            timeout=30,
+        )
+        show_line = f"transferred from {holder or 'the queue'} to agent-1" if moved.ok else moved.text
+        print(f"\n== {show_line}")
+    users = endpoints.get("auth", {}).get("users", {})
+
+    def sign_in(name: str) -> str:
+        user = users.get(name)
+        return f" (sign in as {user['username']} / {user['password']})" if user else ""
+
+    print(
+        f"""
+== the floor, by hand: conversation {interaction_id} is on agent-1's desk
+   Desktop:   {http}/agent   Dashboard: {http}/dashboard
+   1. agent-1{sign_in("agent-1")}: open the conversation (its tab's key, TWI, names the account), type / in the reply
+      box, pick "greet" (arrows, Enter) and send it (Enter; Shift+Enter is a new line).
+   2. agent-1: Alt+T, choose Agent 2, write a note, Transfer: it leaves agent-1's desk and appears on agent-2's
+      at once with the note and the whole conversation.
+   3. agent-2{sign_in("agent-2")}: Alt+H shows the customer's previous conversation (read-only); Alt+E names the
+      customer; Close: the wrap-up form holds the slot ({DEMO_WRAP_UP_SECONDS} s) until a disposition is submitted.
+   4. the supervisor{sign_in("supervisor")}: the dashboard's feed shows the transfer note, the agents' table shows
+      agent-2 in wrap-up; clicking the message opens the conversation, with Transfer and Block number."""
+    )
 
 
 def triggers_demo(http: str, sandbox: str, session: requests.Session, show: Any) -> None:
@@ -80,7 +128,7 @@ def triggers_demo(http: str, sandbox: str, session: requests.Session, show: Any)
         "triggers: 'bill' routed the new conversation to the billing queue",
         {key: billing[key] for key in ("id", "queueId", "agentId", "tags")},
     )
-    session.post(f"{http}/admin/interactions/{billing['id']}/close", json={"disposition": "resolved"}, timeout=30)
+    close(http, session, billing["id"])
     for body in ("bot hello", "what are your hours?", "I want a human"):
         text(body)
         time.sleep(1)
@@ -92,7 +140,7 @@ def triggers_demo(http: str, sandbox: str, session: requests.Session, show: Any)
     show("what the bot was told", requests.get(f"{sandbox}/bot", timeout=30).json()["items"][-3:])
     runs = session.get(f"{http}/admin/accounts/{account}/triggers/billing/runs", timeout=30).json()["items"]
     show("the billing trigger's runs", runs[:2])
-    session.post(f"{http}/admin/interactions/{handed['id']}/close", json={"disposition": "resolved"}, timeout=30)
+    close(http, session, handed["id"])
 
 
 if __name__ == "__main__":

@@ -18,12 +18,38 @@ TRIGGERS_ACCOUNT = "triggers-demo"
 TRIGGERS_NUMBER = "+15550109999"
 TRIGGERS_TIME_ZONE = "America/New_York"
 DEMO_AGENTS = ("agent-1", "agent-2")
+DEMO_TEAM = "floor"
+# The floor (docs/floor.md): the support queue's dispositions and after-contact work, canned replies, pause reasons.
+DEMO_DISPOSITIONS = ["resolved", "escalated", "follow-up", "no-response"]
+DEMO_WRAP_UP_SECONDS = 120
+DEMO_RESPONSES = {
+    "greet": {"title": "Greeting", "text": "Hi {{contact.name|there}}, this is {{agent.name}} of {{account.name}}."},
+    "refund": {
+        "title": "Refund issued",
+        "text": "Your refund is on its way, {{contact.name|there}}: 3-5 working days. Ref {{interaction.id}}.",
+    },
+    "bye": {"title": "Closing", "text": "Thanks for texting {{account.name}}. Reply any time if you need us."},
+}
 # Each demo account gets its own number so the demo can text any of them.
 DEMO_NUMBER_PREFIX = "+1555010"
 
 
 def demo_account_id(provider: str) -> str:
     return f"demo-{provider}"
+
+
+def support_queue(*, wrap_up: bool) -> dict[str, Any]:
+    """The demo's support queue: team `floor`; with `wrap_up` (`make demo`'s floor walk-through), its dispositions
+    and after-contact work too (left off by `make run`, whose tests close its conversations freely)."""
+    queue: dict[str, Any] = {
+        "name": "Support",
+        "strategy": "round-robin",
+        "agentIds": list(DEMO_AGENTS),
+        "teamIds": [DEMO_TEAM],
+    }
+    if wrap_up:
+        queue |= {"dispositions": DEMO_DISPOSITIONS, "wrapUpSeconds": DEMO_WRAP_UP_SECONDS}
+    return queue
 
 
 def load_demo_configuration(http_base: str, admin_token: str, sandbox_base: str) -> None:
@@ -37,7 +63,11 @@ def load_demo_configuration(http_base: str, admin_token: str, sandbox_base: str)
 
     for index, agent_id in enumerate(DEMO_AGENTS, start=1):
         put(f"/admin/agents/{agent_id}", {"name": f"Agent {index}", "capacity": 3, "status": "ready"})
-    put(f"/admin/queues/{DEMO_QUEUE}", {"name": "Support", "strategy": "round-robin", "agentIds": list(DEMO_AGENTS)})
+    put("/admin/settings", {"pauseReasons": ["break", "lunch", "training"]})
+    put(f"/admin/teams/{DEMO_TEAM}", {"name": "Floor", "agentIds": list(DEMO_AGENTS)})
+    put(f"/admin/queues/{DEMO_QUEUE}", support_queue(wrap_up=False))
+    for response_id, response in DEMO_RESPONSES.items():
+        put(f"/admin/responses/{response_id}", {"shortcut": response_id, **response})
     put(f"/admin/queues/{BILLING_QUEUE}", {"name": "Billing", "strategy": "least-busy", "agentIds": list(DEMO_AGENTS)})
     for index, (name, adapter) in enumerate(sorted(ADAPTERS.items())):
         account_id = demo_account_id(name)
@@ -45,6 +75,7 @@ def load_demo_configuration(http_base: str, admin_token: str, sandbox_base: str)
             f"/admin/accounts/{account_id}",
             {
                 "name": f"Demo {name.title()}",
+                "key": name[:3].upper(),  # the desktop's tab label (XCALLY's account Key)
                 "provider": name,
                 "phoneNumber": f"{DEMO_NUMBER_PREFIX}{index:04d}",
                 "credentials": adapter.sandbox_credentials(),
