@@ -44,6 +44,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         "role": principal.role,
         "agentId": principal.agent_id or "",
         "expiresAt": str(principal.expires_at),
+        "supervisorId": principal.supervisor_id or "",
         "ticket": admission.ticket or "",
     }
     return policy(subject, "Allow", resource, claims)

@@ -338,14 +338,28 @@ class Realtime:
         self.fanout = load_function("fanout")
         self.realtime = load_function("realtime")
         self.responses: list[dict[str, Any]] = []
+        # The $connect authorizer's context (wsauth): a supervisor scoped to teams carries its supervisorId.
+        self.supervisor_ids: dict[str, str] = {}
 
-    def connect(self, connection_id: str, role: str, agent_id: str | None = None) -> None:
-        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+    def _authorizer(self, connection_id: str, role: str, agent_id: str | None) -> dict[str, str]:
+        return {
+            "role": role,
+            "agentId": agent_id or "",
+            "expiresAt": str(int(time.time()) + 3600),
+            "supervisorId": self.supervisor_ids.get(connection_id, ""),
+        }
+
+    def connect(
+        self, connection_id: str, role: str, agent_id: str | None = None, supervisor_id: str | None = None
+    ) -> None:
+        if supervisor_id:
+            self.supervisor_ids[connection_id] = supervisor_id
+        authorizer = self._authorizer(connection_id, role, agent_id)
         event = {"requestContext": {"routeKey": "$connect", "connectionId": connection_id, "authorizer": authorizer}}
         assert self.realtime.lambda_handler(event, FakeContext()) == {"statusCode": 200}
 
     def act(self, connection_id: str, role: str, agent_id: str | None, **frame: Any) -> None:
-        authorizer = {"role": role, "agentId": agent_id or "", "expiresAt": str(int(time.time()) + 3600)}
+        authorizer = self._authorizer(connection_id, role, agent_id)
         event = {
             "requestContext": {"routeKey": frame["action"], "connectionId": connection_id, "authorizer": authorizer},
             "body": json.dumps(frame),

@@ -329,3 +329,57 @@ def test_the_desk_gets_the_customer_s_previous_conversations_read_only(floor: Re
     floor.connect("a2-desk", "agent", "a2")
     floor.act("a2-desk", "agent", "a2", action="getHistory", interactionId=current)
     assert of_type("a2-desk", "error")[-1]["code"] == "not_yours"  # another agent's customer
+
+
+def test_a_supervisor_named_by_teams_sees_and_acts_on_those_teams_only(floor: Realtime) -> None:
+    world = floor.world
+    assert call(floor, "PUT", "/admin/teams/north", {"name": "North", "agentIds": ["a1"], "supervisorIds": ["sue"]})[0]
+    assert call(floor, "PUT", "/admin/teams/south", {"name": "South", "agentIds": ["a2"]})[0] == 201
+    world.queue("support", teamIds=["north"], strategy="round-robin")
+    world.queue("billing", teamIds=["south"])
+    floor.connect("sue", "supervisor", supervisor_id="sue")  # a signed-in supervisor (ticket: her username)
+    floor.connect("boss", "supervisor")  # the static supervisor link: the whole center
+    floor.act("sue", "supervisor", None, action="subscribe", topic="dashboard")
+    floor.act("boss", "supervisor", None, action="subscribe", topic="dashboard")
+    [mine] = of_type("sue", "dashboard.snapshot")
+    assert [queue["id"] for queue in mine["queues"]] == ["support"] and mine["scope"] == {"teamIds": ["north"]}
+    assert [agent["id"] for agent in mine["agents"]] == ["a1"] and [team["id"] for team in mine["teams"]] == ["north"]
+    [whole] = of_type("boss", "dashboard.snapshot")
+    assert {queue["id"] for queue in whole["queues"]} == {"support", "billing"} and "scope" not in whole
+
+    north = assigned_to_a1(floor, 1)
+    world.use_queue("billing")
+    south = world.sms(phone(2), "a billing question").interaction_id
+    floor.pump()
+    assert world.interaction(south)["agentId"] == "a2"
+    world.use_queue("support")
+    later = world.sms(phone(3), "another one for the north").interaction_id  # the event that comes after
+    floor.pump()
+
+    def seen(connection_id: str) -> set[str]:
+        frames = frames_of(connection_id)
+        feed = {entry["interactionId"] for frame in frames for entry in frame.get("feed", [])}
+        messages = {frame["interactionId"] for frame in frames if frame.get("type") == "message.created"}
+        return feed | messages
+
+    assert seen("boss") >= {north, south, later}
+    assert seen("sue") >= {north, later} and south not in seen("sue")
+    updates = of_type("sue", "dashboard.update")
+    assert {queue["id"] for update in updates for queue in update["queues"]} <= {"support"}
+    assert {agent["id"] for update in updates for agent in update["agents"]} <= {"a1"}
+
+    # Acting outside her teams is refused like another agent's work; inside them it is not.
+    floor.act("sue", "supervisor", None, action="getInteraction", interactionId=south)
+    floor.act("sue", "supervisor", None, action="getInteraction", interactionId=north)
+    assert [frame["code"] for frame in of_type("sue", "error")] == ["not_yours"]
+    assert [frame["interaction"]["id"] for frame in of_type("sue", "interaction.detail")] == [north]
+
+    # A supervisor link can carry the scope too.
+    status, issued = call(floor, "POST", "/admin/tokens", {"role": "supervisor", "supervisorId": "sue"})
+    assert status == 201
+    from smschannel.secrets import token_signing_key
+    from smschannel.settings import get_settings
+    from smschannel.tokens import verify_token
+
+    principal = verify_token(token_signing_key(get_settings()), issued["token"])
+    assert (principal.role, principal.supervisor_id) == ("supervisor", "sue")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from tests.integration.conftest import Stack
@@ -114,3 +115,44 @@ def test_a_blocked_number_is_stored_but_never_routed(stack: Stack) -> None:
     assert (stored["status"], stored["disposition"], stored.get("agentId")) == ("closed", "blocked", None)
     detail = stack.admin("GET", f"/admin/interactions/{stored['id']}").json()
     assert [m["body"] for m in detail["messages"]] == ["spam spam"]
+
+
+def test_a_supervisor_scoped_to_a_team_sees_its_conversations_and_not_the_others(stack: Stack) -> None:
+    """Through the real $connect authorizer: the link's supervisorId reaches the connection, the snapshot and the
+    fan-out narrow to the teams naming it; a message of another team never reaches it, a later one of its own does."""
+    ours, theirs = make_team(stack, ["ready"]), make_team(stack, ["ready"])
+    supervisor = f"sup-{ours.queue_id[-6:]}"
+    team_id = f"team-{ours.queue_id[-6:]}"
+    team = {"name": "Ours", "agentIds": ours.agent_ids, "supervisorIds": [supervisor]}
+    assert stack.admin("PUT", f"/admin/teams/{team_id}", json=team).ok
+    queue = {"name": "Ours", "agentIds": [], "teamIds": [team_id]}
+    assert stack.admin("PUT", f"/admin/queues/{ours.queue_id}", json=queue).ok
+
+    async def scenario() -> tuple[Client, dict[str, Any]]:
+        board = await connect(stack, token(stack, role="supervisor", supervisorId=supervisor))
+        whole = await connect(stack, token(stack, role="supervisor"))  # the whole center, in the same flushes
+        for each in (board, whole):
+            await each.send(action="subscribe", topic="dashboard")
+        snapshot = await board.wait_type("dashboard.snapshot", timeout=20)
+        await whole.wait_type("dashboard.snapshot", timeout=20)
+        await asyncio.to_thread(stack.post_twilio, theirs.account, new_phone(), "not for this supervisor")
+        await asyncio.to_thread(stack.post_twilio, ours.account, new_phone(), "for this supervisor")
+
+        def fed(body: str) -> Callable[[dict[str, Any]], bool]:
+            return lambda frame: any(entry.get("body") == body for entry in frame.get("feed", []))
+
+        await board.wait_for(fed("for this supervisor"), timeout=20)
+        # The other team's message was fanned out (the whole center got it): to every supervisor it was going to.
+        await whole.wait_for(fed("not for this supervisor"), timeout=20)
+        await whole.wait_for(fed("for this supervisor"), timeout=20)
+        for each in (board, whole):
+            await each.close()
+        return board, snapshot
+
+    board, snapshot = run(scenario())
+    assert snapshot["scope"] == {"teamIds": [team_id]}
+    assert [queue["id"] for queue in snapshot["queues"]] == [ours.queue_id]
+    assert sorted(agent["id"] for agent in snapshot["agents"]) == sorted(ours.agent_ids)
+    bodies = {entry.get("body") for frame in board.frames for entry in frame.get("feed", [])}
+    bodies |= {frame["message"].get("body") for frame in board.frames if frame.get("type") == "message.created"}
+    assert "not for this supervisor" not in bodies

@@ -314,14 +314,16 @@ class AdminService:
 
     # --- tokens --------------------------------------------------------------------------------------------
 
-    def issue_token(self, signing_key: str, agent_id: str | None, role: str | None) -> str:
+    def issue_token(
+        self, signing_key: str, agent_id: str | None, role: str | None, supervisor_id: str | None = None
+    ) -> str:
         if agent_id:
             require_found(self.configuration.get_agent(agent_id), "agent", agent_id)
             self._token_issued(f"agent/{agent_id}")
             return issue_token(signing_key, "agent", agent_id)
         if role == "supervisor":
-            self._token_issued("role/supervisor")
-            return issue_token(signing_key, "supervisor")
+            self._token_issued(f"supervisor/{supervisor_id}" if supervisor_id else "role/supervisor")
+            return issue_token(signing_key, "supervisor", supervisor_id=supervisor_id)
         raise InvalidConfiguration('give "agentId" or "role": "supervisor"', field="agentId")
 
     # --- audit ---------------------------------------------------------------------------------------------

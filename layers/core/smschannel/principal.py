@@ -14,6 +14,9 @@ class Principal:
     role: str  # "agent" | "supervisor"
     agent_id: str | None
     expires_at: int
+    # A signed-in supervisor's username (or a supervisor link's `supervisorId`): the teams whose `supervisorIds`
+    # name it scope its dashboard (smschannel.floor.scope); None, or named by no team, is the whole center.
+    supervisor_id: str | None = None
 
     @property
     def is_supervisor(self) -> bool:

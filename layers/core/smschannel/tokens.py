@@ -1,5 +1,6 @@
 """Signed, expiring tokens for the WebSocket and the pages: standard JWTs (PyJWT, HS256) naming an agent or the
-supervisor role. Claims: `sub` (the agent id, or "supervisor"), `role`, `aud`, `iat`, `exp`."""
+supervisor role. Claims: `sub` (the agent id, or "supervisor"), `role`, `aud`, `iat`, `exp`, and for a supervisor
+scoped to teams `supervisorId`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,13 @@ def derive_signing_key(secret: str) -> str:
     return hmac.new(secret.encode(), b"sms-channel realtime tokens", hashlib.sha256).hexdigest()
 
 
-def issue_token(key: str, role: str, agent_id: str | None = None, ttl_seconds: int = DEFAULT_TTL_SECONDS) -> str:
+def issue_token(
+    key: str,
+    role: str,
+    agent_id: str | None = None,
+    ttl_seconds: int = DEFAULT_TTL_SECONDS,
+    supervisor_id: str | None = None,
+) -> str:
     if role not in ROLES:
         raise ValueError(f"role must be one of {ROLES}")
     if role == "agent" and not agent_id:
@@ -37,6 +44,8 @@ def issue_token(key: str, role: str, agent_id: str | None = None, ttl_seconds: i
         "iat": now,
         "exp": now + ttl_seconds,
     }
+    if role == "supervisor" and supervisor_id:
+        claims["supervisorId"] = supervisor_id
     return jwt.encode(claims, key, algorithm=ALGORITHM)
 
 
@@ -58,4 +67,5 @@ def verify_token(key: str, token: str | None) -> Principal:
     if role not in ROLES:
         raise Unauthorized("token has no known role")
     agent_id = str(claims["sub"]) if role == "agent" else None
-    return Principal(role=role, agent_id=agent_id, expires_at=int(claims["exp"]))
+    supervisor_id = str(claims["supervisorId"]) if role == "supervisor" and claims.get("supervisorId") else None
+    return Principal(role=role, agent_id=agent_id, expires_at=int(claims["exp"]), supervisor_id=supervisor_id)

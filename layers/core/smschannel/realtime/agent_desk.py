@@ -10,6 +10,7 @@ from smschannel.audit import AuditTrail
 from smschannel.canned_replies import CannedReplies
 from smschannel.dynamo import Table
 from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
+from smschannel.floor.scope import Scope, scope_of
 from smschannel.floor.transfer import TransferService
 from smschannel.floor.wrapup import WrapUpService
 from smschannel.models import Contact, Direction, Interaction, NoteIn, utc_now
@@ -151,6 +152,9 @@ class AgentDesk:
         if not principal.is_supervisor and interaction.agent_id != principal.agent_id:
             # Same answer whether it is someone else's or nobody's: nothing about other agents' work leaks.
             raise NotYours(f"interaction {interaction_id} is not assigned to you", field="interactionId")
+        scope = self.scope(principal)
+        if scope is not None and not scope.covers(interaction.queue_id, interaction.agent_id):
+            raise NotYours(f"interaction {interaction_id} is not of your teams", field="interactionId")
         if open_only and interaction.status != "open":
             raise InteractionClosed(f"interaction {interaction_id} is closed", field="interactionId")
         return interaction
@@ -370,7 +374,15 @@ class AgentDesk:
         if not principal.is_supervisor:
             raise Forbidden("the dashboard is for supervisors")
         self.connections.subscribe_supervisor(connection_id)
-        return self.dashboard_snapshot()
+        snapshot = self.dashboard_snapshot()
+        scope = self.scope(principal)
+        return snapshot if scope is None else scope.dashboard(snapshot)
+
+    def scope(self, principal: Principal) -> Scope | None:
+        """The supervisor's teams, their agents and queues (None: the whole center; agents act on their own)."""
+        if not principal.is_supervisor or not principal.supervisor_id:
+            return None
+        return scope_of(principal.supervisor_id, self.configuration.list_teams(), self.configuration.list_queues())
 
     def dashboard_snapshot(self) -> Frame:
         counters, account_counters, since = self.dashboard.counters()

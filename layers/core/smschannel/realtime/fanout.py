@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from smschannel.floor.scope import Scope, scope_of
 from smschannel.models import utc_now
 from smschannel.realtime import frames
 from smschannel.realtime.changes import (
@@ -51,7 +52,7 @@ def public_agent(image: Image) -> Image:
     return agent
 
 
-def feed_entry(message: Image, agent_id: str | None) -> Image:
+def feed_entry(message: Image, agent_id: str | None, queue_id: str | None = None) -> Image:
     return {
         "id": message.get("id"),
         "interactionId": message.get("interactionId"),
@@ -64,6 +65,7 @@ def feed_entry(message: Image, agent_id: str | None) -> Image:
         "status": message.get("status"),
         "createdAt": message.get("createdAt"),
         "agentId": agent_id,
+        "queueId": queue_id,
         "sender": message.get("sender"),
     }
 
@@ -187,7 +189,7 @@ class FanOut:
             for mentioned in message.get("mentions") or []:
                 batch.to_agents.append((str(mentioned), frames.note_mention(message)))
         if created:
-            entry = feed_entry(message, agent_id)
+            entry = feed_entry(message, agent_id, batch.interactions.get(interaction_id, {}).get("queueId"))
             self.dashboard.add_to_feed(entry)
             batch.feed.append(entry)
 
@@ -219,6 +221,20 @@ class FanOut:
             batch.service_levels[queue_id] = queue.service_level_seconds if queue else None
         return batch.service_levels[queue_id]
 
+    def _scopes(self, supervisor_ids: set[str | None]) -> dict[str | None, Scope | None]:
+        """Each connected supervisor's scope: the teams and queues read once per flush, and only when a
+        supervisor with an id is connected (the static supervisor link has none: the whole center)."""
+        named = {supervisor_id for supervisor_id in supervisor_ids if supervisor_id}
+        if not named:
+            return {}
+        teams, queues = self.configuration.list_teams(), self.configuration.list_queues()
+        return {supervisor_id: scope_of(supervisor_id, teams, queues) for supervisor_id in named}
+
+    def _in_scope(self, scope: Scope, interaction_id: str, batch: Batch) -> bool:
+        if interaction_id not in batch.interactions:
+            self._agent_of(interaction_id, batch)
+        return scope.covers_item(batch.interactions[interaction_id])
+
     # --- the batch's frames ------------------------------------------------------------------------------------
 
     def flush(self, batch: Batch) -> int:
@@ -236,14 +252,18 @@ class FanOut:
         # stays one 32 KB billing unit. With every frame sent (the default), the update carries the whole feed.
         update = batch.dashboard_update(FEED_PER_UPDATE if self.supervisors_watch_only else None)
         if update or batch.to_watchers:
-            for supervisor in self.connections.subscribed_supervisors():
+            supervisors = self.connections.subscribed_supervisors()
+            scopes = self._scopes({supervisor.supervisor_id for supervisor in supervisors})
+            for supervisor in supervisors:
+                scope = scopes.get(supervisor.supervisor_id)
                 deliveries += [
                     (supervisor, frame)
                     for watched, frame in batch.to_watchers
-                    if not self.supervisors_watch_only or watched == supervisor.watching
+                    if (not self.supervisors_watch_only or watched == supervisor.watching)
+                    and (scope is None or watched == supervisor.watching or self._in_scope(scope, watched, batch))
                 ]
                 if update:
-                    deliveries.append((supervisor, update))
+                    deliveries.append((supervisor, update if scope is None else scope.dashboard(update)))
         for gone in self.pusher.send_all(deliveries):
             self.connections.remove_connection(gone)
         return len(deliveries)

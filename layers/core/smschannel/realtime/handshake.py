@@ -42,7 +42,9 @@ class Handshake:
             return Admission(verify_token(self.signing_key(), token), None)
         caller = self.verifier.verify(token)
         role, agent_id = websocket_role(caller)
-        return Admission(Principal(role=role, agent_id=agent_id, expires_at=caller.expires_at), None)
+        supervisor_id = caller.actor if role == "supervisor" else None
+        principal = Principal(role=role, agent_id=agent_id, expires_at=caller.expires_at, supervisor_id=supervisor_id)
+        return Admission(principal, None)
 
 
 def _algorithm(token: str) -> str | None:

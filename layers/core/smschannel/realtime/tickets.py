@@ -43,4 +43,8 @@ class WebSocketTickets:
 
 
 def principal_of_ticket(ticket: Ticket) -> Principal:
-    return Principal(role=ticket.role, agent_id=ticket.agent_id, expires_at=ticket.valid_until)
+    # A supervisor's ticket names the signed-in user: its username scopes the dashboard to its teams.
+    supervisor_id = ticket.actor if ticket.role == "supervisor" else None
+    return Principal(
+        role=ticket.role, agent_id=ticket.agent_id, expires_at=ticket.valid_until, supervisor_id=supervisor_id
+    )

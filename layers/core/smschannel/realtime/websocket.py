@@ -25,7 +25,12 @@ def principal_of(request_context: dict[str, Any]) -> Principal:
     role = str(claims.get("role") or "")
     if role not in ("agent", "supervisor"):
         raise PermissionError("connection without an authorized principal")
-    return Principal(role=role, agent_id=claims.get("agentId") or None, expires_at=int(claims.get("expiresAt") or 0))
+    return Principal(
+        role=role,
+        agent_id=claims.get("agentId") or None,
+        expires_at=int(claims.get("expiresAt") or 0),
+        supervisor_id=claims.get("supervisorId") or None,
+    )
 
 
 def ticket_of(request_context: dict[str, Any]) -> str | None:

@@ -22,6 +22,7 @@ class Connection:
     role: str
     agent_id: str | None
     watching: str | None = field(default=None, compare=False)  # a supervisor's open conversation
+    supervisor_id: str | None = field(default=None, compare=False)  # scopes the dashboard (smschannel.floor.scope)
 
 
 class ConnectionStore:
@@ -45,6 +46,7 @@ class ConnectionStore:
             "connectionId": connection_id,
             "role": principal.role,
             "agentId": principal.agent_id,
+            "supervisorId": principal.supervisor_id,
             "connectedAt": utc_now(),
             "subscribed": False,
             "expiresAt": expires,
@@ -102,7 +104,13 @@ class ConnectionStore:
         # TTL deletion lags by up to days: an expired item is a connection API Gateway has closed.
         return [
             (
-                Connection(str(item["connectionId"]), str(item.get("role")), item.get("agentId"), item.get("watching")),
+                Connection(
+                    str(item["connectionId"]),
+                    str(item.get("role")),
+                    item.get("agentId"),
+                    item.get("watching"),
+                    item.get("supervisorId"),
+                ),
                 item,
             )
             for item in items
