@@ -11,9 +11,11 @@ from typing import Any
 
 import requests
 
-from local.demo_config import DEMO_QUEUE, DEMO_WRAP_UP_SECONDS, support_queue
-
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT / "layers" / "core"))  # the demo configuration names the providers' adapters
+
+from local.demo_config import DEMO_QUEUE, DEMO_WRAP_UP_SECONDS, support_queue  # noqa: E402
+
 STATE_DIR = Path(os.environ.get("SMS_STATE_DIR", str(ROOT / ".local")))
 CUSTOMER = "+14155550123"
 
