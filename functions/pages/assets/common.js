@@ -153,3 +153,36 @@ const Live = (() => {
   return { start, send, drop: () => socket && socket.close() };
 })();
 window.dropConnection = Live.drop;  // for tests: a dropped connection must recover
+
+// --- the transfer dialog (#transfer-dialog, #transfer-form, #transfer-target, #transfer-note, #transfer-cancel) ---
+// To a ready agent with room (the others listed, disabled) or to a queue, with an optional note: the desk transfers
+// its own conversation, the dashboard the one it has open. `interactionId()` names what is transferred (or null),
+// `holder()` the agent who has it now (not a target).
+function transferDialog(interactionId, holder) {
+  function open() {
+    if (!interactionId()) return;
+    Live.send({ action: "getTargets" });
+    $("transfer-note").value = "";
+    $("transfer-dialog").showModal();
+  }
+  function onTargets(frame) {
+    const agents = frame.agents.filter((a) => a.id !== holder()).map((a) => {
+      const free = a.status === "ready" && a.load < a.capacity;
+      return `<option value="agent:${esc(a.id)}" ${free ? "" : "disabled"}>${esc(a.name || a.id)} · ${esc(a.status)} ${a.load}/${a.capacity}</option>`;
+    });
+    const queues = frame.queues.map((q) => `<option value="queue:${esc(q.id)}">Queue ${esc(q.name || q.id)}</option>`);
+    $("transfer-target").innerHTML = `<optgroup label="Agents">${agents.join("")}</optgroup><optgroup label="Queues">${queues.join("")}</optgroup>`;
+    const first = $("transfer-target").querySelector("option:not([disabled])");
+    if (first) $("transfer-target").value = first.value;
+  }
+  $("transfer-cancel").addEventListener("click", () => $("transfer-dialog").close());
+  $("transfer-form").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const [kind, id] = $("transfer-target").value.split(/:(.*)/s), interaction = interactionId();
+    if (!id || !interaction) return;
+    const note = $("transfer-note").value.trim();
+    Live.send({ action: "transfer", interactionId: interaction, [kind === "agent" ? "agentId" : "queueId"]: id, ...(note ? { note } : {}) });
+    $("transfer-dialog").close();
+  });
+  return { open, onTargets };
+}
