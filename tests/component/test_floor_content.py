@@ -227,3 +227,25 @@ def test_the_agent_names_its_contact_and_a_supervisor_blocks_the_number_from_the
     )
     status, listed = admin(world.admin, "GET", f"/admin/accounts/{world.account.id}/blocked")
     assert status == 200 and [item["reason"] for item in listed["items"]] == ["abusive"]
+
+
+def test_the_sticky_agent_is_the_last_who_answered_not_the_last_handed_to(floor: Realtime) -> None:
+    world = floor.world
+    world.agent("agent-2", capacity=5, status="paused")  # the first conversation goes to agent-1
+    world.queue("support", agentIds=["agent-1", "agent-2"], stickyAgent=True, strategy="round-robin")
+    first = conversation(floor, 9, "my parcel")
+    assert world.interaction(first)["agentId"] == "agent-1"
+    floor.connect("desk-1", "agent", "agent-1")
+    floor.connect("desk-2", "agent", "agent-2")
+    floor.act(
+        "desk-1", "agent", "agent-1", action="sendMessage", interactionId=first, body="On it", clientMessageId="r1"
+    )
+    world.agent("agent-2", capacity=5, status="ready")
+    floor.act("desk-1", "agent", "agent-1", action="transfer", interactionId=first, agentId="agent-2")
+    floor.pump()
+    # agent-2 closes without answering: the customer's agent is still the one who answered.
+    floor.act("desk-2", "agent", "agent-2", action="closeInteraction", interactionId=first, disposition="resolved")
+    floor.pump()
+    assert world.interaction(first)["lastRepliedBy"] == "agent-1"
+    again = conversation(floor, 9, "me again")
+    assert again != first and world.interaction(again)["agentId"] == "agent-1"

@@ -437,6 +437,7 @@ class Interaction(CamelModel):
     wrapped_up_at: str | None = None
     wrap_up_notes: str | None = None
     wrap_up_expired: bool | None = None  # True: its time ran out before the agent submitted it
+    last_replied_by: str | None = None  # the agent of the last reply: routing's sticky agent after the close
 
 
 # --- the agents' floor: canned replies and notes (smschannel.floor) -------------------------------------------------

@@ -46,7 +46,13 @@ class WrapUpService:
         queue = self._queue(interaction)
         wrap_up = queue.wrap_up_seconds if queue is not None and interaction.agent_id else 0
         check_disposition(queue, disposition, required=not wrap_up)
-        return self.interactions.close_interaction(interaction.id, disposition, wrap_up)
+        closed = self.interactions.close_interaction(interaction.id, disposition, wrap_up)
+        # Routing's sticky agent follows the last agent who answered: the holder was set at assignment or
+        # transfer, so only a close by someone who did not answer last writes the contact (one write, rarely).
+        replied = interaction.last_replied_by
+        if replied and replied != interaction.agent_id and interaction.contact_id:
+            self.floor.set_sticky_agent(interaction.contact_id, replied, utc_now())
+        return closed
 
     def submit(self, interaction_id: str, disposition: str | None, notes: str | None, owner: str | None) -> Interaction:
         """`submitWrapUp`: the agent's slot comes back now. `owner`: the agent who must have closed it (None: a

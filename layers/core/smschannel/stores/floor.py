@@ -149,6 +149,15 @@ class FloorStore:
             raise
         return TransferOutcome.DONE
 
+    def set_sticky_agent(self, contact_id: str, agent_id: str, now: str) -> None:
+        """The contact's `lastAgentId` (routing's sticky agent), when the contact exists."""
+        self.table.update_if(
+            keys.contact(contact_id),
+            "SET lastAgentId = :a, lastAssignedAt = :now",
+            "attribute_exists(pk)",
+            {":a": agent_id, ":now": now},
+        )
+
     def _note_item(self, transfer: Transfer) -> dict[str, Any]:
         interaction = transfer.interaction
         target = f"agent {transfer.to_agent_id}" if transfer.to_agent_id else f"queue {transfer.to_queue_id}"

@@ -106,11 +106,17 @@ class OutboundStore:
         """Refuse an opted-out number, then count the reply into the interaction while it is open."""
         if check_opt_out and self.table.get(keys.optout(message.account_id, phone)) is not None:
             raise OptedOut(f"{phone} opted out of this account's messages (STOP)", field="to")
+        sender = message.sender or ""
+        # The agent who answered, in the same write: the close makes it the customer's sticky agent.
+        replied_by = ", lastRepliedBy = :by" if sender.startswith("agent:") else ""
+        values = {":now": message.created_at, ":one": 1, ":open": "open"}
+        if replied_by:
+            values[":by"] = sender.removeprefix("agent:")
         if not self.table.update_if(
             keys.interaction(message.interaction_id),
-            "SET lastReplyAt = :now ADD replyCount :one",
+            f"SET lastReplyAt = :now{replied_by} ADD replyCount :one",
             "#s = :open",
-            {":now": message.created_at, ":one": 1, ":open": "open"},
+            values,
             names={"#s": "status"},
         ):
             raise InteractionClosed(f"interaction {message.interaction_id} is closed")
