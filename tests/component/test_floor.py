@@ -215,6 +215,11 @@ def test_wrap_up_holds_the_slot_until_submitted_then_routing_serves_the_next(flo
     assert floor.world.agent_item("a1").get("wrapUps", []) == []
     updates = [frame["agent"] for frame in of_type("a1-desk", "agent.updated")]
     assert any(agent["status"] == "wrap-up" for agent in updates)
+    # Entering and leaving wrap-up each restart the time in state the dashboard shows (the agent chose nothing).
+    shown = [(agent["status"], agent.get("statusSince")) for agent in updates]
+    into = next(since for status, since in shown if status == "wrap-up")
+    back = [since for status, since in shown if status == "ready" and since and since > into]
+    assert into and into > closed["closedAt"][:19] and back, shown
     # Submitting again is refused: the slot was given back once.
     floor.act("a1-desk", "agent", "a1", action="submitWrapUp", interactionId=first, disposition="resolved")
     assert of_type("a1-desk", "error")[-1]["code"] == "interaction_closed"

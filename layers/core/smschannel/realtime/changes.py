@@ -127,8 +127,15 @@ def agent_changed(old: Image | None, new: Image | None) -> bool:
     return new is not None and any((old or {}).get(name) != new.get(name) for name in watched)
 
 
+def shown_status(image: Image) -> str | None:
+    """The status the desk and the dashboard show: `wrap-up` while a ready agent has wrap-ups pending."""
+    status = image.get("status")
+    return "wrap-up" if status == "ready" and image.get("wrapUps") else status
+
+
 def agent_status_changed(old: Image | None, new: Image | None) -> bool:
-    return new is not None and (old or {}).get("status") != new.get("status")
+    """The shown status changed (a close into wrap-up, or its end, is a change of state on the dashboard)."""
+    return new is not None and shown_status(old or {}) != shown_status(new)
 
 
 def public_interaction(image: Image) -> Image:

@@ -24,6 +24,7 @@ from smschannel.realtime.changes import (
     message_status_changed,
     public_interaction,
     public_message,
+    shown_status,
 )
 from smschannel.realtime.push import Pusher
 from smschannel.stores.configuration import ConfigurationStore
@@ -47,8 +48,7 @@ def public_agent(image: Image) -> Image:
     wrap_ups = sorted(image.get("wrapUps") or [])
     agent["presence"] = agent["status"]
     agent["wrapUps"] = wrap_ups
-    if wrap_ups and agent["status"] == "ready":
-        agent["status"] = "wrap-up"
+    agent["status"] = shown_status(image)
     return agent
 
 
@@ -199,7 +199,9 @@ class FanOut:
             return
         agent = public_agent(new)
         if agent_status_changed(change.old, new):
-            since = str(new.get("statusChangedAt") or new.get("updatedAt") or utc_now())
+            # The agent's own choice has its time; entering or leaving wrap-up is now (this change's moment).
+            chosen = (change.old or {}).get("status") != new.get("status")
+            since = str(new.get("statusChangedAt") or new.get("updatedAt") or utc_now()) if chosen else utc_now()
             self.dashboard.agent_status_since(str(agent["id"]), str(agent["status"]), since)
             agent["statusSince"] = since
         batch.agents[str(agent["id"])] = agent
