@@ -151,6 +151,9 @@ def parse_request(report_name: str, params: dict[str, str], today: date) -> Repo
             f"groupBy: {group_by!r} is not a grouping of {report.name} ({', '.join(report.groupings) or 'none'})",
             field="groupBy",
         )
+    for name in _INTERACTION_FILTERS:
+        if params.get(name) and name not in report.filters:
+            raise InvalidReport(f"{name}: the {report.name} report does not filter by it", field=name)
     filters = {}
     for name in report.filters:
         value = params.get(name)
