@@ -26,6 +26,7 @@ from tests.component.harness import (
     stream_event,
 )
 from tests.conftest import FakeContext
+from tests.support import clear_of_a_half_hour_boundary
 
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
 FIGURES = ("offered", "handled", "abandoned", "answeredWithinServiceLevel", "serviceLevel")
@@ -57,14 +58,6 @@ def published(url: str) -> list[dict[str, Any]]:
         for message in messages:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
     return found
-
-
-def clear_of_a_half_hour_boundary(margin: float = 20) -> None:
-    """The half hour's tile starts again at :00 and :30 (UTC): a test counting within one waits out a boundary
-    that would fall inside it."""
-    left = 1800 - time.time() % 1800
-    if left < margin:
-        time.sleep(left + 0.5)
 
 
 def world_with_one_agent(aws: dict[str, str], **queue: Any) -> Realtime:
