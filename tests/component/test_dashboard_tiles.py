@@ -218,3 +218,36 @@ def test_an_alert_not_published_is_not_flagged_so_the_next_change_raises_it(
     (message,) = published(url)
     assert (message["alert"], message["value"]) == ("serviceLevelBelow", 0.0)
     assert sum(frame["type"] == "alert.raised" for frame in frames_of("sup")) == 1
+
+
+def test_the_minute_sweep_raises_a_longest_wait_alert_once_with_no_change_to_report_it(
+    aws: dict[str, str], alerts_queue: str
+) -> None:
+    realtime = world_with_one_agent(aws, alerts={"longestWaitAbove": 300})
+    realtime.world.agent("a1", capacity=1, status="paused")  # nobody takes it: it waits
+    waiting = realtime.world.sms(phone(1), "hello").interaction_id
+    realtime.pump()
+    sweep = {"source": "aws.events", "detail-type": "Scheduled Event", "detail": {}, "id": "e", "resources": []}
+    assert realtime.fanout.lambda_handler(sweep, FakeContext()) == {"alerts": 0}  # waiting for seconds only
+    assert published(alerts_queue) == []
+    # Ten minutes pass (the queue's counters say since when it waits; nothing else changes).
+    ago = datetime.fromtimestamp(time.time() - 600, UTC).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    table = realtime.world.table
+    table.client.update_item(
+        TableName=table.name,
+        Key={"pk": {"S": "DASHBOARD"}, "sk": {"S": "QUEUE#support"}},
+        UpdateExpression="SET waiting.#i = :t",
+        ExpressionAttributeNames={"#i": str(waiting)},
+        ExpressionAttributeValues={":t": {"S": ago}},
+    )
+    assert realtime.fanout.lambda_handler(sweep, FakeContext()) == {"alerts": 1}
+    assert realtime.fanout.lambda_handler(sweep, FakeContext()) == {"alerts": 0}  # held: not again
+    (message,) = published(alerts_queue)
+    assert (message["alert"], message["queueId"]) == ("longestWaitAbove", "support")
+    raised = [frame for frame in frames_of("sup") if frame["type"] == "alert.raised"]
+    assert len(raised) == 1 and raised[0]["value"] == pytest.approx(600, abs=5)
+    close(realtime, str(waiting))  # nobody waits any more: the change clears it
+    assert [frame["type"] for frame in frames_of("sup") if frame["type"].startswith("alert.")] == [
+        "alert.raised",
+        "alert.cleared",
+    ]

@@ -284,18 +284,44 @@ class FanOut:
 
     # --- the batch's frames ------------------------------------------------------------------------------------
 
+    def sweep_alerts(self) -> int:
+        """The once-a-minute check of the longest waits: a queue's oldest waiter passes `longestWaitAbove` as time
+        goes by, with no change to report it. One Query of the queues, and, when one has the alert, one of the
+        dashboard's counters; the alerts raised or cleared are pushed with their queues' state. Returns how many."""
+        if self.alerts is None:
+            return 0
+        watched = [queue for queue in self.configuration.list_queues() if queue.alerts.longest_wait_above is not None]
+        if not watched:
+            return 0
+        counters, _accounts, _since = self.dashboard.counters()
+        batch = Batch()
+        for queue in watched:
+            state = counters.get(queue.id)
+            raised = self.alerts.check(queue, state, None) if state is not None else []
+            if raised and state is not None:
+                batch.queues[queue.id] = state
+                batch.alerts += raised
+        if batch.alerts:
+            self.push(batch)
+        return len(batch.alerts)
+
     def flush(self, batch: Batch) -> int:
+        """The batch's tiles and alerts, then every frame pushed (`push`). Returns the frames pushed."""
+        self._tiles_and_alerts(batch)
+        return self.push(batch)
+
+    def push(self, batch: Batch) -> int:
         """Push every frame of the batch; connections found gone are removed. Returns the frames pushed.
 
         An agent's connections get each of its frames; a subscribed supervisor's get every conversation frame (or,
-        watching only, those of the conversation it has open), then the one dashboard.update of the batch."""
+        watching only, those of the conversation it has open), then the one dashboard.update of the batch and the
+        batch's alert frames."""
         deliveries: list[tuple[Connection, dict[str, Any]]] = []
         agent_connections: dict[str, list[Connection]] = {}
         for agent_id, frame in batch.to_agents:
             if agent_id not in agent_connections:
                 agent_connections[agent_id] = self.connections.of_agent(agent_id)
             deliveries += [(connection, frame) for connection in agent_connections[agent_id]]
-        self._tiles_and_alerts(batch)
         # Watching only, the feed is how supervisors see the center's messages: capped so a busy batch's update
         # stays one 32 KB billing unit. With every frame sent (the default), the update carries the whole feed.
         update = batch.dashboard_update(FEED_PER_UPDATE if self.supervisors_watch_only else None)
