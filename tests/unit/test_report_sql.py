@@ -266,3 +266,18 @@ def test_the_dashboard_tiles_of_a_day_agree_with_its_queue_report(athena: Any) -
     berlin = tile(counters[("support", "berlin", "2026-03-02")])
     (next_day,) = _report(athena, "queues", accountId="berlin", **{"from": "2026-03-02", "to": "2026-03-02"})
     assert {name: berlin[name] for name in figures} == {name: next_day[name] for name in figures}
+
+
+@pytest.mark.parametrize("digits", [1, 4])
+def test_the_tiles_round_as_the_report_sql_rounds(digits: int) -> None:
+    """As the report's SQL rounds (a double as DECIMAL(18, 6), half up), which Athena and DuckDB agree on; Python's
+    round() is half to even on the binary value (0.25 -> 0.2, 0.35 -> 0.3)."""
+    from smschannel.realtime.tiles import sql_round
+
+    values = [0.25, 0.35, 0.45, 2.675, 1 / 3, 2 / 3, 0.05, 12.25, 0.00005, 0.49995, 1170.25, 0.0, 7.0 / 12, 0.15]
+    connection = duckdb.connect()
+    rounded = f"CAST(round(CAST(CAST(? AS double) AS DECIMAL(18, 6)), {digits}) AS double)"
+    for value in values:
+        (expected,) = connection.execute(f"SELECT {rounded}", [value]).fetchone()  # type: ignore[misc]
+        assert sql_round(value, digits) == expected, value
+    assert sql_round(0.25, 1) == 0.3 != round(0.25, 1) and sql_round(0.35, 1) == 0.4 != round(0.35, 1)

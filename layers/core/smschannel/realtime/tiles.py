@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from smschannel.reports.facts import InteractionFact, facts_of, interaction_fact, local_date
@@ -93,6 +94,13 @@ def tile_delta(
     return TileDelta(queue_id, fact.account_id, fact.dt, half_hour_start(parse_iso(fact.closed_at)), counts)
 
 
+def sql_round(value: float, digits: int) -> float:
+    """A figure rounded as the report's SQL rounds it: the double as a DECIMAL(18, 6), then half up to `digits`
+    (reports/sql/queues.sql; Athena's Trino and the emulator's DuckDB agree on decimals, not on doubles)."""
+    exact = Decimal(value).quantize(Decimal("0.000001"), ROUND_HALF_UP)
+    return float(exact.quantize(Decimal(1).scaleb(-digits), ROUND_HALF_UP))
+
+
 def tile(counters: dict[str, float]) -> dict[str, Any]:
     """A tile's figures from its counters, rounded as the queue report rounds them (docs/reports.md)."""
 
@@ -107,10 +115,10 @@ def tile(counters: dict[str, float]) -> dict[str, Any]:
         "abandoned": int(abandoned),
         "triggerHandled": int(count("triggerHandled")),
         "answeredWithinServiceLevel": int(count("answeredInTarget")),
-        "serviceLevel": round(count("answeredInTarget") / answered, 4) if answered else None,
-        "averageSpeedOfAnswer": round(count("waitedSeconds") / handled, 1) if handled else None,
+        "serviceLevel": sql_round(count("answeredInTarget") / answered, 4) if answered else None,
+        "averageSpeedOfAnswer": sql_round(count("waitedSeconds") / handled, 1) if handled else None,
         "averageHandleTime": (
-            round(count("handleSeconds") / count("handleCount"), 1) if count("handleCount") else None
+            sql_round(count("handleSeconds") / count("handleCount"), 1) if count("handleCount") else None
         ),
     }
 
