@@ -550,8 +550,17 @@ def test_a_page_without_a_token_signs_in_through_the_hosted_page(pool: Pool, mon
         "clientId": PAGES_CLIENT,
         "redirectUri": "https://api.example.com/agent",
         "ticketUrl": "https://api.example.com/realtime/tickets",
+        "apiUrl": "https://api.example.com",
     }
     assert config["role"] == "agent"
+    # The reports page signs in the same way, back to itself, and reads the admin API beside the pages.
+    status, body, _headers = call(pages, http_event("GET", "/reports"))
+    reports = json.loads(body.split('<script id="config" type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert status == 200 and reports["role"] == "supervisor"
+    assert (reports["auth"]["redirectUri"], reports["auth"]["apiUrl"]) == (
+        "https://api.example.com/reports",
+        "https://api.example.com",
+    )
     # The session (sign-in) is in the shared module the page loads under its content hash.
     [module] = re.findall(r'<script src="(assets/common\.js\?v=[0-9a-f]{12})"', body)
     path, version = module.split("?v=")

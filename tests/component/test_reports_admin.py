@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import boto3
 import pytest
@@ -179,6 +179,7 @@ def test_an_export_answers_202_at_once_and_its_poll_the_csv_url(fn: ModuleType) 
     assert (status, done["status"]) == (200, "succeeded"), done
     url = urlparse(done["url"])
     assert url.path.endswith(f"/results/{execution.id}.csv") and "Signature" in url.query
+    assert 'attachment; filename="messages.csv"' in unquote(url.query)  # a browser saves it
 
 
 @pytest.mark.parametrize(

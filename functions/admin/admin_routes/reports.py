@@ -123,6 +123,7 @@ def _answer(reports: ReportRunner, job: _Job, state: str) -> Response[Any]:
         body = error_body(code, f"the report's query {state.lower()}: {reason}")
         return json_response(status, {**body, "jobId": job.id})
     if job.format == "csv":
-        return json_response(200, {"status": "succeeded", "url": reports.csv_url(job.execution_id), "jobId": job.id})
+        url = reports.csv_url(job.execution_id, filename=f"{job.report}.csv")
+        return json_response(200, {"status": "succeeded", "url": url, "jobId": job.id})
     items = [item_of(row, job.group_by) for row in reports.rows(job.execution_id)]
     return json_response(200, {"items": items, "definitions": REPORTS[job.report].definitions, "jobId": job.id})
