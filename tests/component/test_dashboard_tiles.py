@@ -251,3 +251,32 @@ def test_the_minute_sweep_raises_a_longest_wait_alert_once_with_no_change_to_rep
         "alert.raised",
         "alert.cleared",
     ]
+
+
+def test_a_supervisor_scoped_to_teams_hears_only_its_queues_alerts(aws: dict[str, str], alerts_queue: str) -> None:
+    clear_of_a_half_hour_boundary(60)
+    realtime = world_with_one_agent(aws)
+    world = realtime.world
+    world.agent("a2", capacity=1)
+    assert admin(world.admin, "PUT", "/admin/teams/north", {"name": "N", "agentIds": ["a1"], "supervisorIds": ["sue"]})[
+        0
+    ] in (200, 201)
+    assert admin(world.admin, "PUT", "/admin/teams/south", {"name": "S", "agentIds": ["a2"]})[0] in (200, 201)
+    alerts = {"serviceLevelBelow": 0.5}
+    world.queue("support", teamIds=["north"], agentIds=[], serviceLevelSeconds=60, alerts=alerts)
+    world.queue("billing", teamIds=["south"], agentIds=[], alerts=alerts)
+    realtime.connect("sue", "supervisor", supervisor_id="sue")
+    realtime.act("sue", "supervisor", None, action="subscribe", topic="dashboard")
+    world.use_queue("billing")
+    world.sms(phone(1), "first")  # a2 takes it; the next waits and is abandoned
+    realtime.pump()
+    close(realtime, str(world.sms(phone(2), "billing?").interaction_id))
+    world.use_queue("support")
+    world.sms(phone(3), "first")
+    realtime.pump()
+    close(realtime, str(world.sms(phone(4), "support?").interaction_id))  # the event that comes after
+    everyone = [(frame["queueId"], frame["alert"]) for frame in frames_of("sup") if frame["type"] == "alert.raised"]
+    assert everyone == [("billing", "serviceLevelBelow"), ("support", "serviceLevelBelow")]
+    hers = [frame["queueId"] for frame in frames_of("sue") if frame["type"] == "alert.raised"]
+    assert hers == ["support"]
+    assert [message["queueId"] for message in published(alerts_queue)] == ["billing", "support"]  # ops hear all
