@@ -61,5 +61,6 @@ def create_demo_users(endpoint: str, outputs: dict[str, str]) -> dict[str, Any]:
 
 def sign_in_lines(http: str, auth: dict[str, Any]) -> list[str]:
     """What `make run` prints: the pages (no token in their URLs: they sign in) and each demo user's sign-in."""
-    lines = [f"{'Desktop:':<12} {http}/agent", f"{'Dashboard:':<12} {http}/dashboard"]
+    pages = {"Desktop:": "agent", "Dashboard:": "dashboard", "Reports:": "reports"}
+    lines = [f"{label:<12} {http}/{page}" for label, page in pages.items()]
     return lines + [f"{name + ':':<12} {user['username']} / {user['password']}" for name, user in auth["users"].items()]

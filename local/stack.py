@@ -300,6 +300,8 @@ def write_endpoints(config: LocalConfig, outputs: dict[str, str], auth: dict[str
         "sandbox": config.sandbox_base,
         "adminToken": config.admin_token,
         "auth": auth,
+        # Queue threshold alerts (docs/reports.md "Alerts"): subscribe an SQS queue of the emulator to watch them.
+        "alertsTopicArn": outputs.get("AlertsTopicArn"),
     }
     path = config.state_dir / "endpoints.json"
     path.write_text(json.dumps(endpoints, indent=2) + "\n")

@@ -1,4 +1,5 @@
-"""What the component and the integration harnesses share: one polling helper and one signed-receiver server."""
+"""What the component and the integration harnesses share: one polling helper, one signed-receiver server, and the
+wait past a half-hour boundary of the dashboard's tiles."""
 
 from __future__ import annotations
 
@@ -24,6 +25,14 @@ def eventually[T](probe: Callable[[], T], timeout: float = 15.0, interval: float
         if time.monotonic() >= deadline:
             raise AssertionError(f"{what or 'condition'} not met within {timeout} s; last answer: {value!r}")
         time.sleep(interval)
+
+
+def clear_of_a_half_hour_boundary(margin: float = 20) -> None:
+    """The dashboard's half-hour tile starts again at :00 and :30 UTC (smschannel.realtime.tiles): a test counting
+    within one half hour waits out a boundary that would fall inside it."""
+    left = 1800 - time.time() % 1800
+    if left < margin:
+        time.sleep(left + 0.5)
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,6 @@
-"""The pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors), `GET /agent?token=` (agents) and their
-one shared module `GET /assets/{file}` (common.js, common.css).
+"""The pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors), `GET /agent?token=` (agents),
+`GET /reports` (supervisors, signed in: it reads the admin API) and their one shared module `GET /assets/{file}`
+(common.js, common.css).
 
 Plain HTML/CSS/JS files beside this module, no build step (smschannel.pages checks the token and fills them in).
 """
@@ -28,6 +29,12 @@ def dashboard() -> Response[str]:
 @app.get("/agent")
 def agent() -> Response[str]:
     return pages.page("agent", "agent", app.current_event.get_query_string_value("token"))
+
+
+@app.get("/reports")
+def reports() -> Response[str]:
+    # A ?token= link would open it, but not the admin API it reads: the page itself asks for a sign-in then.
+    return pages.page("reports", "supervisor", app.current_event.get_query_string_value("token"))
 
 
 @app.get("/assets/<file>")

@@ -340,6 +340,7 @@ class Realtime:
         self.responses: list[dict[str, Any]] = []
         # The $connect authorizer's context (wsauth): a supervisor scoped to teams carries its supervisorId.
         self.supervisor_ids: dict[str, str] = {}
+        self.records: list[dict[str, Any]] = []  # every stream record pumped, as both consumers got them
 
     def _authorizer(self, connection_id: str, role: str, agent_id: str | None) -> dict[str, str]:
         return {
@@ -369,6 +370,7 @@ class Realtime:
     def pump(self) -> None:
         """Both consumers of the table stream, until it is quiet (routing assigns, the fan-out pushes)."""
         while records := self.world.stream.read():
+            self.records += records
             routed = [record for record in records if TRIGGERS_FILTER(record)]
             if routed:
                 self.world.invoke(stream_event(routed))
@@ -387,3 +389,47 @@ def frames_of(connection_id: str) -> list[dict[str, Any]]:
         frame, position = decoder.raw_decode(data, position)
         frames.append(frame)
     return frames
+
+
+def report_over_facts(
+    records: list[dict[str, Any]], report: str, params: dict[str, str], time_zone_of: Callable[[str], str]
+) -> list[dict[str, Any]]:
+    """A report as the emulator's Athena answers it: the facts the domain consumer puts to Firehose for these
+    stream records (smschannel.reports.facts, over the records its filter passes), as JSON lines in dt= folders,
+    read by DuckDB and queried with the report's own SQL (requirements/dev.txt pins duckdb)."""
+    import tempfile
+    from datetime import UTC, datetime
+    from pathlib import Path
+
+    import duckdb
+
+    from smschannel.reports.facts import Fact, facts_of, interaction_fact, message_fact
+    from smschannel.reports.queries import item_of, parse_request, render_sql
+    from smschannel.stream import StreamChange
+
+    facts: list[Fact] = [
+        fact
+        for record in records
+        if TRIGGERS_FILTER(record)
+        for fact in facts_of(StreamChange.from_raw(record), time_zone_of)
+    ]
+    # One fact of each kind on a day no report asks for: both tables have every column, however few facts there are.
+    stamp = "2000-01-01T00:00:00.000Z"
+    facts += [
+        interaction_fact({"id": "-", "accountId": "-", "createdAt": stamp, "closedAt": stamp}, "UTC"),
+        message_fact({"id": "-", "interactionId": "-", "accountId": "-", "createdAt": stamp, "status": "-"}, "UTC"),
+    ]
+    with tempfile.TemporaryDirectory() as root:
+        for n, fact in enumerate(facts):
+            folder = Path(root) / "facts" / fact.kind / f"dt={fact.dt}"
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / f"fact-{n}").write_text(json.dumps(fact.to_json_dict()) + "\n")
+        connection = duckdb.connect()
+        for table, kind in (("interaction_facts", "interactions"), ("message_facts", "messages")):
+            connection.read_json(
+                f"{root}/facts/{kind}/**", hive_partitioning=True, hive_types={"dt": "VARCHAR"}, union_by_name=True
+            ).create_view(table)
+        request = parse_request(report, params, datetime.now(UTC).date())
+        cursor = connection.execute(render_sql(request))
+        columns = [column[0] for column in cursor.description]
+        return [item_of(dict(zip(columns, row, strict=True)), request.group_by) for row in cursor.fetchall()]

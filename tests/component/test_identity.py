@@ -197,7 +197,10 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/admin/responses/r1/render", {"interactionId": "i1"}),
     ("GET", "/admin/reports/r1", None),
     ("GET", "/admin/reports/jobs/j1", None),
+    ("POST", "/admin/exports", {"report": "calls"}),  # refused (422) before Athena runs
 ]
+# The POSTs without side effects, which the read scope opens (access.py's `reads`).
+READ_ONLY_POSTS = ("/admin/messages/preview", "/admin/responses/r1/render", "/admin/exports")
 SUPERVISOR_ROUTES = {
     (method, path)
     for method, path, _ in ROUTES
@@ -321,7 +324,7 @@ def test_a_machine_gets_what_its_scopes_grant(fn: ModuleType, pool: Pool) -> Non
     writer = pool.machine("sms-channel/admin.write")
     nothing = pool.machine()
     for method, path, body in ROUTES:
-        read_only = method == "GET" or path in ("/admin/messages/preview", "/admin/responses/r1/render")
+        read_only = method == "GET" or path in READ_ONLY_POSTS
         assert (request(fn, method, path, reader, body)[0] == 403) is not read_only, (method, path)
         assert request(fn, method, path, writer, body)[0] not in (401, 403), (method, path)
         assert request(fn, method, path, nothing, body)[0] == 403, (method, path)
@@ -547,8 +550,17 @@ def test_a_page_without_a_token_signs_in_through_the_hosted_page(pool: Pool, mon
         "clientId": PAGES_CLIENT,
         "redirectUri": "https://api.example.com/agent",
         "ticketUrl": "https://api.example.com/realtime/tickets",
+        "apiUrl": "https://api.example.com",
     }
     assert config["role"] == "agent"
+    # The reports page signs in the same way, back to itself, and reads the admin API beside the pages.
+    status, body, _headers = call(pages, http_event("GET", "/reports"))
+    reports = json.loads(body.split('<script id="config" type="application/json">', 1)[1].split("</script>", 1)[0])
+    assert status == 200 and reports["role"] == "supervisor"
+    assert (reports["auth"]["redirectUri"], reports["auth"]["apiUrl"]) == (
+        "https://api.example.com/reports",
+        "https://api.example.com",
+    )
     # The session (sign-in) is in the shared module the page loads under its content hash.
     [module] = re.findall(r'<script src="(assets/common\.js\?v=[0-9a-f]{12})"', body)
     path, version = module.split("?v=")

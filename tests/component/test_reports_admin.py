@@ -1,14 +1,15 @@
-"""`GET /admin/reports/*` under moto's Athena: each bad input a 422 naming its field, the SQL sent to the reports
-workgroup and database, the JSON answer typed from Athena's result, the CSV answer a presigned URL to Athena's own
-result object, the 202 + poll path when Athena is slower than the bound, and a failed query a 502 with its job id.
-(Roles: tests/component/test_identity.py's matrix lists these routes.)"""
+"""`GET /admin/reports/*` and `POST /admin/exports` under moto's Athena: each bad input a 422 naming its field, the
+SQL sent to the reports workgroup and database, the JSON answer typed from Athena's result, the CSV answer a presigned
+URL to Athena's own result object, the 202 + poll path when Athena is slower than the bound, an export answered 202
+at once and its poll the URL, and a failed query a 502 (a cancelled or timed-out one a 504) with its job id.
+(Roles: tests/component/test_identity.py's matrix lists these routes, agents 403.)"""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from types import ModuleType
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 import boto3
 import pytest
@@ -67,6 +68,8 @@ def _result(columns: list[tuple[str, str]], *rows: list[str]) -> None:
         ("queues", {"queueId": "no-such-queue"}, "queueId"),
         ("agents", {"agentId": "no-such-agent"}, "agentId"),
         ("queues", {"accountId": "no-such-account"}, "accountId"),
+        ("queues", {"teamId": "no-such-team"}, "teamId"),
+        ("agents", {"teamId": "no-such-team"}, "teamId"),
         ("queues", {"format": "xlsx"}, "format"),
         ("queues", {"serviceLevelSeconds": "0"}, "serviceLevelSeconds"),
     ],
@@ -140,3 +143,60 @@ def test_a_failed_query_is_a_502_with_its_job_id(fn: ModuleType) -> None:
 def test_an_unknown_job_id_is_a_422_naming_it(fn: ModuleType) -> None:
     status, body = admin(fn, "GET", "/admin/reports/jobs/not-a-job")
     assert (status, body["field"]) == (422, "jobId")
+
+
+def test_a_cancelled_query_is_a_504_with_its_job_id(fn: ModuleType) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 1000})
+    status, body = admin(fn, "GET", "/admin/reports/queues", query={"from": "2026-03-01"})
+    assert status == 202
+    (execution,) = _backend().executions.values()
+    execution._status = "CANCELLED"  # what Athena reports of a query stopped at its time or bytes-scanned limit
+    status, answer = admin(fn, "GET", f"/admin/reports/jobs/{body['jobId']}")
+    assert (status, answer["error"], answer["jobId"]) == (504, "report_timed_out", body["jobId"])
+    assert set(answer) == {"error", "message", "field", "jobId"}  # the one error shape, with the job to ask about
+
+
+def test_a_filter_naming_an_existing_team_reaches_athena(fn: ModuleType) -> None:
+    _result([("group_key", "varchar"), ("handled", "bigint")], ["t-1", "2"])
+    assert admin(fn, "PUT", "/admin/teams/t-1", {"name": "Team 1"})[0] == 201
+    status, body = admin(fn, "GET", "/admin/reports/agents", query={"from": "2026-03-01", "teamId": "t-1"})
+    assert status == 200, body
+    (execution,) = _backend().executions.values()
+    assert "f.teamid = 't-1'" in execution.query
+
+
+def test_an_export_answers_202_at_once_and_its_poll_the_csv_url(fn: ModuleType) -> None:
+    state_manager.set_transition("athena::execution", {"progression": "manual", "times": 1000})
+    _result([("message_id", "varchar")], ["m-1"])
+    body = {"report": "messages", "from": "2026-03-01", "to": "2026-03-31", "accountId": None}
+    status, started = admin(fn, "POST", "/admin/exports", body)
+    assert (status, started["status"]) == (202, "running"), started
+    (execution,) = _backend().executions.values()
+    assert "m.dt BETWEEN '2026-03-01' AND '2026-03-31'" in execution.query
+    assert admin(fn, "GET", f"/admin/reports/jobs/{started['jobId']}")[0] == 202
+    state_manager.set_transition("athena::execution", {"progression": "immediate"})
+    status, done = admin(fn, "GET", f"/admin/reports/jobs/{started['jobId']}")
+    assert (status, done["status"]) == (200, "succeeded"), done
+    url = urlparse(done["url"])
+    assert url.path.endswith(f"/results/{execution.id}.csv") and "Signature" in url.query
+    assert 'attachment; filename="messages.csv"' in unquote(url.query)  # a browser saves it
+
+
+@pytest.mark.parametrize(
+    ("body", "field"),
+    [
+        ({"report": "queues"}, "report"),  # exports are one row per interaction or message
+        ({}, "report"),
+        ({"report": "interactions", "from": "2026-03-02", "to": "2026-03-01"}, "from"),
+        ({"report": "interactions", "from": "2025-01-01", "to": "2026-06-30"}, "to"),  # past a year
+        ({"report": "interactions", "from": "soon"}, "from"),
+        ({"report": "interactions", "queueId": "no-such-queue"}, "queueId"),
+        ({"report": "interactions", "teamId": "no-such-team"}, "teamId"),
+        ({"report": "messages", "agentId": "x' OR '1'='1"}, "agentId"),
+        ({"report": "messages", "queueId": "support"}, "queueId"),  # a message is not a queue's: never ignored
+    ],
+)
+def test_a_bad_export_is_a_422_naming_the_field(fn: ModuleType, body: dict[str, Any], field: str) -> None:
+    status, answer = admin(fn, "POST", "/admin/exports", body)
+    assert (status, answer["field"]) == (422, field), answer
+    assert _backend().executions == {}  # nothing reached Athena

@@ -46,6 +46,7 @@ class Stack:
     state_dir: Path | None = None
     # endpoints.json `auth`: the user pool, the pages' client and the demo users (local/identity.py)
     auth: dict[str, Any] = field(default_factory=dict)
+    alerts_topic_arn: str | None = None  # endpoints.json `alertsTopicArn`
 
     def admin(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -156,6 +157,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             endpoint=endpoints["http"].split("/_aws/")[0],
             session=requests.Session(),
             auth=endpoints.get("auth") or {},
+            alerts_topic_arn=endpoints.get("alertsTopicArn"),
         )
         return
     port, sandbox_port = free_port(), free_port()
@@ -193,6 +195,7 @@ def local_stack(**env_overrides: str) -> Iterator[Stack]:
             session=session,
             state_dir=state_dir,
             auth=endpoints.get("auth") or {},
+            alerts_topic_arn=endpoints.get("alertsTopicArn"),
         )
     finally:
         process.send_signal(signal.SIGTERM)

@@ -1,12 +1,15 @@
-"""The dashboard and the agent desktop in a real headless Chromium (Debian's package, driven by Playwright) against
-the deployed stack. Screenshots of both pages are saved under test-artifacts/."""
+"""The dashboard, the agent desktop and the reports page in a real headless Chromium (Debian's package, driven by
+Playwright) against the deployed stack. Screenshots of the pages are saved under test-artifacts/."""
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import re
 import shutil
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,8 +18,8 @@ import requests
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.integration.conftest import Stack
-from tests.integration.harness import interaction_item, make_team, new_phone, token
-from tests.support import eventually
+from tests.integration.harness import Team, interaction_item, make_team, new_phone, token
+from tests.support import clear_of_a_half_hour_boundary, eventually
 
 ROOT = Path(__file__).resolve().parents[2]
 ARTIFACTS = ROOT / "test-artifacts"
@@ -387,3 +390,113 @@ def test_the_supervisor_transfers_from_the_dashboard_and_blocks_the_number(stack
     blocked = stack.admin("GET", f"/admin/accounts/{team.account_id}/blocked/{phone}")
     assert blocked.status_code == 200 and blocked.json()["reason"] == "abusive messages", blocked.text
     assert interaction_item(stack, interaction["id"])["disposition"] == "blocked"
+
+
+# --- the dashboard's queue tiles and alerts, and the reports page (docs/reports.md) ------------------------------
+
+
+def tile_queue(stack: Stack, **queue: Any) -> Team:
+    """A queue of one agent with room for one conversation (the next one waits), and its account."""
+    team = make_team(stack, ["ready"])
+    body = {"name": f"Tiles {team.queue_id[-6:]}", "agentIds": team.agent_ids, **queue}
+    assert stack.admin(
+        "PUT", f"/admin/agents/{team.agent_ids[0]}", json={"name": "T", "capacity": 1, "status": "ready"}
+    ).ok
+    assert stack.admin("PUT", f"/admin/queues/{team.queue_id}", json=body).ok
+    return team
+
+
+def answered_and_abandoned(stack: Stack, team: Team) -> tuple[dict[str, Any], dict[str, Any]]:
+    """One conversation assigned to the queue's agent, one waiting behind it and closed unanswered (abandoned),
+    then the answered one closed."""
+    answered_phone, waiting_phone = new_phone(), new_phone()
+    assert stack.post_twilio(team.account, answered_phone, "help").status_code == 200
+    [answered] = wait_for_interactions(stack, team.account_id, answered_phone)
+    eventually(lambda: stack.interaction(answered["id"]).get("agentId"), timeout=20, what="assigned")
+    assert stack.post_twilio(team.account, waiting_phone, "anyone?").status_code == 200
+    [waiting] = wait_for_interactions(stack, team.account_id, waiting_phone)
+    for interaction in (waiting, answered):
+        assert stack.admin("POST", f"/admin/interactions/{interaction['id']}/close", json={}).ok
+    return answered, waiting
+
+
+def test_the_dashboard_shows_each_queues_tiles_and_its_alert(stack: Stack, page: Page) -> None:
+    clear_of_a_half_hour_boundary(90)
+    team = tile_queue(stack, alerts={"serviceLevelBelow": 0.8})
+    page.goto(f"{stack.http}/dashboard?token={token(stack, role='supervisor')}")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    tiles = page.locator(f'#tiles tr[data-tile-queue="{team.queue_id}"]')
+    expect(tiles.locator('[data-window="today"][data-tile="handled"]')).to_have_text("0")
+    answered_and_abandoned(stack, team)
+    # The abandon crossed the threshold (0 of 1 within 60 s): the queue's row says so; then the answered close.
+    expect(page.locator(f'#queues tr[data-queue="{team.queue_id}"] .alert-badge')).to_have_text("⚠ SL < 80%")
+    for window in ("today", "halfHour"):
+        expect(tiles.locator(f'[data-window="{window}"][data-tile="handled"]')).to_have_text("1")
+        expect(tiles.locator(f'[data-window="{window}"][data-tile="abandoned"]')).to_have_text("1")
+        expect(tiles.locator(f'[data-window="{window}"][data-tile="serviceLevel"]')).to_have_text("50%")
+    expect(tiles.locator('[data-window="today"][data-tile="averageHandleTime"]')).to_have_text(
+        re.compile(r"^\d+:\d\d$")
+    )
+    screenshot(page, "dashboard-tiles")
+
+
+def test_the_reports_page_signs_in_runs_the_report_charts_it_and_downloads_the_csv(stack: Stack, page: Page) -> None:
+    team = tile_queue(stack)
+    answered, waiting = answered_and_abandoned(stack, team)
+    today = datetime.now(UTC).date().isoformat()
+
+    def report(**params: str) -> list[dict[str, Any]]:
+        response = stack.admin("GET", "/admin/reports/queues", params={"from": today, **params})
+        while response.status_code == 202:
+            response = stack.admin("GET", f"/admin/reports/jobs/{response.json()['jobId']}")
+        assert response.status_code == 200, response.text
+        return list(response.json()["items"])
+
+    # The facts reached the emulator's S3 and Athena (the report counts both conversations).
+    eventually(lambda: [row for row in report(queueId=team.queue_id) if row["offered"] == 2], 60, 0.5, "the facts")
+    # A link token opens the WebSocket, not the admin API the page reads: it says to sign in instead.
+    page.goto(f"{stack.http}/reports?token={token(stack, role='supervisor')}")
+    expect(page.locator("#status")).to_contain_text("need a sign-in")
+
+    user = stack.auth["users"]["supervisor"]
+    page.goto(f"{stack.http}/reports")
+    page.locator("#username").fill(user["username"])
+    page.locator("#password").fill(user["password"])
+    page.locator("button[type=submit]").click()
+    expect(page.locator("body")).to_have_attribute("data-report", "done", timeout=60_000)
+    assert "code=" not in page.url and "token=" not in page.url
+    [expected] = report(queueId=team.queue_id)
+    row = page.locator(f'#report-table tr[data-group="{team.queue_id}"]')
+    expect(row.locator('[data-column="offered"]')).to_have_text(str(expected["offered"]))
+    expect(row.locator('[data-column="handled"]')).to_have_text("1")
+    expect(row.locator('[data-column="abandoned"]')).to_have_text("1")
+    expect(row.locator('[data-column="serviceLevel"]')).to_have_text("50.0%")
+    # The charts: arrivals by hour (every queue's today) and today's service level.
+    by_hour = {item["hour"]: item["offered"] for item in report(groupBy="hour")}
+    bars = page.locator("#chart-hour rect.bar")
+    drawn = {
+        int(bars.nth(n).get_attribute("data-label") or -1): float(bars.nth(n).get_attribute("data-value") or 0)
+        for n in range(bars.count())
+    }
+    assert {hour: value for hour, value in drawn.items() if value} == {h: float(v) for h, v in by_hour.items() if v}
+    [day] = report(groupBy="day")
+    [today_bar] = [
+        page.locator("#chart-day rect.bar").nth(n) for n in range(page.locator("#chart-day rect.bar").count())
+    ]
+    assert float(today_bar.get_attribute("data-value") or -1) == day["serviceLevel"]
+    screenshot(page, "reports")
+
+    # The CSV: an export of the range, downloaded straight from S3 (a presigned URL to Athena's own file).
+    with page.expect_download(timeout=60_000) as download:
+        page.locator("#csv").click()
+    rows = list(csv.DictReader(io.StringIO(Path(download.value.path()).read_text())))
+    assert {answered["id"], waiting["id"]} <= {row["interaction_id"] for row in rows}
+    assert download.value.suggested_filename == "interactions.csv"
+
+    # Bad input: the refusal's message, and the field it names marked.
+    page.locator("#from").fill("2026-03-02")
+    page.locator("#to").fill("2026-03-01")
+    page.locator("#run").click()
+    expect(page.locator("body")).to_have_attribute("data-report", "failed")
+    expect(page.locator("#from")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#status")).to_contain_text("after to")

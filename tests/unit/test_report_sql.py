@@ -232,3 +232,52 @@ def test_the_message_export_is_one_row_per_message_at_its_latest_status(athena: 
         "m-4": "queued",
     }
     assert rows["m-3"]["errorCode"] == "30003" and rows["m-4"]["optOut"] is True
+
+
+def test_the_dashboard_tiles_of_a_day_agree_with_its_queue_report(athena: Any) -> None:
+    """The tiles (smschannel.realtime.tiles) count each stream record once, as the fan-out applies them: from the
+    same facts, per account-local day, they give the queue report's figures."""
+    from smschannel.realtime.tiles import COUNTERS, tile, tile_delta
+
+    counters: dict[tuple[str, str, str], dict[str, float]] = {}
+    once = {change.event_id: change for change in CHANGES}  # the fixture's redeliveries, applied once
+    last: dict[str, dict[str, Any]] = {}
+    for record in once.values():
+        # As the table's stream carries it, a MODIFY's old image is the item its previous write left (the fixture
+        # writes the wrap-up's old image short: the report reads new images only).
+        item_id = str((record.new or {}).get("id"))
+        change = record
+        if record.entity == "interaction" and item_id in last:
+            change = StreamChange(record.event_id, record.event_name, last[item_id], record.new)
+        if record.entity == "interaction" and record.new is not None:
+            last[item_id] = record.new
+        delta = tile_delta(change, ZONES.__getitem__, lambda _queue: 60)
+        if delta is not None:
+            day = counters.setdefault((delta.queue_id, delta.account_id, delta.local_date), dict.fromkeys(COUNTERS, 0))
+            for name, value in delta.counts.items():
+                day[name] += value
+    figures = ("offered", "handled", "abandoned", "triggerHandled", "answeredWithinServiceLevel")
+    figures += ("serviceLevel", "averageSpeedOfAnswer", "averageHandleTime")
+    acme = tile(counters[("support", "acme", "2026-03-01")])
+    (report,) = _report(athena, "queues", accountId="acme")
+    assert {name: acme[name] for name in figures} == {name: report[name] for name in figures}
+    assert (acme["offered"], acme["abandoned"], acme["averageHandleTime"]) == (4, 1, 800.0)  # not vacuous
+    assert set(counters) == {("support", "acme", "2026-03-01"), ("support", "berlin", "2026-03-02")}
+    berlin = tile(counters[("support", "berlin", "2026-03-02")])
+    (next_day,) = _report(athena, "queues", accountId="berlin", **{"from": "2026-03-02", "to": "2026-03-02"})
+    assert {name: berlin[name] for name in figures} == {name: next_day[name] for name in figures}
+
+
+@pytest.mark.parametrize("digits", [1, 4])
+def test_the_tiles_round_as_the_report_sql_rounds(digits: int) -> None:
+    """As the report's SQL rounds (a double as DECIMAL(18, 6), half up), which Athena and DuckDB agree on; Python's
+    round() is half to even on the binary value (0.25 -> 0.2, 0.35 -> 0.3)."""
+    from smschannel.realtime.tiles import sql_round
+
+    values = [0.25, 0.35, 0.45, 2.675, 1 / 3, 2 / 3, 0.05, 12.25, 0.00005, 0.49995, 1170.25, 0.0, 7.0 / 12, 0.15]
+    connection = duckdb.connect()
+    rounded = f"CAST(round(CAST(CAST(? AS double) AS DECIMAL(18, 6)), {digits}) AS double)"
+    for value in values:
+        (expected,) = connection.execute(f"SELECT {rounded}", [value]).fetchone()  # type: ignore[misc]
+        assert sql_round(value, digits) == expected, value
+    assert sql_round(0.25, 1) == 0.3 != round(0.25, 1) and sql_round(0.35, 1) == 0.4 != round(0.35, 1)

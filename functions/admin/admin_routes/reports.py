@@ -1,23 +1,45 @@
-"""`/admin/reports`: the historical reports on Athena (smschannel.reports, docs/reports.md), for supervisors and
-admins. JSON answers within a bound or `202 {jobId}` to poll; CSV answers a presigned URL to Athena's own result."""
+"""`/admin/reports` and `/admin/exports`: the historical reports on Athena (smschannel.reports, docs/reports.md), for
+supervisors and admins. JSON answers within a bound or `202 {jobId}` to poll; CSV answers a presigned URL to Athena's
+own result; an export (`POST /admin/exports`) answers `202 {jobId}` at once and its poll the URL."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler.openapi.params import Body
 from aws_lambda_powertools.event_handler.router import APIGatewayHttpRouter
+from pydantic import Field
 
 from smschannel.admin import AdminService
 from smschannel.edge import error_body
 from smschannel.errors import NotFound
 from smschannel.http import json_response
-from smschannel.reports.queries import REPORTS, InvalidReport, ReportRunner, item_of, parse_request
+from smschannel.models import CamelModel
+from smschannel.reports.queries import REPORTS, InvalidReport, ReportRequest, ReportRunner, item_of, parse_request
 
 _SEPARATOR = "."
+
+
+class ExportIn(CamelModel):
+    """Body of `POST /admin/exports`: one row per interaction or per message of a range, as a CSV file."""
+
+    report: Literal["interactions", "messages"]
+    # `from` is a Python keyword: the field is `since`, its JSON name `from` (as the report's query parameter).
+    since: str | None = Field(default=None, alias="from", max_length=32)
+    to: str | None = Field(default=None, max_length=32)
+    account_id: str | None = Field(default=None, max_length=128)
+    queue_id: str | None = Field(default=None, max_length=128)
+    agent_id: str | None = Field(default=None, max_length=128)
+    team_id: str | None = Field(default=None, max_length=128)
+
+    def params(self) -> dict[str, str]:
+        """The export as the report's query parameters (format csv)."""
+        values = self.model_dump(by_alias=True, exclude={"report"}, exclude_none=True)
+        return {**{name: str(value) for name, value in values.items()}, "format": "csv"}
 
 
 @dataclass(frozen=True)
@@ -43,15 +65,18 @@ class _Job:
 
 def reports_router(runner: Callable[[], ReportRunner], service: AdminService) -> APIGatewayHttpRouter:
     router = APIGatewayHttpRouter()
-    # The filters that name configuration must name what exists (teams: once the floor's teams are stored).
+    # The filters that name configuration must name what exists.
     lookups: dict[str, Callable[[str], object]] = {
         "accountId": service.get_account,
         "queueId": service.get_queue,
         "agentId": service.get_agent,
+        "teamId": service.floor.get_team,
     }
 
-    def check_known(filters: dict[str, str]) -> None:
-        for name, value in filters.items():
+    def checked(report: str, params: dict[str, str]) -> ReportRequest:
+        """The request parsed (422 naming the field), each id it filters on known (422 naming it otherwise)."""
+        request = parse_request(report, params, datetime.now(UTC).date())
+        for name, value in request.filters.items():
             lookup = lookups.get(name)
             if lookup is None:
                 continue
@@ -59,6 +84,10 @@ def reports_router(runner: Callable[[], ReportRunner], service: AdminService) ->
                 lookup(value)
             except NotFound:
                 raise InvalidReport(f"{name}: unknown {value!r}", field=name) from None
+        return request
+
+    def started(request: ReportRequest) -> _Job:
+        return _Job(request.report.name, request.group_by, request.format, runner().start(request))
 
     @router.get("/admin/reports/jobs/<job_id>")
     def report_job(job_id: str) -> Response[Any]:
@@ -71,14 +100,17 @@ def reports_router(runner: Callable[[], ReportRunner], service: AdminService) ->
     @router.get("/admin/reports/<report>")
     def get_report(report: str) -> Response[Any]:
         params = dict(router.current_event.query_string_parameters or {})
-        request = parse_request(report, params, datetime.now(UTC).date())
-        check_known(request.filters)
-        reports = runner()
-        job = _Job(request.report.name, request.group_by, request.format, reports.start(request))
-        state = reports.wait(job.execution_id)
+        job = started(checked(report, params))
+        state = runner().wait(job.execution_id)
         if state is None:
             return json_response(202, {"jobId": job.id, "status": "running"})
-        return _answer(reports, job, state)
+        return _answer(runner(), job, state)
+
+    @router.post("/admin/exports")
+    def post_export(body: Annotated[ExportIn, Body()]) -> Response[Any]:
+        """Started, not waited for: an export of a year may take Athena minutes; the poll answers its URL."""
+        job = started(checked(body.report, body.params()))
+        return json_response(202, {"jobId": job.id, "status": "running"})
 
     return router
 
@@ -91,6 +123,7 @@ def _answer(reports: ReportRunner, job: _Job, state: str) -> Response[Any]:
         body = error_body(code, f"the report's query {state.lower()}: {reason}")
         return json_response(status, {**body, "jobId": job.id})
     if job.format == "csv":
-        return json_response(200, {"url": reports.csv_url(job.execution_id), "jobId": job.id})
+        url = reports.csv_url(job.execution_id, filename=f"{job.report}.csv")
+        return json_response(200, {"status": "succeeded", "url": url, "jobId": job.id})
     items = [item_of(row, job.group_by) for row in reports.rows(job.execution_id)]
     return json_response(200, {"items": items, "definitions": REPORTS[job.report].definitions, "jobId": job.id})

@@ -113,7 +113,16 @@ const Session = (() => {
     const query = new URLSearchParams({ client_id: auth.clientId, logout_uri: auth.redirectUri });
     location.assign(`${auth.logoutUrl}?${query}`);
   }
-  return { start, socketUrl, signOut, signedIn: () => Boolean(tokens), usesLink: () => Boolean(linkToken) || !auth };
+  // --- the admin API as the signed-in user (the reports page): its access token, refreshed when about to expire or
+  // when the API answered 401 (`fresh`); and the API's base URL (the pages' own).
+  async function accessToken(fresh = false) {
+    if (!tokens) throw new Error("not signed in");
+    if (fresh || tokens.expiresAt - Date.now() < 30000) await refresh();
+    return tokens.access;
+  }
+  const apiUrl = () => (auth && auth.apiUrl) || "";
+  return { start, socketUrl, signOut, signedIn: () => Boolean(tokens), usesLink: () => Boolean(linkToken) || !auth,
+    accessToken, apiUrl };
 })();
 
 // --- the live connection: subscribe on open, frames to the page, reconnect with backoff (a new ticket each time) --

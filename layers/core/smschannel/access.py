@@ -74,6 +74,8 @@ RULES: tuple[Rule, ...] = (
     Rule("GET", "/admin/settings", SUPERVISORS),
     Rule("GET", "/admin/reports/*", SUPERVISORS),
     Rule("GET", "/admin/reports/jobs/*", SUPERVISORS),
+    # An export only reads (it starts an Athena query): the read scope opens it.
+    Rule("POST", "/admin/exports", SUPERVISORS, reads=True),
     # A WebSocket ticket is a person's: any signed-in user, no machine.
     Rule("POST", "/realtime/tickets", SIGNED_IN, machines=False),
 )

@@ -42,3 +42,9 @@ def firehose_client() -> Any:
 def athena_client() -> Any:
     """One per container: the admin API's reports (smschannel.reports.queries)."""
     return boto3.client("athena")
+
+
+@cache
+def sns_client() -> Any:
+    """One per container: the fan-out's queue alerts (smschannel.realtime.alerts)."""
+    return boto3.client("sns")

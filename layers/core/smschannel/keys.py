@@ -351,7 +351,13 @@ def auto_reply_window(account_id: str, phone: str, window_start: int) -> dict[st
 # | dashboard counters of account | DASHBOARD          | ACCOUNT#{accountId}             | open                            |
 # | agent's status clock          | DASHBOARD          | AGENT#{agentId}                 | status, statusSince             |
 # | live feed entry               | DASHBOARD#FEED     | {createdAt}#{messageId}         | TTL one day                     |
+# | queue tile of a local day     | TILES#DAY#{date}   | {queueId}#{accountId}           | ADD counters; TTL 8 days        |
+# | queue tile of a half hour     | TILES#HALF#{start} | {queueId}#{accountId}           | ADD counters; TTL 2 days        |
 #
+# The tiles (smschannel.realtime.tiles) count closed interactions per queue and account: by the account's local
+# date of the close (the reports' `dt`), and by the UTC half hour it closed in (`start` as 2026-03-01T10:30Z). One
+# partition per day (and per half hour) holds every queue's, so a snapshot reads today's with one Query; an update
+# reads one queue's with a `begins_with` on its id.
 # An agent's connections are one strongly consistent Query of the agent's own partition (an agent has a handful:
 # tabs, phone, desk), so the fan-out finds them without an index. The dashboard items are written only by the
 # fan-out (one writer per shard), so they carry no `entity` and never match a stream filter.
@@ -397,6 +403,23 @@ def parse_dashboard_sort(sort: str) -> tuple[str, str]:
 
 def feed_entry(created_at: str, message_id: str) -> dict[str, str]:
     return {"pk": FEED_PARTITION, "sk": f"{created_at}#{message_id}"}
+
+
+def tiles_day_partition(local_date: str) -> str:
+    return f"TILES#DAY#{local_date}"
+
+
+def tiles_half_hour_partition(start: str) -> str:
+    return f"TILES#HALF#{start}"
+
+
+def tile_sort_prefix(queue_id: str) -> str:
+    """What every tile item of one queue's sort key starts with (its items of a day or half hour, per account)."""
+    return f"{queue_id}#"
+
+
+def tile(partition: str, queue_id: str, account_id: str) -> dict[str, str]:
+    return {"pk": partition, "sk": f"{tile_sort_prefix(queue_id)}{account_id}"}
 
 
 # --- identity: the audit trail and WebSocket tickets ----------------------------------------------------------

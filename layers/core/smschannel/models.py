@@ -220,6 +220,16 @@ def mask_secret(value: str) -> str:
     return "****" + value[-4:] if len(value) > 8 else "****"
 
 
+class QueueAlertsIn(CamelModel):
+    """A queue's threshold alerts (docs/reports.md "Alerts"), each off when null: raised once when crossed (an
+    `alert.raised` dashboard frame and a message on the stack's AlertsTopic), cleared when it no longer holds."""
+
+    # The service level of the current half hour's tile (0-1, e.g. 0.8) below this.
+    service_level_below: float | None = Field(default=None, gt=0, le=1)
+    # The queue's longest wait now (its oldest waiting interaction), in seconds, above this.
+    longest_wait_above: int | None = Field(default=None, ge=1, le=7 * 86_400)
+
+
 class QueueIn(CamelModel):
     name: str = Field(min_length=1, max_length=200)
     strategy: Strategy = "round-robin"
@@ -239,6 +249,7 @@ class QueueIn(CamelModel):
     )
     disposition_required: bool = False
     wrap_up_seconds: int = Field(default=0, ge=0, le=900)
+    alerts: QueueAlertsIn = Field(default_factory=QueueAlertsIn)
 
 
 class Queue(QueueIn):

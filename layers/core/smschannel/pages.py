@@ -53,6 +53,7 @@ class SignIn:
             "clientId": self.client_id,
             "redirectUri": f"{pages}/{name}",
             "ticketUrl": f"{pages}/realtime/tickets",
+            "apiUrl": pages,  # the admin API beside the pages (the reports page reads /admin/reports)
         }
 
 

@@ -48,6 +48,8 @@ class Settings(BaseModel):
     reports_workgroup: str = Field(default="primary", alias="REPORTS_WORKGROUP")
     reports_bucket: str | None = Field(default=None, alias="REPORTS_BUCKET")
     reports_wait_seconds: float = Field(default=8.0, alias="REPORTS_WAIT_SECONDS")
+    # The SNS topic the fan-out publishes queue threshold alerts to (docs/reports.md "Alerts"). None: frames only.
+    alerts_topic_arn: str | None = Field(default=None, alias="ALERTS_TOPIC_ARN")
     # The wrap-up timers' queue (delayed messages; the triggers function consumes them). None: the sweep alone.
     wrap_up_queue_url: str | None = Field(default=None, alias="WRAP_UP_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")

@@ -169,23 +169,32 @@ def outbound_consumer() -> OutboundConsumer:
 
 
 def fanout_consumer() -> FanOutConsumer:
+    from smschannel.aws_clients import sns_client
+    from smschannel.realtime.alerts import AlertPublisher, QueueAlerts
     from smschannel.realtime.fanout import FanOut
     from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.push import Pusher
+    from smschannel.realtime.tiles import QueueTiles
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.connections import ConnectionStore
     from smschannel.stores.dashboard import DashboardStore
     from smschannel.stores.interactions import InteractionStore
+    from smschannel.stores.tiles import TileStore
 
     settings = get_settings()
     table = _table(settings)
+    configuration = ConfigurationStore(table)
+    dashboard = DashboardStore(table)
+    publisher = AlertPublisher(sns_client, settings.alerts_topic_arn) if settings.alerts_topic_arn else None
     fanout = FanOut(
-        ConfigurationStore(table),
+        configuration,
         InteractionStore(table),
         ConnectionStore(table),
-        DashboardStore(table),
+        dashboard,
         Pusher(settings.connections_endpoint),
         supervisors_watch_only=settings.supervisor_frames == "watched",
+        tiles=QueueTiles(TileStore(table), _account_time_zone(configuration)),
+        alerts=QueueAlerts(dashboard, publisher),
     )
     return FanOutConsumer(fanout)
 

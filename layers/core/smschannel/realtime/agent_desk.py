@@ -38,6 +38,7 @@ from smschannel.realtime.frames import (
     Transfer,
     UpdateContact,
 )
+from smschannel.realtime.tiles import QueueTiles, empty_tiles
 from smschannel.search import ConversationSearch
 from smschannel.stores.audit import AuditStore
 from smschannel.stores.configuration import ConfigurationStore
@@ -50,6 +51,7 @@ from smschannel.stores.notes import NoteStore
 from smschannel.stores.responses import CannedReplyStore
 from smschannel.stores.routing import RoutingIndex
 from smschannel.stores.search import SearchStore
+from smschannel.stores.tiles import TileStore
 
 if TYPE_CHECKING:
     from smschannel.outbound.service import OutboundService
@@ -84,6 +86,7 @@ class AgentDesk:
         self.notes = Notes(NoteStore(table), configuration, interactions)
         self.canned = CannedReplies(CannedReplyStore(table), configuration, ContactStore(table), interactions)
         self.contacts = ContactStore(table)
+        self.tiles = TileStore(table)
         self.conversations = ConversationSearch(SearchStore(table), configuration, self.contacts)
 
     # --- connections -------------------------------------------------------------------------------------------
@@ -386,9 +389,12 @@ class AgentDesk:
 
     def dashboard_snapshot(self) -> Frame:
         counters, account_counters, since = self.dashboard.counters()
+        listed_accounts = self.configuration.list_accounts()
+        zones = {account.id: account.options.time_zone for account in listed_accounts}
+        tiles = QueueTiles(self.tiles, lambda account_id: zones.get(account_id, "UTC")).current(None)
         queues = []
         for queue in self.configuration.list_queues():
-            state = counters.get(queue.id) or {"open": 0, "waiting": 0, "oldestWaitingSince": None}
+            state = counters.get(queue.id) or {"open": 0, "waiting": 0, "oldestWaitingSince": None, "alerts": {}}
             queues.append(
                 {
                     "id": queue.id,
@@ -398,9 +404,11 @@ class AgentDesk:
                     "teamIds": queue.team_ids,
                     "memberIds": queue.members,
                     "serviceLevelSeconds": queue.service_level_seconds,
+                    "alertThresholds": queue.alerts.to_json_dict(),
                     "answered": 0,
                     "answeredInTarget": 0,
                     **state,
+                    "tiles": tiles.get(queue.id) or empty_tiles(),
                 }
             )
         agents = [
@@ -416,7 +424,7 @@ class AgentDesk:
                 "key": account.key,
                 "open": (account_counters.get(account.id) or {}).get("open", 0),
             }
-            for account in self.configuration.list_accounts()
+            for account in listed_accounts
         ]
         teams = [team.to_json_dict() for team in self.configuration.list_teams()]
         return {

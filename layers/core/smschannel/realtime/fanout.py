@@ -5,7 +5,10 @@ assigned to (read from the image, or for a message from the interaction itself),
 Supervisors get the whole center coalesced: one `dashboard.update` per batch and connection, with the counters'
 latest values and the batch's live feed (its newest FEED_PER_UPDATE entries, `feedDropped` counting the rest),
 and, one per event, the frames of the one conversation the connection has open (`getInteraction`).
-Counters are applied per record; frames are pushed once per batch, in record order per connection.
+Counters are applied per record; frames are pushed once per batch, in record order per connection. A close (and a
+wrap-up after it) also adds to its queue's tiles (smschannel.realtime.tiles); at the batch's end the tiles of the
+queues it changed are read once and carried in the update's queue entries, and each changed queue's threshold
+alerts are checked (smschannel.realtime.alerts: `alert.raised` / `alert.cleared` frames to supervisors).
 """
 
 from __future__ import annotations
@@ -14,10 +17,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from smschannel.floor.scope import Scope, scope_of
-from smschannel.models import utc_now
+from smschannel.models import Queue, utc_now
+from smschannel.observability import logger
 from smschannel.realtime import frames
+from smschannel.realtime.alerts import QueueAlerts
 from smschannel.realtime.changes import (
     Image,
+    InteractionChange,
     agent_changed,
     agent_status_changed,
     interaction_change,
@@ -27,6 +33,7 @@ from smschannel.realtime.changes import (
     shown_status,
 )
 from smschannel.realtime.push import Pusher
+from smschannel.realtime.tiles import QueueTiles, tile_delta
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.connections import Connection, ConnectionStore
 from smschannel.stores.dashboard import DashboardStore
@@ -82,7 +89,9 @@ class Batch:
     agents: dict[str, dict[str, Any]] = field(default_factory=dict)
     feed: list[dict[str, Any]] = field(default_factory=list)
     interactions: dict[str, dict[str, Any]] = field(default_factory=dict)  # read during this batch
-    service_levels: dict[str, int | None] = field(default_factory=dict)
+    configured_queues: dict[str, Queue | None] = field(default_factory=dict)  # read during this batch
+    tiled: set[str] = field(default_factory=set)  # the queues whose tiles this batch added to
+    alerts: list[dict[str, Any]] = field(default_factory=list)  # alert.raised / alert.cleared frames
 
     def dashboard_update(self, feed_limit: int | None = None) -> dict[str, Any] | None:
         """Every dashboard change of the batch in one frame: each queue's, account's and agent's latest state (the
@@ -112,6 +121,8 @@ class FanOut:
         pusher: Pusher,
         *,
         supervisors_watch_only: bool = False,
+        tiles: QueueTiles | None = None,
+        alerts: QueueAlerts | None = None,
     ) -> None:
         # False (the contract's default): every supervisor gets every conversation frame; True: only those of the
         # conversation it has open (SUPERVISOR_FRAMES=watched).
@@ -121,6 +132,8 @@ class FanOut:
         self.connections = connections
         self.dashboard = dashboard
         self.pusher = pusher
+        self.tiles = tiles
+        self.alerts = alerts
 
     # --- one record --------------------------------------------------------------------------------------------
 
@@ -134,11 +147,19 @@ class FanOut:
             self._agent(change, batch)
 
     def _interaction(self, change: StreamChange, batch: Batch) -> None:
+        queue_id = (change.new or change.old or {}).get("queueId")
+        meaning = interaction_change(change.old, change.new, self._service_level(queue_id, batch) if queue_id else None)
+        if meaning.matters:
+            self._interaction_frames(change, meaning, batch)
+        # Last, after the record's other counters: a record that fails before this adds nothing to the tiles.
+        if self.tiles is not None:
+            delta = tile_delta(change, self.tiles.time_zone_of, lambda queue: self._service_level(queue, batch) or 60)
+            if delta is not None:
+                self.tiles.apply(delta)
+                batch.tiled.add(delta.queue_id)
+
+    def _interaction_frames(self, change: StreamChange, meaning: InteractionChange, batch: Batch) -> None:
         new = change.new
-        queue_id = (new or change.old or {}).get("queueId")
-        meaning = interaction_change(change.old, new, self._service_level(queue_id, batch) if queue_id else None)
-        if not meaning.matters:
-            return
         shown = public_interaction(new or change.old or {})
         interaction_id = str(shown["id"])
         if new is not None:
@@ -217,11 +238,35 @@ class FanOut:
             return None
         return interaction.get("agentId") or None
 
+    def _queue(self, queue_id: str, batch: Batch) -> Queue | None:
+        if queue_id not in batch.configured_queues:
+            batch.configured_queues[queue_id] = self.configuration.get_queue(queue_id)
+        return batch.configured_queues[queue_id]
+
     def _service_level(self, queue_id: str, batch: Batch) -> int | None:
-        if queue_id not in batch.service_levels:
-            queue = self.configuration.get_queue(queue_id)
-            batch.service_levels[queue_id] = queue.service_level_seconds if queue else None
-        return batch.service_levels[queue_id]
+        queue = self._queue(queue_id, batch)
+        return queue.service_level_seconds if queue else None
+
+    # --- the batch's tiles and alerts --------------------------------------------------------------------------
+
+    def _tiles_and_alerts(self, batch: Batch) -> None:
+        """The changed queues' tiles into the update's queue entries, then their alerts checked. Never raises: the
+        records' counters are applied already, and a failed batch would apply them again."""
+        try:
+            tiles = self.tiles.current(sorted(batch.tiled)) if self.tiles is not None and batch.tiled else {}
+            for queue_id, queue_tiles in tiles.items():
+                batch.queues.setdefault(queue_id, {"id": queue_id})["tiles"] = queue_tiles
+            if self.alerts is None:
+                return
+            for queue_id in sorted(set(batch.queues)):
+                queue = self._queue(queue_id, batch)
+                if queue is None:
+                    continue
+                entry = batch.queues[queue_id]
+                state = entry if "open" in entry else None  # counters changed in this batch (else tiles only)
+                batch.alerts += self.alerts.check(queue, state, tiles.get(queue_id))
+        except Exception:  # noqa: BLE001 - the dashboard's extras never fail the batch of frames
+            logger.exception("queue tiles or alerts not updated")
 
     def _scopes(self, supervisor_ids: set[str | None]) -> dict[str | None, Scope | None]:
         """Each connected supervisor's scope: the teams and queues read once per flush, and only when a
@@ -239,11 +284,38 @@ class FanOut:
 
     # --- the batch's frames ------------------------------------------------------------------------------------
 
+    def sweep_alerts(self) -> int:
+        """The once-a-minute check of the longest waits: a queue's oldest waiter passes `longestWaitAbove` as time
+        goes by, with no change to report it. One Query of the queues, and, when one has the alert, one of the
+        dashboard's counters; the alerts raised or cleared are pushed with their queues' state. Returns how many."""
+        if self.alerts is None:
+            return 0
+        watched = [queue for queue in self.configuration.list_queues() if queue.alerts.longest_wait_above is not None]
+        if not watched:
+            return 0
+        counters, _accounts, _since = self.dashboard.counters()
+        batch = Batch()
+        for queue in watched:
+            state = counters.get(queue.id)
+            raised = self.alerts.check(queue, state, None) if state is not None else []
+            if raised and state is not None:
+                batch.queues[queue.id] = state
+                batch.alerts += raised
+        if batch.alerts:
+            self.push(batch)
+        return len(batch.alerts)
+
     def flush(self, batch: Batch) -> int:
+        """The batch's tiles and alerts, then every frame pushed (`push`). Returns the frames pushed."""
+        self._tiles_and_alerts(batch)
+        return self.push(batch)
+
+    def push(self, batch: Batch) -> int:
         """Push every frame of the batch; connections found gone are removed. Returns the frames pushed.
 
         An agent's connections get each of its frames; a subscribed supervisor's get every conversation frame (or,
-        watching only, those of the conversation it has open), then the one dashboard.update of the batch."""
+        watching only, those of the conversation it has open), then the one dashboard.update of the batch and the
+        batch's alert frames."""
         deliveries: list[tuple[Connection, dict[str, Any]]] = []
         agent_connections: dict[str, list[Connection]] = {}
         for agent_id, frame in batch.to_agents:
@@ -253,7 +325,7 @@ class FanOut:
         # Watching only, the feed is how supervisors see the center's messages: capped so a busy batch's update
         # stays one 32 KB billing unit. With every frame sent (the default), the update carries the whole feed.
         update = batch.dashboard_update(FEED_PER_UPDATE if self.supervisors_watch_only else None)
-        if update or batch.to_watchers:
+        if update or batch.to_watchers or batch.alerts:
             supervisors = self.connections.subscribed_supervisors()
             scopes = self._scopes({supervisor.supervisor_id for supervisor in supervisors})
             for supervisor in supervisors:
@@ -266,6 +338,12 @@ class FanOut:
                 ]
                 if update:
                     deliveries.append((supervisor, update if scope is None else scope.dashboard(update)))
+                # A scoped supervisor hears its own queues' alerts.
+                deliveries += [
+                    (supervisor, alert)
+                    for alert in batch.alerts
+                    if scope is None or alert["queueId"] in scope.queue_ids
+                ]
         for gone in self.pusher.send_all(deliveries):
             self.connections.remove_connection(gone)
         return len(deliveries)

@@ -37,3 +37,7 @@ class FanOutConsumer(StreamConsumer):
 
     def change(self, change: StreamChange) -> None:
         self.fanout.handle(change, self.frames)
+
+    def sweep(self) -> dict[str, Any]:
+        """The once-a-minute schedule: the queues' longest waits against their alerts."""
+        return {"alerts": self.fanout.sweep_alerts()}

@@ -151,6 +151,9 @@ def parse_request(report_name: str, params: dict[str, str], today: date) -> Repo
             f"groupBy: {group_by!r} is not a grouping of {report.name} ({', '.join(report.groupings) or 'none'})",
             field="groupBy",
         )
+    for name in _INTERACTION_FILTERS:
+        if params.get(name) and name not in report.filters:
+            raise InvalidReport(f"{name}: the {report.name} report does not filter by it", field=name)
     filters = {}
     for name in report.filters:
         value = params.get(name)
@@ -278,15 +281,20 @@ class ReportRunner:
         _state, execution = self.state(job_id)
         return str(execution["Status"].get("StateChangeReason") or "the query failed")
 
-    def csv_url(self, job_id: str, expires_in: int = 900) -> str:
-        """A presigned GET of Athena's own CSV result."""
+    def csv_url(self, job_id: str, filename: str = "report.csv", expires_in: int = 900) -> str:
+        """A presigned GET of Athena's own CSV result, answered as a download named `filename` (a browser opening
+        it saves the file rather than showing it)."""
         _state, execution = self.state(job_id)
         location = str(execution["ResultConfiguration"]["OutputLocation"])
         bucket, _, key = location.removeprefix("s3://").partition("/")
         key = self._result_key(bucket, key)
-        return str(
-            self._s3().generate_presigned_url("get_object", Params={"Bucket": bucket, "Key": key}, ExpiresIn=expires_in)
-        )
+        params = {
+            "Bucket": bucket,
+            "Key": key,
+            "ResponseContentDisposition": f'attachment; filename="{filename}"',
+            "ResponseContentType": "text/csv",
+        }
+        return str(self._s3().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_in))
 
     def _result_key(self, bucket: str, key: str) -> str:
         """Athena's result object: at its OutputLocation. The local emulator (ministack 1.5.33) writes it one level

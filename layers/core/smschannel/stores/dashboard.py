@@ -1,8 +1,10 @@
 """The supervisor dashboard's counters, kept by the fan-out as changes stream past (never recomputed by scanning).
 
 Per queue: `open` and `answered`/`answeredInTarget` counters and a `waiting` map (interaction id -> waiting since:
-its size is the queue's waiting count, its least value the longest wait; SET/REMOVE of one id is idempotent). Per
-account: `open`. Per agent: the time of its last status change. Recent messages in a feed partition with a TTL.
+its size is the queue's waiting count, its least value the longest wait; SET/REMOVE of one id is idempotent), and
+the flag of each threshold alert raised on it (`alert<Name>`: set and removed by conditional writes, so an alert is
+raised once while its condition holds, whichever fan-out container sees it). Per account: `open`. Per agent: the
+time of its last status change. Recent messages in a feed partition with a TTL.
 """
 
 from __future__ import annotations
@@ -20,6 +22,13 @@ FEED_TTL_SECONDS = 24 * 3600
 FEED_SNAPSHOT_SIZE = 50
 
 
+ALERTS = ("serviceLevelBelow", "longestWaitAbove")
+
+
+def _alert_attribute(alert: str) -> str:
+    return "alert" + alert[0].upper() + alert[1:]
+
+
 def queue_state(item: dict[str, Any]) -> dict[str, Any]:
     waiting: dict[str, str] = item.get("waiting") or {}
     return {
@@ -29,6 +38,8 @@ def queue_state(item: dict[str, Any]) -> dict[str, Any]:
         "oldestWaitingSince": min(waiting.values()) if waiting else None,
         "answered": int(item.get("answered", 0)),
         "answeredInTarget": int(item.get("answeredInTarget", 0)),
+        # alert -> what was raised ({raisedAt, threshold, value}), while it is
+        "alerts": {alert: item[_alert_attribute(alert)] for alert in ALERTS if _alert_attribute(alert) in item},
     }
 
 
@@ -98,6 +109,32 @@ class DashboardStore:
                 UpdateExpression="SET waiting = if_not_exists(waiting, :m)",
                 ExpressionAttributeValues=to_values({":m": {}}),
             )
+
+    def raise_alert(self, queue_id: str, alert: str, raised: dict[str, Any]) -> bool:
+        """Set the queue's alert flag unless it is set: True when this call raised it (and so must announce it)."""
+        return self._flag(queue_id, alert, "SET #f = :r", "attribute_not_exists(#f)", {":r": raised})
+
+    def clear_alert(self, queue_id: str, alert: str) -> bool:
+        """Remove the flag if it is set: True when this call cleared it."""
+        return self._flag(queue_id, alert, "REMOVE #f", "attribute_exists(#f)", None)
+
+    def _flag(self, queue_id: str, alert: str, update: str, condition: str, values: dict[str, Any] | None) -> bool:
+        params: dict[str, Any] = {
+            "TableName": self.table_name,
+            "Key": to_item(keys.dashboard_queue(queue_id)),
+            "UpdateExpression": update,
+            "ConditionExpression": condition,
+            "ExpressionAttributeNames": {"#f": _alert_attribute(alert)},
+        }
+        if values:
+            params["ExpressionAttributeValues"] = to_values(values)
+        try:
+            self.client.update_item(**params)
+        except ClientError as error:
+            if error_code(error) != "ConditionalCheckFailedException":
+                raise
+            return False
+        return True
 
     def apply_account(self, account_id: str, delta: int) -> dict[str, Any]:
         response = self.client.update_item(

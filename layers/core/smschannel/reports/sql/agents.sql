@@ -28,12 +28,12 @@ per_interaction AS (
 SELECT
     {{group}} AS group_key,
     count(*) AS handled,
-    round(avg(i.waitedseconds), 1) AS average_speed_of_answer,
-    round(avg(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch), 1) AS average_first_response,
-    round(avg(
+    CAST(round(CAST(avg(i.waitedseconds) AS DECIMAL(18, 6)), 1) AS double) AS average_speed_of_answer,
+    CAST(round(CAST(avg(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch) AS DECIMAL(18, 6)), 1) AS double) AS average_first_response,
+    CAST(round(CAST(avg(
         coalesce(i.handleseconds, i.closedepoch - i.assignedepoch) + coalesce(i.wrapupseconds, 0)
-    ), 1) AS average_handle_time,
-    round(avg(coalesce(i.wrapupseconds, 0)), 1) AS average_wrap_up,
+    ) AS DECIMAL(18, 6)), 1) AS double) AS average_handle_time,
+    CAST(round(CAST(avg(coalesce(i.wrapupseconds, 0)) AS DECIMAL(18, 6)), 1) AS double) AS average_wrap_up,
     sum(i.transfers) AS transfers,
     sum(coalesce(p.agentreplies, 0)) AS agent_replies,
     sum(i.messagesout) AS messages_out,

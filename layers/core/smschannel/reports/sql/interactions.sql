@@ -37,7 +37,7 @@ SELECT
     coalesce(i.firstreplyat, p.firstagentreplyat) AS first_reply_at,
     i.closedat AS closed_at,
     i.waitedseconds AS waited_seconds,
-    round(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch, 1) AS first_response_seconds,
+    CAST(round(CAST(coalesce(i.firstreplyepoch, p.firstagentreplyepoch) - i.createdepoch AS DECIMAL(18, 6)), 1) AS double) AS first_response_seconds,
     i.handleseconds AS handle_seconds,
     i.wrapupseconds AS wrap_up_seconds,
     i.messagesin AS messages_in,
