@@ -42,3 +42,13 @@ def firehose_client() -> Any:
 def athena_client() -> Any:
     """One per container: the admin API's reports (smschannel.reports.queries)."""
     return boto3.client("athena")
+
+
+@cache
+def bedrock_runtime_client() -> Any:
+    """One per container: AI assist's Converse calls, bounded (smschannel.assist.model.CLIENT_CONFIG), with
+    botocore's request and response bodies kept out of the logs even at DEBUG."""
+    from smschannel.assist.model import CLIENT_CONFIG, quiet_request_logs
+
+    quiet_request_logs()
+    return boto3.client("bedrock-runtime", config=CLIENT_CONFIG)
