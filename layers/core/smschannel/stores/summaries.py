@@ -16,24 +16,23 @@ from smschannel import keys
 from smschannel.dynamo import Table
 from smschannel.models import Summary
 
-_NAMES = {"#sum": "summary", "#n": "messages", "#st": "status"}
-
-
 class SummaryStore:
     def __init__(self, table: Table) -> None:
         self.table = table
 
     def put(self, interaction_id: str, summary: Summary) -> bool:
         """True when written; False when the interaction is gone or holds a summary this one must not replace."""
-        values = {":s": summary.to_json_dict(), ":n": summary.messages, ":unavailable": "unavailable"}
+        values: dict[str, object] = {":s": summary.to_json_dict(), ":unavailable": "unavailable"}
+        names = {"#sum": "summary", "#st": "status"}
+        replaceable = "#sum.#st = :unavailable"
         if summary.status == "ready":
-            replaceable = "#sum.#st = :unavailable OR #sum.#n <= :n"
-        else:
-            replaceable = "#sum.#st = :unavailable"
+            replaceable += " OR #sum.#n <= :n"
+            values[":n"] = summary.messages
+            names["#n"] = "messages"
         return self.table.update_if(
             keys.interaction(interaction_id),
             "SET #sum = :s",
             f"attribute_exists(pk) AND (attribute_not_exists(#sum) OR {replaceable})",
             values,
-            _NAMES,
+            names,
         )
