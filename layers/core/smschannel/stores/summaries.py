@@ -16,6 +16,7 @@ from smschannel import keys
 from smschannel.dynamo import Table
 from smschannel.models import Summary
 
+
 class SummaryStore:
     def __init__(self, table: Table) -> None:
         self.table = table
