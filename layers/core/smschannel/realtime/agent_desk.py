@@ -372,8 +372,9 @@ class AgentDesk:
             }
             for queue in self.configuration.list_queues()
         ]
+        # `suggestions`: AI assist's suggested replies are on for the account (the desk shows its Suggest button).
         accounts = [
-            {"id": account.id, "name": account.name, "key": account.key}
+            {"id": account.id, "name": account.name, "key": account.key, "suggestions": account.options.ai.suggestions}
             for account in self.configuration.list_accounts()
         ]
         return {
