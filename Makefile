@@ -92,6 +92,7 @@ bench: install build
 	$(BIN)/python bench/outbound_local.py
 	$(BIN)/python bench/realtime_local.py
 	$(BIN)/python bench/transfer_latency.py
+	$(BIN)/python bench/ai_tokens.py
 	$(BIN)/python bench/triggers.py
 	$(BIN)/python bench/first_burst.py
 	$(BIN)/python bench/costs.py

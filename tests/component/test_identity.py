@@ -189,6 +189,7 @@ ROUTES: list[tuple[str, str, Any]] = [
     ("POST", "/admin/interactions/i1/transfer", {"agentId": "x1"}),
     ("POST", "/admin/interactions/i1/wrap-up", {}),
     ("POST", "/admin/interactions/i1/notes", {"body": "a note"}),
+    ("POST", "/admin/interactions/i1/summary", None),
     ("GET", "/admin/search", None),
     ("PUT", "/admin/responses/r1", {"shortcut": "hi", "title": "Hi", "text": "Hello"}),
     ("GET", "/admin/responses", None),

@@ -500,3 +500,54 @@ def test_the_reports_page_signs_in_runs_the_report_charts_it_and_downloads_the_c
     expect(page.locator("body")).to_have_attribute("data-report", "failed")
     expect(page.locator("#from")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#status")).to_contain_text("after to")
+
+
+# --- AI assist (docs/ai.md) -------------------------------------------------------------------------------------
+
+
+def test_the_desk_shows_the_ai_summary_in_the_history_and_a_suggestion_only_fills_the_box(
+    stack: Stack, page: Page
+) -> None:
+    """An account with `options.ai` on: the customer's previous conversation shows its summary (written by the
+    emulator's Converse after the close); Suggest (Alt+S) shows a spinner then chips, and a chip fills the reply box
+    with the live segment counter, sending nothing (the agent's own reply is the only send)."""
+    team = make_team(stack, ["ready"])
+    body = {key: value for key, value in team.account.items() if key != "id"}
+    body["options"] = {"ai": {"summaries": True, "suggestions": True}}
+    assert stack.admin("PUT", f"/admin/accounts/{team.account_id}", json=body).ok
+    phone = new_phone()
+    assert stack.post_twilio(team.account, phone, "Earlier: my parcel 7781 never came").status_code == 200
+    [earlier] = wait_for_interactions(stack, team.account_id, phone)
+    assert stack.admin("POST", f"/admin/interactions/{earlier['id']}/close", json={}).ok
+    summary = eventually(lambda: stack.interaction(earlier["id"]).get("summary"), 30, 0.2, "the summary")
+    assert summary["status"] == "ready", summary
+
+    page.goto(f"{stack.http}/agent?token={token(stack, agentId=team.agent_ids[0])}")
+    expect(page.locator("body")).to_have_attribute("data-snapshot", "1")
+    assert stack.post_twilio(team.account, phone, "It still has not arrived").status_code == 200
+    page.locator(".item", has_text=phone).click()
+    expect(page.locator("#history-count")).to_have_text("1")
+    page.keyboard.press("Alt+h")
+    card = page.locator("#history-list .summary-card[data-summary='ready']")
+    expect(card).to_contain_text("AI summary at the close")
+    expect(card).to_contain_text(summary["text"])
+    screenshot(page, "agent-ai-summary")
+    page.locator("#history-dialog button[type='submit']").click()
+
+    page.keyboard.press("Alt+s")
+    chip = page.locator("#suggestions .chip")
+    expect(chip).to_have_count(1)  # the emulator answers one line
+    suggestion = chip.text_content() or ""
+    assert suggestion.startswith("[ministack mock"), suggestion
+    chip.click()
+    reply = page.locator("#reply")
+    expect(reply).to_have_value(suggestion)
+    expect(page.locator("#counter")).to_have_attribute("data-segments", "1")
+    expect(page.locator("#send")).to_be_enabled()
+    screenshot(page, "agent-ai-suggestion")
+    expect(page.locator("#thread .bubble.out")).to_have_count(0)  # filled, not sent
+    reply.fill("My own words")
+    reply.press("Enter")
+    expect(page.locator("#thread .bubble.out .status", has_text=re.compile("sent|delivered"))).to_be_visible()
+    sent = requests.get(f"{stack.sandbox}/outbox", timeout=30).json()["items"]
+    assert [item["body"] for item in sent if item.get("to") == phone] == ["My own words"]

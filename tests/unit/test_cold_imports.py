@@ -30,7 +30,8 @@ NOT_IMPORTED: dict[str, tuple[str, dict[str, str]]] = {
     ),
     # PyJWT (and the `cryptography` it loads, which this venv's botocore loads anyway: not checked here).
     "fanout": ("pass", {"jwt": "it names principals, never verifies a token"}),
-    "realtime": ("pass", {}),  # $connect consumes sign-in tickets (smschannel.realtime.tickets), which imports jwt
+    # $connect consumes sign-in tickets (smschannel.realtime.tickets), which imports jwt
+    "realtime": ("pass", {"smschannel.assist": "AI assist is built on the first suggestReplies"}),
     "triggers": ("pass", {"smschannel.outbound.service": "built on the first auto-reply or bot answer"}),
 }
 

@@ -59,4 +59,9 @@ def interactions_router(service: AdminService) -> APIGatewayHttpRouter:
         note = service.add_note(interaction_id, body, author, agent_id)
         return json_response(201, {"message": note.to_json_dict()})
 
+    @router.post("/admin/interactions/<interaction_id>/summary")
+    def regenerate_summary(interaction_id: str) -> Response[Any]:
+        # AI assist: written by the assist function off the request path; poll GET /admin/interactions/{id}.
+        return json_response(202, service.regenerate_summary(interaction_id))
+
     return router

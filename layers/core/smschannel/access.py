@@ -48,6 +48,8 @@ RULES: tuple[Rule, ...] = (
     Rule("POST", "/admin/interactions/*/messages", SUPERVISORS),
     # An agent notes its own interactions (checked by the route), supervisors any.
     Rule("POST", "/admin/interactions/*/notes", SIGNED_IN),
+    # AI assist: supervisors ask for a summary again.
+    Rule("POST", "/admin/interactions/*/summary", SUPERVISORS),
     Rule("GET", "/admin/contacts", SUPERVISORS),
     Rule("GET", "/admin/contacts/*", SIGNED_IN),
     # An agent edits a contact's name and tags only (checked by the route).

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from typing import TYPE_CHECKING, Any
 
 from smschannel import keys
 from smschannel.audit import AuditTrail
 from smschannel.canned_replies import CannedReplies
 from smschannel.credentials import load_secret_credentials
-from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
+from smschannel.errors import AiDisabled, InteractionClosed, InvalidConfiguration, NotFound
 from smschannel.floor.admin import FloorAdmin, queue_members
 from smschannel.models import (
     Account,
@@ -42,6 +43,9 @@ from smschannel.stores.triggers import TriggerStore
 from smschannel.tokens import issue_token
 from smschannel.triggers.admin import TriggerAdmin
 
+if TYPE_CHECKING:
+    from smschannel.assist.summaries import SummaryRequests
+
 
 class AdminService:
     def __init__(
@@ -51,8 +55,14 @@ class AdminService:
         interactions: InteractionStore,
         replies: OutboundService | None = None,
         audit: AuditTrail | None = None,
+        *,
+        ai_model_ids: Collection[str] | None = None,
+        summaries: SummaryRequests | None = None,
     ) -> None:
         self.configuration = configuration
+        # AI assist: the Bedrock models an account may choose (None: any), the summary queue (regenerate).
+        self.ai_model_ids = ai_model_ids
+        self.summaries = summaries
         self.audit = audit
         self.replies = replies
         self.contacts = contacts
@@ -89,6 +99,12 @@ class AdminService:
             raise InvalidConfiguration(str(exc), field="phoneNumber") from exc
         if body.queue_id and self.configuration.get_queue(body.queue_id) is None:
             raise InvalidConfiguration(f"queue {body.queue_id!r} does not exist", field="queueId")
+        model_id = body.options.ai.model_id
+        if model_id and self.ai_model_ids is not None and model_id not in self.ai_model_ids:
+            allowed = ", ".join(sorted(self.ai_model_ids))
+            raise InvalidConfiguration(
+                f"options.ai.modelId must be one of this deployment's models ({allowed})", field="options.ai.modelId"
+            )
         account = Account(id=account_id, **{**body.model_dump(), "phone_number": phone_number})
         before = self.configuration.get_account(account_id)
         created = self.configuration.put_account(account)
@@ -254,6 +270,23 @@ class AdminService:
             changes = {"status": "closed", "disposition": closed.get("disposition")}
             self.audit.record("interaction.closed", f"interaction/{interaction_id}", None, changes)
         return closed
+
+    def regenerate_summary(self, interaction_id: str) -> dict[str, Any]:
+        """`POST /admin/interactions/{id}/summary`: a new summary asked of the assist function (202; it replaces the
+        stored one when written). 409 `ai_disabled` when the account has summaries off."""
+        from smschannel.assist.summaries import SummaryJob
+
+        interaction = require_found(self.interactions.get_interaction(interaction_id), "interaction", interaction_id)
+        account = self.configuration.get_account(interaction.account_id)
+        if account is None or not account.options.ai.summaries:
+            raise AiDisabled("summaries are off for this account (options.ai.summaries)", field="interactionId")
+        if self.summaries is None:
+            raise AiDisabled("this deployment has no summary queue (SUMMARY_QUEUE_URL)", field="interactionId")
+        self.summaries.send([SummaryJob(interaction_id, "regenerated", force=True)])
+        if self.audit:
+            self.audit.record("interaction.summary_requested", f"interaction/{interaction_id}", None, {})
+        current = interaction.summary.to_json_dict() if interaction.summary else None
+        return {"interactionId": interaction_id, "status": "queued", "summary": current}
 
     def interaction_json(self, interaction: Interaction) -> dict[str, Any]:
         return self._with_contact_name(interaction)

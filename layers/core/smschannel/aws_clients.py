@@ -48,3 +48,13 @@ def athena_client() -> Any:
 def sns_client() -> Any:
     """One per container: the fan-out's queue alerts (smschannel.realtime.alerts)."""
     return boto3.client("sns")
+
+
+@cache
+def bedrock_runtime_client() -> Any:
+    """One per container: AI assist's Converse calls, bounded (smschannel.assist.model.CLIENT_CONFIG), with
+    botocore's request and response bodies kept out of the logs even at DEBUG."""
+    from smschannel.assist.model import CLIENT_CONFIG, quiet_request_logs
+
+    quiet_request_logs()
+    return boto3.client("bedrock-runtime", config=CLIENT_CONFIG)

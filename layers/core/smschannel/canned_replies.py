@@ -3,6 +3,7 @@ and queue, and rendered for one interaction by the one template engine (smschann
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from smschannel.errors import InvalidConfiguration, NotFound
@@ -91,6 +92,11 @@ class CannedReplies:
         text = render(reply.text, self._values(interaction, agent_id or interaction.agent_id))
         info = measure(text).to_json_dict()
         return {"id": reply.id, "interactionId": interaction_id, "text": text, **info}
+
+    def fill_all(self, replies: Sequence[CannedReply], interaction: Interaction, agent_id: str | None) -> Sequence[str]:
+        """Each reply's text filled for one interaction (AI assist's examples), the values read once."""
+        values = self._values(interaction, agent_id or interaction.agent_id)
+        return [render(reply.text, values) for reply in replies]
 
     def _values(self, interaction: Interaction, agent_id: str | None) -> Any:
         account = self.configuration.get_account(interaction.account_id)

@@ -4,6 +4,10 @@ every other change through the trigger engine, then queue assignment (smschannel
 The table's stream has two readers, this one and the fan-out: DynamoDB Streams serve two per shard before reads
 are throttled (tests/unit/test_stream_readers.py holds template.yaml to it).
 
+A close or a transfer of an account with AI summaries on (smschannel.assist.summaries) is gathered likewise and
+sent to the summary queue at the batch's end: the model is never called here, and a failed send never fails a
+record.
+
 Each record's report facts (smschannel.reports.facts: an interaction's close, a message's states) are gathered
 while the batch runs and put to the facts Firehose stream once at its end (no reader of its own on the stream).
 
@@ -19,7 +23,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
@@ -31,6 +35,9 @@ from smschannel.outbound.enqueue import Enqueuer, new_reply
 from smschannel.reports.facts import FactSink, facts_of
 from smschannel.stream import StreamChange
 from smschannel.triggers_then_routing import TriggersThenRouting
+
+if TYPE_CHECKING:
+    from smschannel.assist.summaries import SummaryRequests
 
 
 class ReplyNotEnqueued(Exception):
@@ -49,12 +56,15 @@ class DomainConsumer(StreamConsumer):
         floor: FloorOnStream | None = None,
         facts: FactSink | None = None,
         time_zone_of: Callable[[str], str] = lambda _account_id: "UTC",
+        *,
+        summaries: SummaryRequests | None = None,
     ) -> None:
         super().__init__()
         self.changes = changes
         self.floor = floor
         self.facts = facts
         self.time_zone_of = time_zone_of
+        self.summaries = summaries
         self.routing = changes.routing
         self.replies = replies
         self._not_enqueued: dict[str, str] = {}  # this batch's: why a reply was not sent, by message id
@@ -80,6 +90,8 @@ class DomainConsumer(StreamConsumer):
         finally:
             self._read = {}
             self._put_facts()
+            if self.summaries is not None:
+                self.summaries.flush()
         if routed.assigned:
             metrics.add_metric(name="InteractionsAssigned", unit=MetricUnit.Count, value=routed.assigned)
 
@@ -90,6 +102,8 @@ class DomainConsumer(StreamConsumer):
         if self.facts is not None:
             self.facts.add(facts_of(change, self.time_zone_of))
         self.change(change)
+        if self.summaries is not None:  # once the change is handled: a record retried asks again only then
+            self.summaries.add(change)
 
     def _put_facts(self) -> None:
         if self.facts is None or not self.facts.pending:

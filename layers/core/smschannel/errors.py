@@ -106,3 +106,10 @@ class Unavailable(DomainError):
     def __init__(self, message: str, *, code: str, field: str | None = None) -> None:
         super().__init__(message, field=field)
         self.code = code
+
+
+class AiDisabled(DomainError):
+    """An AI assist feature the account has not turned on (`options.ai.summaries`, `options.ai.suggestions`)."""
+
+    status_code = 409
+    code = "ai_disabled"

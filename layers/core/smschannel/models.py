@@ -117,6 +117,15 @@ class OptOutOptions(_Options):
         return value
 
 
+class AiOptions(_Options):
+    """`options.ai` (docs/ai.md): conversation summaries on close and transfer, suggested replies on the desk. Off
+    unless set; `modelId` one of the deployment's allowed Bedrock models (None: the template's `AiModelId`)."""
+
+    summaries: bool = False
+    suggestions: bool = False
+    model_id: str | None = Field(default=None, min_length=1, max_length=200)
+
+
 class AccountOptions(_Options):
     """`Account.options`: every option the channel reads, with its default. None means "the deployment's or the
     provider's own default" (named beside each)."""
@@ -140,6 +149,8 @@ class AccountOptions(_Options):
     holidays: list[str] = Field(default_factory=list)  # local dates YYYY-MM-DD
     # Compliance
     opt_out: OptOutOptions = Field(default_factory=OptOutOptions)
+    # AI assist (Amazon Bedrock): off by default
+    ai: AiOptions = Field(default_factory=AiOptions)
 
     @field_validator("webhook_url", "auth_url")
     @classmethod
@@ -415,6 +426,23 @@ class OptOut(CamelModel):
     created_at: str = Field(default_factory=utc_now)
 
 
+class Summary(CamelModel):
+    """An interaction's summary (docs/ai.md): `ready` with its text and the model's token counts, or `unavailable`
+    with the reason the model gave none (retried a bounded number of times). `messages` is how many messages of
+    the transcript it covers: a summary never replaces one that covers more (smschannel.stores.summaries)."""
+
+    status: Literal["ready", "unavailable"] = "ready"
+    text: str | None = None
+    model_id: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+    input_tokens: int | None = None
+    output_tokens: int | None = None
+    reason: str | None = None
+    source: str | None = None  # what asked for it: closed | transferred | regenerated
+    messages: int = 0
+    attempts: int | None = None
+
+
 class Interaction(CamelModel):
     id: str
     account_id: str
@@ -449,6 +477,8 @@ class Interaction(CamelModel):
     wrap_up_notes: str | None = None
     wrap_up_expired: bool | None = None  # True: its time ran out before the agent submitted it
     last_replied_by: str | None = None  # the agent of the last reply: routing's sticky agent after the close
+    # AI assist: written after the close (or a transfer) by the assist function, never on the request path.
+    summary: Summary | None = None
 
 
 # --- the agents' floor: canned replies and notes (smschannel.floor) -------------------------------------------------

@@ -53,6 +53,13 @@ class Settings(BaseModel):
     # The wrap-up timers' queue (delayed messages; the triggers function consumes them). None: the sweep alone.
     wrap_up_queue_url: str | None = Field(default=None, alias="WRAP_UP_QUEUE_URL")
     trigger_run_ttl_days: int = Field(default=14, alias="TRIGGER_RUN_TTL_DAYS")
+    # AI assist (docs/ai.md): the default Bedrock model (template `AiModelId`), the others an account may choose
+    # (`AiMoreModelIds`, comma-separated), the optional guardrail, and the queue of summaries to write.
+    ai_model_id: str = Field(default="amazon.nova-lite-v1:0", alias="AI_MODEL_ID")
+    ai_more_model_ids: str = Field(default="", alias="AI_MORE_MODEL_IDS")
+    ai_guardrail_id: str | None = Field(default=None, alias="AI_GUARDRAIL_ID")
+    ai_guardrail_version: str = Field(default="DRAFT", alias="AI_GUARDRAIL_VERSION")
+    summary_queue_url: str | None = Field(default=None, alias="SUMMARY_QUEUE_URL")
     # Identity (smschannel.identity): the user pool's issuer, where its signing keys are fetched (the issuer's
     # JWKS in AWS, the emulator's locally), the app clients whose access tokens count, and whether the static admin
     # token still opens /admin/* (break-glass: `enabled` in the local stack only, by default).
@@ -67,6 +74,12 @@ class Settings(BaseModel):
     pages_base_url: str | None = Field(default=None, alias="PAGES_BASE_URL")
     audit_ttl_days: int = Field(default=400, ge=366, alias="AUDIT_TTL_DAYS")
     ticket_ttl_seconds: int = Field(default=30, ge=5, le=300, alias="TICKET_TTL_SECONDS")
+
+    @property
+    def ai_model_ids(self) -> frozenset[str]:
+        """Every model an account's `options.ai.modelId` may name (the IAM policy allows these only)."""
+        more = (model.strip() for model in self.ai_more_model_ids.split(","))
+        return frozenset({self.ai_model_id, *(model for model in more if model)})
 
     @property
     def client_ids(self) -> list[str]:

@@ -18,6 +18,9 @@ from smschannel.settings import Settings, get_settings
 if TYPE_CHECKING:
     from smschannel.account_cache import AccountCache
     from smschannel.admin import AdminService
+    from smschannel.assist.model import ConverseModel
+    from smschannel.assist.suggestions import SuggestionService
+    from smschannel.assist.summaries import SummaryConsumer, SummaryRequests
     from smschannel.domain_consumer import DomainConsumer
     from smschannel.floor.stream import FloorOnStream
     from smschannel.floor.wrapup import WrapUpService, WrapUpTimerConsumer
@@ -27,6 +30,7 @@ if TYPE_CHECKING:
     from smschannel.outbound.consumer import OutboundConsumer
     from smschannel.outbound.service import OutboundService
     from smschannel.pages import Pages
+    from smschannel.realtime.agent_desk import AgentDesk
     from smschannel.realtime.fanout_batch import FanOutConsumer
     from smschannel.realtime.handshake import Handshake
     from smschannel.realtime.tickets import WebSocketTickets
@@ -82,13 +86,59 @@ def admin_service(actor: Callable[[], str]) -> AdminService:
 
     settings = get_settings()
     table = _table(settings)
+    configuration = ConfigurationStore(table)
     return AdminService(
-        ConfigurationStore(table),
+        configuration,
         ContactStore(table),
         InteractionStore(table),
         replies=_replies(settings, table),
         audit=AuditTrail(AuditStore(table, settings.audit_ttl_days), actor),
+        ai_model_ids=settings.ai_model_ids,
+        summaries=summary_requests(settings, configuration),
     )
+
+
+def summary_requests(settings: Settings, configuration: ConfigurationStore) -> SummaryRequests | None:
+    """The summary queue's producer (the domain consumer's and the admin API's regenerate); None without a queue."""
+    if not settings.summary_queue_url:
+        return None
+    from smschannel.assist.summaries import AiOptionsCache, SummaryRequests
+    from smschannel.aws_clients import sqs_client
+
+    return SummaryRequests(sqs_client, settings.summary_queue_url, AiOptionsCache(configuration.get_account))
+
+
+def converse_model() -> ConverseModel:
+    """AI assist's model calls (Bedrock Converse, bounded), the client built on the first call."""
+    from smschannel.assist.model import ConverseModel
+    from smschannel.aws_clients import bedrock_runtime_client
+
+    return ConverseModel(bedrock_runtime_client)
+
+
+def _guardrail(settings: Settings) -> tuple[str, str] | None:
+    return (settings.ai_guardrail_id, settings.ai_guardrail_version) if settings.ai_guardrail_id else None
+
+
+def summary_consumer() -> SummaryConsumer:
+    """The assist function's: the summary queue's messages, each an interaction's summary written."""
+    from smschannel.assist.summaries import SummaryConsumer, SummaryService
+    from smschannel.aws_clients import sqs_client
+    from smschannel.stores.configuration import ConfigurationStore
+    from smschannel.stores.interactions import InteractionStore
+    from smschannel.stores.summaries import SummaryStore
+
+    settings = get_settings()
+    table = _table(settings)
+    service = SummaryService(
+        ConfigurationStore(table),
+        InteractionStore(table),
+        SummaryStore(table),
+        converse_model(),
+        default_model_id=settings.ai_model_id,
+        guardrail=_guardrail(settings),
+    )
+    return SummaryConsumer(service, sqs_client, settings.summary_queue_url)
 
 
 def access_token_verifier() -> AccessTokenVerifier | None:
@@ -220,8 +270,23 @@ def websocket_routes() -> WebSocketRoutes:
         # The reply use case, imported and built on an agent's first reply, not at cold start.
         replies=lambda: _replies(settings, table),
         audit_ttl_days=settings.audit_ttl_days,
+        # AI assist's suggested replies, likewise on the first `suggestReplies`.
+        suggestions=lambda desk: _suggestions(settings, desk),
     )
     return WebSocketRoutes(desk, Pusher(settings.connections_endpoint), websocket_tickets())
+
+
+def _suggestions(settings: Settings, desk: AgentDesk) -> SuggestionService:
+    from smschannel.assist.suggestions import SuggestionService
+
+    return SuggestionService(
+        desk.configuration,
+        desk.interactions,
+        desk.canned,
+        converse_model(),
+        default_model_id=settings.ai_model_id,
+        guardrail=_guardrail(settings),
+    )
 
 
 def report_runner() -> ReportRunner:
@@ -257,6 +322,7 @@ def triggers_consumer() -> DomainConsumer:
     table = _table(settings)
     routing = RoutingService(RoutingStore(table, ConfigurationStore(table), ContactStore(table)))
     changes = TriggersThenRouting(routing, trigger_engine(settings, table))
+    configuration = ConfigurationStore(table)
     facts = None
     if settings.facts_stream_name:
         from smschannel.aws_clients import firehose_client
@@ -268,7 +334,8 @@ def triggers_consumer() -> DomainConsumer:
         Enqueuer(table, settings.outbound_queue_url),
         floor_on_stream(settings, table),
         facts,
-        _account_time_zone(ConfigurationStore(table)),
+        _account_time_zone(configuration),
+        summaries=summary_requests(settings, configuration),
     )
 
 

@@ -35,6 +35,7 @@ from smschannel.realtime.frames import (
     SetStatus,
     SubmitWrapUp,
     Subscribe,
+    SuggestReplies,
     Transfer,
     UpdateContact,
 )
@@ -54,6 +55,7 @@ from smschannel.stores.search import SearchStore
 from smschannel.stores.tiles import TileStore
 
 if TYPE_CHECKING:
+    from smschannel.assist.suggestions import SuggestionService
     from smschannel.outbound.service import OutboundService
 
 Frame = dict[str, Any]
@@ -71,12 +73,15 @@ class AgentDesk:
         *,
         replies: Callable[[], OutboundService],
         audit_ttl_days: int = 400,
+        suggestions: Callable[[AgentDesk], SuggestionService] | None = None,
     ) -> None:
         self.configuration = configuration
         self.audit = AuditStore(table, audit_ttl_days)
         self.interactions = interactions
         self._replies_factory = replies
         self._replies: OutboundService | None = None
+        self._suggestions_factory = suggestions
+        self._suggestions: SuggestionService | None = None
         self.connections = connections
         self.dashboard = dashboard
         self.routing = RoutingIndex(table)
@@ -145,6 +150,9 @@ class AgentDesk:
                 self._owned(principal, action.interaction_id, open_only=False)
                 filled = self.canned.render(action.response_id, action.interaction_id, principal.agent_id)
                 return [{"type": "response.rendered", **filled}]
+            case SuggestReplies():
+                interaction = self._owned(principal, action.interaction_id, open_only=True)
+                return [self.suggestions().suggest(interaction, principal.agent_id)]
         raise frames.InvalidFrame("unknown action", field="action")  # pragma: no cover - the union is closed
 
     def _owned(self, principal: Principal, interaction_id: str, *, open_only: bool) -> Interaction:
@@ -271,6 +279,14 @@ class AgentDesk:
             self._replies = self._replies_factory()
         return self._replies
 
+    def suggestions(self) -> SuggestionService:
+        """AI assist's suggested replies, built on the first `suggestReplies` (no Bedrock client at cold start)."""
+        if self._suggestions is None:
+            if self._suggestions_factory is None:
+                raise Forbidden("suggested replies are not configured in this deployment")
+            self._suggestions = self._suggestions_factory(self)
+        return self._suggestions
+
     def send_message(self, principal: Principal, action: SendMessage) -> Frame:
         if not principal.agent_id:
             raise Forbidden("supervisors do not reply on the WebSocket (use the admin API)")
@@ -359,8 +375,9 @@ class AgentDesk:
             }
             for queue in self.configuration.list_queues()
         ]
+        # `suggestions`: AI assist's suggested replies are on for the account (the desk shows its Suggest button).
         accounts = [
-            {"id": account.id, "name": account.name, "key": account.key}
+            {"id": account.id, "name": account.name, "key": account.key, "suggestions": account.options.ai.suggestions}
             for account in self.configuration.list_accounts()
         ]
         return {

@@ -36,6 +36,7 @@ class InteractionChange:
     closed: bool = False
     opened: bool = False
     transferred: dict[str, Any] | None = None  # the new `lastTransfer` ({from, to, note, by, at})
+    summarized: dict[str, Any] | None = None  # AI assist: the interaction's new `summary` (ready or unavailable)
     queues: dict[str, QueueDelta] = field(default_factory=dict)
     accounts: dict[str, int] = field(default_factory=dict)
 
@@ -47,6 +48,7 @@ class InteractionChange:
             or self.closed
             or self.opened
             or self.transferred
+            or self.summarized
             or any(not delta.is_empty() for delta in self.queues.values())
             or any(self.accounts.values())
         )
@@ -83,6 +85,9 @@ def interaction_change(old: Image | None, new: Image | None, service_level_secon
     transfer = (new or {}).get("lastTransfer")
     if transfer and transfer != (old or {}).get("lastTransfer"):
         change.transferred = transfer
+    summary = (new or {}).get("summary")
+    if summary and summary != (old or {}).get("summary"):
+        change.summarized = summary
 
     def queue(queue_id: str) -> QueueDelta:
         return change.queues.setdefault(queue_id, QueueDelta())

@@ -187,6 +187,12 @@ class FanOut:
             batch.to_watchers.append((interaction_id, closed))
         if meaning.opened:
             batch.to_watchers.append((interaction_id, frames.interaction_frame("interaction.created", shown)))
+        if meaning.summarized:
+            summary = frames.summarized(shown, meaning.summarized)
+            holder = (new or {}).get("agentId")  # the agent who has it (or closed it, or is wrapping it up)
+            if holder:
+                batch.to_agents.append((str(holder), summary))
+            batch.to_watchers.append((interaction_id, summary))
         for queue_id_changed, delta in meaning.queues.items():
             batch.queues[queue_id_changed] = self.dashboard.apply_queue(queue_id_changed, delta)
         for account_id, delta_open in meaning.accounts.items():

@@ -122,6 +122,14 @@ class RenderResponse(CamelModel):
     interaction_id: str = Field(min_length=1)
 
 
+class SuggestReplies(CamelModel):
+    """AI assist: up to three replies the model drafts for the agent (`replies.suggested` to this connection only;
+    nothing is sent). The interaction's agent, or a supervisor; the account's `options.ai.suggestions` on."""
+
+    action: Literal["suggestReplies"]
+    interaction_id: str = Field(min_length=1)
+
+
 Action = Annotated[
     SendMessage
     | CloseInteraction
@@ -137,7 +145,8 @@ Action = Annotated[
     | GetHistory
     | AddNote
     | ListResponses
-    | RenderResponse,
+    | RenderResponse
+    | SuggestReplies,
     Field(discriminator="action"),
 ]
 _actions: TypeAdapter[Action] = TypeAdapter(Action)
@@ -155,6 +164,7 @@ ACTIONS = (
     "addNote",
     "listResponses",
     "renderResponse",
+    "suggestReplies",
 )
 
 
@@ -212,7 +222,15 @@ def transferred(interaction: dict[str, Any], transfer: dict[str, Any]) -> dict[s
         "note": transfer.get("note"),
         "by": transfer.get("by"),
         "at": transfer.get("at"),
+        # AI assist: the summary known at the transfer (an earlier one); this transfer's follows in
+        # `interaction.summary` once the assist function has written it.
+        "summary": interaction.get("summary"),
     }
+
+
+def summarized(interaction: dict[str, Any], summary: dict[str, Any]) -> dict[str, Any]:
+    """`interaction.summary {interactionId, summary}`: AI assist wrote (or could not write) the summary."""
+    return {"type": "interaction.summary", "interactionId": interaction.get("id"), "summary": summary}
 
 
 def message_created(message: dict[str, Any]) -> dict[str, Any]:
