@@ -1,6 +1,6 @@
 """The pages of docs/api.md "Pages": `GET /dashboard?token=` (supervisors), `GET /agent?token=` (agents),
-`GET /reports` (supervisors, signed in: it reads the admin API) and their one shared module `GET /assets/{file}`
-(common.js, common.css).
+`GET /reports` (supervisors, signed in: it reads the admin API), each with the one shared module (assets/common.js,
+common.css) in it.
 
 Plain HTML/CSS/JS files beside this module, no build step (smschannel.pages checks the token and fills them in).
 """
@@ -35,11 +35,6 @@ def agent() -> Response[str]:
 def reports() -> Response[str]:
     # A ?token= link would open it, but not the admin API it reads: the page itself asks for a sign-in then.
     return pages.page("reports", "supervisor", app.current_event.get_query_string_value("token"))
-
-
-@app.get("/assets/<file>")
-def asset(file: str) -> Response[str]:
-    return pages.asset(file, app.current_event.get_query_string_value("v"))
 
 
 @answers_warmup

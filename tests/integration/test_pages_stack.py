@@ -69,25 +69,19 @@ def test_pages_refuse_a_wrong_token_or_the_wrong_role(stack: Stack) -> None:
     assert agent_page.headers["referrer-policy"] == "no-referrer"
 
 
-def test_both_pages_load_the_one_shared_module_cached_under_its_content_hash(stack: Stack) -> None:
-    pages = {
-        name: requests.get(f"{stack.http}/{name}", params={"token": token(stack, **claims)}, timeout=30).text
-        for name, claims in {"agent": {"agentId": "agent-1"}, "dashboard": {"role": "supervisor"}}.items()
-    }
-    urls = {
-        name: re.findall(r'(?:src|href)="(assets/common\.(?:js|css)\?v=[0-9a-f]{12})"', html)
-        for name, html in pages.items()
-    }
-    assert sorted(urls["agent"]) == sorted(urls["dashboard"]) and len(urls["agent"]) == 2, urls
-    for url in urls["agent"]:
-        served = requests.get(f"{stack.http}/{url}", timeout=30)
-        assert served.status_code == 200 and "immutable" in served.headers["cache-control"], url
-        assert served.headers["content-type"].startswith("text/javascript" if ".js" in url else "text/css")
-    # Not under the current hash (an old page's URL): served, but never cached for good.
-    stale = requests.get(f"{stack.http}/assets/common.js", params={"v": "000000000000"}, timeout=30)
-    assert stale.status_code == 200 and stale.headers["cache-control"] == "no-cache"
-    assert "const Session" in stale.text and "const Session" not in pages["agent"] + pages["dashboard"]
-    assert requests.get(f"{stack.http}/assets/app.py", timeout=30).status_code == 404
+def test_every_page_carries_the_one_shared_module_in_one_request(stack: Stack) -> None:
+    module = (ROOT / "functions" / "pages" / "assets" / "common.js").read_text(encoding="utf-8")
+    style = (ROOT / "functions" / "pages" / "assets" / "common.css").read_text(encoding="utf-8")
+    for name, claims in {"agent": {"agentId": "agent-1"}, "dashboard": {"role": "supervisor"}}.items():
+        page = requests.get(f"{stack.http}/{name}", params={"token": token(stack, **claims)}, timeout=30).text
+        assert page.count(module) == 1 and page.count(style) == 1, name
+        assert 'src="assets/' not in page and 'href="assets/' not in page  # nothing left for the browser to fetch
+    reports = requests.get(f"{stack.http}/reports", timeout=30).text
+    assert reports.count(module) == 1
+    # One copy in the repository: no page defines what the module does.
+    for source in (ROOT / "functions" / "pages").glob("*.html"):
+        text = source.read_text(encoding="utf-8")
+        assert "const Session" not in text and "function measureSms" not in text, source.name
 
 
 def test_the_dashboard_renders_the_snapshot_and_updates_when_an_sms_arrives(stack: Stack, page: Page) -> None:

@@ -1,5 +1,5 @@
-// The pages' one shared module (GET /assets/common.js, loaded by /agent, /dashboard and /reports before their own
-// script): the page's configuration, its session (sign-in), the live connection with its reconnects, and the small
+// The pages' one shared module (loaded by /agent, /dashboard and /reports before their own script; smschannel.pages
+// puts its text in the page it serves): the page's configuration, its session (sign-in), the live connection with its reconnects, and the small
 // helpers every page uses. Plain script, no build step; its names are globals the page's own script uses.
 "use strict";
 // smschannel.pages injects the page's JSON configuration (WebSocket URL, role, sign-in endpoints) in #config.

@@ -1,9 +1,10 @@
 """The pages of docs/api.md "Pages": plain HTML/CSS/JS files (no build step), opened either with a token in the URL
 (`POST /admin/tokens`) or, without one, signed in through the user pool's hosted sign-in (assets/common.js).
 
-Each page loads the one shared module, `assets/common.js` and `assets/common.css` (its session, live connection,
-helpers and base styles), under a URL carrying the module's content hash, so a browser caches it for good and a
-new deployment is fetched at once.
+Each page names the one shared module, `assets/common.js` and `assets/common.css` (its session, live connection,
+helpers and base styles), with plain `<script src>` / `<link>` tags; this module puts the module's text in their
+place when it serves the page, so a page is one request that cannot half-load (a second request for the module
+could fail or time out while the page's own script runs without it) and the repository keeps one copy.
 
 A link's token is checked here too, so a wrong or expired link answers a readable 401/403 page instead of a page
 that cannot connect. The page learns its WebSocket URL, principal and sign-in endpoints from a JSON object
@@ -12,12 +13,11 @@ injected in its script.
 
 from __future__ import annotations
 
-import hashlib
 import html
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache, cached_property
+from functools import cache
 from pathlib import Path
 
 from aws_lambda_powertools.event_handler import Response
@@ -31,8 +31,11 @@ HEADERS = {
     "X-Content-Type-Options": "nosniff",
 }
 HTML = "text/html; charset=utf-8"
-# The shared module's files and their types; nothing else under assets/ is served.
-ASSET_TYPES = {"common.js": "text/javascript; charset=utf-8", "common.css": "text/css; charset=utf-8"}
+# The shared module's tags in the pages' source, and the element its text takes their place in.
+SHARED_MODULE = {
+    '<link rel="stylesheet" href="assets/common.css">': ("common.css", "style"),
+    '<script src="assets/common.js"></script>': ("common.js", "script"),
+}
 
 
 @dataclass(frozen=True)
@@ -71,27 +74,14 @@ class Pages:
         self.signin = signin
         self.source = cache(self._read)
 
-    @cached_property
-    def assets(self) -> dict[str, str]:
-        return {name: (self.directory / "assets" / name).read_text(encoding="utf-8") for name in ASSET_TYPES}
-
-    @cached_property
-    def assets_version(self) -> str:
-        digest = hashlib.sha256("\0".join(self.assets[name] for name in sorted(self.assets)).encode())
-        return digest.hexdigest()[:12]
-
     def _read(self, name: str) -> str:
-        return (
-            (self.directory / f"{name}.html").read_text(encoding="utf-8").replace("ASSETS_VERSION", self.assets_version)
-        )
-
-    def asset(self, name: str, version: str | None) -> Response[str]:
-        """A file of the shared module; cached for a year when asked for under the current version's URL."""
-        if name not in ASSET_TYPES:
-            return Response(status_code=404, content_type="text/plain", body="not found", headers=HEADERS)
-        current = version == self.assets_version
-        headers = {**HEADERS, "Cache-Control": "public, max-age=31536000, immutable" if current else "no-cache"}
-        return Response(status_code=200, content_type=ASSET_TYPES[name], body=self.assets[name], headers=headers)
+        page = (self.directory / f"{name}.html").read_text(encoding="utf-8")
+        for tag, (file, element) in SHARED_MODULE.items():
+            if tag not in page:
+                raise RuntimeError(f"{name}.html does not load the shared module ({tag})")
+            text = (self.directory / "assets" / file).read_text(encoding="utf-8")
+            page = page.replace(tag, f"<{element}>\n{text}</{element}>", 1)
+        return page
 
     def page(self, name: str, role: str, token: str | None) -> Response[str]:
         """The page `name` for a principal of `role`: opened by the link's token, or (no token) the page that signs
