@@ -169,3 +169,44 @@ def test_a_wrap_up_recorded_after_the_close_is_a_later_revision_of_the_same_inte
     assert (at_close.revision, after.revision, after.wrap_up_seconds) == (0, 1, 40.0)
     assert at_close.fact_id != after.fact_id and at_close.dt == after.dt
     assert facts_of(_change(wrapped, wrapped), _utc) == []
+
+
+class _Configuration:
+    """The two lists TeamOf reads, counted (ConfigurationStore's interface)."""
+
+    def __init__(self, teams: list[Any], queues: list[Any]) -> None:
+        self.teams, self.queues, self.reads = teams, queues, 0
+
+    def list_teams(self) -> list[Any]:
+        self.reads += 1
+        return self.teams
+
+    def list_queues(self) -> list[Any]:
+        return self.queues
+
+
+def test_a_close_is_reported_under_the_agent_s_team_the_queue_is_built_from() -> None:
+    from smschannel.models import Queue, Team
+    from smschannel.reports.teams import TeamOf
+
+    teams = [
+        Team(id="b-night", name="Night", agent_ids=["agent-1"]),
+        Team(id="a-day", name="Day", agent_ids=["agent-1", "agent-2"]),
+        Team(id="c-vip", name="VIP", agent_ids=["agent-1"]),
+    ]
+    queues = [Queue(id="support", name="Support", team_ids=["c-vip"]), Queue(id="billing", name="Billing")]
+    configuration = _Configuration(teams, queues)
+    now = [0.0]
+    team_of = TeamOf(configuration, refresh_seconds=60, clock=lambda: now[0])  # type: ignore[arg-type]
+    closed = _interaction(status="closed", agentId="agent-1", closedAt="2026-03-01T23:10:00.000Z")
+    [fact] = facts_of(_change(closed, _interaction()), _utc, team_of)
+    assert isinstance(fact, InteractionFact) and fact.team_id == "c-vip"  # the queue's team, of the agent's three
+    assert team_of("billing", "agent-1") == "a-day"  # a queue of no team: the agent's first team by id
+    assert team_of("support", None) is None and team_of("support", "agent-9") is None
+    # An interaction that carries its team keeps it; the teams are read once a minute, not per close.
+    [kept] = facts_of(_change({**closed, "teamId": "b-night"}, _interaction()), _utc, team_of)
+    assert isinstance(kept, InteractionFact) and kept.team_id == "b-night"
+    assert configuration.reads == 1
+    now[0] = 61.0
+    team_of("support", "agent-1")
+    assert configuration.reads == 2

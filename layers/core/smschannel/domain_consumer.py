@@ -58,12 +58,14 @@ class DomainConsumer(StreamConsumer):
         time_zone_of: Callable[[str], str] = lambda _account_id: "UTC",
         *,
         summaries: SummaryRequests | None = None,
+        team_of: Callable[[str | None, str | None], str | None] = lambda _queue, _agent: None,
     ) -> None:
         super().__init__()
         self.changes = changes
         self.floor = floor
         self.facts = facts
         self.time_zone_of = time_zone_of
+        self.team_of = team_of
         self.summaries = summaries
         self.routing = changes.routing
         self.replies = replies
@@ -100,7 +102,7 @@ class DomainConsumer(StreamConsumer):
         read = self._read.get(record.event_id or "")
         change = read if read is not None else StreamChange.from_record(record)
         if self.facts is not None:
-            self.facts.add(facts_of(change, self.time_zone_of))
+            self.facts.add(facts_of(change, self.time_zone_of, self.team_of))
         self.change(change)
         if self.summaries is not None:  # once the change is handled: a record retried asks again only then
             self.summaries.add(change)

@@ -312,6 +312,7 @@ def triggers_consumer() -> DomainConsumer:
     """The table stream's domain consumer: new replies onto the outbound queue, triggers then routing."""
     from smschannel.domain_consumer import DomainConsumer
     from smschannel.outbound.enqueue import Enqueuer
+    from smschannel.reports.teams import TeamOf
     from smschannel.routing.service import RoutingService
     from smschannel.stores.configuration import ConfigurationStore
     from smschannel.stores.contacts import ContactStore
@@ -336,6 +337,7 @@ def triggers_consumer() -> DomainConsumer:
         facts,
         _account_time_zone(configuration),
         summaries=summary_requests(settings, configuration),
+        team_of=TeamOf(configuration),
     )
 
 

@@ -129,7 +129,7 @@ class MessageFact(CamelModel):
 Fact = InteractionFact | MessageFact
 
 
-def interaction_fact(new: Image, time_zone: str, revision: int = 0) -> InteractionFact:
+def interaction_fact(new: Image, time_zone: str, revision: int = 0, team_id: str | None = None) -> InteractionFact:
     """The fact of an interaction item as it closed. The floor's fields (`teamId`, `transfers`, `handleSeconds`,
     `wrapUpSeconds`, `agentIds`) and the counters (`segmentsOut`, `deliveryFailures`, `firstReplyAt`) are read when
     the item has them."""
@@ -150,7 +150,7 @@ def interaction_fact(new: Image, time_zone: str, revision: int = 0) -> Interacti
         interaction_id=str(new["id"]),
         account_id=str(new["accountId"]),
         queue_id=new.get("queueId"),
-        team_id=new.get("teamId"),
+        team_id=new.get("teamId") or team_id,
         agent_id=agent_id,
         agent_ids=agent_ids,
         contact_id=new.get("contactId"),
@@ -204,15 +204,22 @@ def message_fact(new: Image, time_zone: str) -> MessageFact:
     )
 
 
-def facts_of(change: StreamChange, time_zone_of: Callable[[str], str]) -> list[Fact]:
-    """The facts a stream record yields: an interaction's close; a message's insert and each change of its status."""
+def facts_of(
+    change: StreamChange,
+    time_zone_of: Callable[[str], str],
+    team_of: Callable[[str | None, str | None], str | None] = lambda _queue, _agent: None,
+) -> list[Fact]:
+    """The facts a stream record yields: an interaction's close; a message's insert and each change of its status.
+    `team_of(queueId, agentId)` names the team a close is reported under (smschannel.reports.teams)."""
     new, old = change.new or {}, change.old or {}
     entity = new.get("entity")
     closed = entity == "interaction" and new.get("status") == "closed"
-    if closed and old.get("status") != "closed":
-        return [interaction_fact(new, time_zone_of(str(new["accountId"])))]
-    if closed and new.get("wrappedUpAt") and not old.get("wrappedUpAt"):  # the wrap-up, recorded after the close
-        return [interaction_fact(new, time_zone_of(str(new["accountId"])), revision=1)]
+    first_close = closed and old.get("status") != "closed"
+    wrapped_up = closed and new.get("wrappedUpAt") and not old.get("wrappedUpAt")  # recorded after the close
+    if first_close or wrapped_up:
+        team = team_of(new.get("queueId"), new.get("agentId"))
+        zone = time_zone_of(str(new["accountId"]))
+        return [interaction_fact(new, zone, revision=0 if first_close else 1, team_id=team)]
     stored_or_moved = change.event_name == "INSERT" or new.get("status") != old.get("status")
     if entity == "message" and new.get("direction") in ("in", "out") and new.get("status") and stored_or_moved:
         return [message_fact(new, time_zone_of(str(new["accountId"])))]
