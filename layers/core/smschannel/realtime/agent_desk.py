@@ -13,7 +13,7 @@ from smschannel.errors import InteractionClosed, InvalidConfiguration, NotFound
 from smschannel.floor.scope import Scope, scope_of
 from smschannel.floor.transfer import TransferService
 from smschannel.floor.wrapup import WrapUpService
-from smschannel.models import Contact, Direction, Interaction, NoteIn, utc_now
+from smschannel.models import Contact, Direction, Interaction, NoteIn, Queue, Team, utc_now
 from smschannel.notes import Notes
 from smschannel.principal import Principal
 from smschannel.realtime import frames
@@ -394,8 +394,9 @@ class AgentDesk:
         if not principal.is_supervisor:
             raise Forbidden("the dashboard is for supervisors")
         self.connections.subscribe_supervisor(connection_id)
-        snapshot = self.dashboard_snapshot()
-        scope = self.scope(principal)
+        teams, queues = self.configuration.list_teams(), self.configuration.list_queues()
+        snapshot = self.dashboard_snapshot(teams, queues)
+        scope = scope_of(principal.supervisor_id, teams, queues)
         return snapshot if scope is None else scope.dashboard(snapshot)
 
     def scope(self, principal: Principal) -> Scope | None:
@@ -404,13 +405,14 @@ class AgentDesk:
             return None
         return scope_of(principal.supervisor_id, self.configuration.list_teams(), self.configuration.list_queues())
 
-    def dashboard_snapshot(self) -> Frame:
+    def dashboard_snapshot(self, teams: list[Team], configured: list[Queue]) -> Frame:
+        """The dashboard's snapshot of the center: `teams` and the `configured` queues as the caller read them."""
         counters, account_counters, since = self.dashboard.counters()
         listed_accounts = self.configuration.list_accounts()
         zones = {account.id: account.options.time_zone for account in listed_accounts}
         tiles = QueueTiles(self.tiles, lambda account_id: zones.get(account_id, "UTC")).current(None)
         queues = []
-        for queue in self.configuration.list_queues():
+        for queue in configured:
             state = counters.get(queue.id) or {"open": 0, "waiting": 0, "oldestWaitingSince": None, "alerts": {}}
             queues.append(
                 {
@@ -443,13 +445,12 @@ class AgentDesk:
             }
             for account in listed_accounts
         ]
-        teams = [team.to_json_dict() for team in self.configuration.list_teams()]
         return {
             "type": "dashboard.snapshot",
             "at": utc_now(),
             "queues": queues,
             "agents": agents,
-            "teams": teams,
+            "teams": [team.to_json_dict() for team in teams],
             "pauseReasons": self.configuration.get_settings().pause_reasons,
             "accounts": accounts,
             "feed": self.dashboard.recent_feed(),

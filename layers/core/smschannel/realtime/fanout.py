@@ -216,7 +216,7 @@ class FanOut:
             for mentioned in message.get("mentions") or []:
                 batch.to_agents.append((str(mentioned), frames.note_mention(message)))
         if created:
-            entry = feed_entry(message, agent_id, batch.interactions.get(interaction_id, {}).get("queueId"))
+            entry = feed_entry(message, agent_id, self._interaction_of(interaction_id, batch).get("queueId"))
             self.dashboard.add_to_feed(entry)
             batch.feed.append(entry)
 
@@ -234,12 +234,15 @@ class FanOut:
         batch.agents[str(agent["id"])] = agent
         batch.to_agents.append((str(agent["id"]), {"type": "agent.updated", "agent": agent}))
 
-    def _agent_of(self, interaction_id: str, batch: Batch) -> str | None:
-        interaction = batch.interactions.get(interaction_id)
-        if interaction is None:
+    def _interaction_of(self, interaction_id: str, batch: Batch) -> dict[str, Any]:
+        """The interaction as this batch knows it: its image, or read once ({} when it is gone)."""
+        if interaction_id not in batch.interactions:
             found = self.interactions.get_interaction(interaction_id)
-            interaction = found.to_json_dict() if found else {}
-            batch.interactions[interaction_id] = interaction
+            batch.interactions[interaction_id] = found.to_json_dict() if found else {}
+        return batch.interactions[interaction_id]
+
+    def _agent_of(self, interaction_id: str, batch: Batch) -> str | None:
+        interaction = self._interaction_of(interaction_id, batch)
         if interaction.get("status") == "closed" and not interaction.get("agentId"):
             return None
         return interaction.get("agentId") or None
@@ -282,11 +285,6 @@ class FanOut:
             return {}
         teams, queues = self.configuration.list_teams(), self.configuration.list_queues()
         return {supervisor_id: scope_of(supervisor_id, teams, queues) for supervisor_id in named}
-
-    def _in_scope(self, scope: Scope, interaction_id: str, batch: Batch) -> bool:
-        if interaction_id not in batch.interactions:
-            self._agent_of(interaction_id, batch)
-        return scope.covers_item(batch.interactions[interaction_id])
 
     # --- the batch's frames ------------------------------------------------------------------------------------
 
@@ -340,7 +338,11 @@ class FanOut:
                     (supervisor, frame)
                     for watched, frame in batch.to_watchers
                     if (not self.supervisors_watch_only or watched == supervisor.watching)
-                    and (scope is None or watched == supervisor.watching or self._in_scope(scope, watched, batch))
+                    and (
+                        scope is None
+                        or watched == supervisor.watching
+                        or scope.covers_item(self._interaction_of(watched, batch))
+                    )
                 ]
                 if update:
                     deliveries.append((supervisor, update if scope is None else scope.dashboard(update)))
