@@ -1,5 +1,5 @@
-"""What the component and the integration harnesses share: one polling helper, one signed-receiver server, and the
-wait past a half-hour boundary of the dashboard's tiles."""
+"""What the component and the integration harnesses share: one polling helper, one signed-receiver server, the
+wait past a half-hour boundary of the dashboard's tiles, and an SQS queue drained."""
 
 from __future__ import annotations
 
@@ -106,3 +106,13 @@ class SignedReceiver:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def drained(sqs: Any, url: str) -> list[dict[str, Any]]:
+    """Every message waiting on the SQS queue at `url`, its JSON body each, deleted as read."""
+    found: list[dict[str, Any]] = []
+    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        found += [json.loads(message["Body"]) for message in messages]
+        for message in messages:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return found

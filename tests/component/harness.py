@@ -5,10 +5,12 @@ helper and signed-receiver server (tests/support.py)."""
 
 from __future__ import annotations
 
+import io
 import json
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from types import ModuleType
 from typing import Any
@@ -21,6 +23,7 @@ from twilio.request_validator import RequestValidator
 
 from smschannel.dynamo import Table
 from smschannel.models import Account, InboundMessage
+from smschannel.observability import logger
 from smschannel.stores.configuration import ConfigurationStore
 from smschannel.stores.contacts import ContactStore
 from smschannel.stores.inbound_messages import InboundMessageStore, InboundOutcome
@@ -433,3 +436,19 @@ def report_over_facts(
         cursor = connection.execute(render_sql(request))
         columns = [column[0] for column in cursor.description]
         return [item_of(dict(zip(columns, row, strict=True)), request.group_by) for row in cursor.fetchall()]
+
+
+@contextmanager
+def logger_output(level: str) -> Iterator[io.StringIO]:
+    """Everything Powertools' logger writes at `level`, into a buffer; its stream, level and keys put back after."""
+    buffer = io.StringIO()
+    handler: Any = logger.registered_handler
+    previous = handler.setStream(buffer)
+    before = logger.log_level
+    logger.setLevel(level)
+    try:
+        yield buffer
+    finally:
+        handler.setStream(previous)
+        logger.setLevel(before)
+        logger.clear_state()

@@ -22,7 +22,7 @@ from smschannel.assist.summaries import SUMMARY_ATTEMPTS
 from smschannel.models import AccountOptions, AiOptions, Summary
 from smschannel.observability import logger
 from smschannel.stores.summaries import SummaryStore
-from tests.component.harness import Realtime, Routing, frames_of, phone, share_stream_log
+from tests.component.harness import Realtime, Routing, frames_of, logger_output, phone, share_stream_log
 from tests.conftest import FakeContext, admin, load_function
 
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
@@ -333,16 +333,8 @@ def test_suggested_replies_reach_the_acting_connection_only_and_nothing_is_sent(
 @pytest.fixture
 def written() -> Iterator[io.StringIO]:
     """Everything Powertools' logger writes, at DEBUG (the level a sampled invocation logs at)."""
-    buffer = io.StringIO()
-    handler: Any = logger.registered_handler
-    previous = handler.setStream(buffer)
-    level = logger.log_level
-    logger.setLevel("DEBUG")
-    try:
+    with logger_output("DEBUG") as buffer:
         yield buffer
-    finally:
-        handler.setStream(previous)
-        logger.setLevel(level)
         logger.clear_state()
 
 

@@ -6,7 +6,6 @@ holding, and raised again when crossed again."""
 
 from __future__ import annotations
 
-import json
 import time
 from datetime import UTC, datetime
 from typing import Any
@@ -26,7 +25,7 @@ from tests.component.harness import (
     stream_event,
 )
 from tests.conftest import FakeContext
-from tests.support import clear_of_a_half_hour_boundary
+from tests.support import clear_of_a_half_hour_boundary, drained
 
 ENDPOINT = "https://ws123.execute-api.us-east-1.amazonaws.com/dev"
 FIGURES = ("offered", "handled", "abandoned", "answeredWithinServiceLevel", "serviceLevel")
@@ -52,12 +51,7 @@ def alerts_queue(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> str:
 
 def published(url: str) -> list[dict[str, Any]]:
     sqs = boto3.client("sqs")
-    found = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        found += [json.loads(message["Body"]) for message in messages]
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
+    return drained(sqs, url)
 
 
 def world_with_one_agent(aws: dict[str, str], **queue: Any) -> Realtime:

@@ -29,6 +29,7 @@ from tests.component.harness import (
     TOKEN,
     TRIGGERS_FILTER,
     TableStream,
+    logger_output,
     share_stream_log,
     stream_event,
     twilio_form,
@@ -81,17 +82,8 @@ class Functions:
 @pytest.fixture
 def written() -> Iterator[io.StringIO]:
     """What the functions write to stdout: Powertools' JSON lines and the metrics' EMF lines."""
-    buffer = io.StringIO()
-    handler: Any = logger.registered_handler
-    previous = handler.setStream(buffer)
-    level = logger.log_level
-    logger.setLevel("INFO")
-    try:
+    with logger_output("INFO") as buffer:
         yield buffer  # the test sends the metrics' lines (print) here too: pytest swaps sys.stdout per phase
-    finally:
-        handler.setStream(previous)
-        logger.setLevel(level)
-        logger.clear_state()
 
 
 @pytest.fixture

@@ -33,15 +33,20 @@ def outbox(stack: Stack, to: str) -> list[dict[str, Any]]:
 TABLE_NAME = "sms-channel-table"  # the local stack's table (template.yaml: ${AWS::StackName}-table)
 
 
-def stack_table(stack: Stack) -> Any:
-    """A DynamoDB client on the local stack's emulator, to look at what no route shows."""
+def stack_client(stack: Stack, service: str, endpoint: str | None = None) -> Any:
+    """A boto3 client of `service` on the local stack's emulator (or `endpoint`), to look at what no route shows."""
     return boto3.client(
-        "dynamodb",
-        endpoint_url=stack.endpoint,
+        service,
+        endpoint_url=endpoint or stack.endpoint,
         region_name="us-east-1",
         aws_access_key_id="000000000000",
         aws_secret_access_key="local",
     )
+
+
+def stack_table(stack: Stack) -> Any:
+    """A DynamoDB client on the local stack's emulator."""
+    return stack_client(stack, "dynamodb")
 
 
 def interaction_item(stack: Stack, interaction_id: str) -> dict[str, Any]:

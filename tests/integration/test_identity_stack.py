@@ -8,23 +8,16 @@ import asyncio
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 import requests
 import websockets
 
 from tests.integration.conftest import Stack
-from tests.integration.harness import Client
+from tests.integration.harness import Client, stack_client
 
 
 def cognito(stack: Stack) -> Any:
-    return boto3.client(
-        "cognito-idp",
-        endpoint_url=stack.auth["cognitoEndpoint"],
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
+    return stack_client(stack, "cognito-idp", stack.auth["cognitoEndpoint"])
 
 
 def sign_in(stack: Stack, name: str) -> str:

@@ -8,10 +8,10 @@ import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import parse_qs
 
-import boto3
 import requests
 
 from tests.integration.conftest import Stack
+from tests.integration.harness import stack_client
 
 
 def new_phone() -> str:
@@ -87,13 +87,7 @@ def test_signed_but_unparsable_webhook_is_400_and_archived_for_replay(stack: Sta
     reason = response.json()["message"]
     assert "MessageSid" in reason and "archived as" in reason
     key = reason.split("archived as ")[1].rstrip(")")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=stack.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
+    s3 = stack_client(stack, "s3")
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if "-archive-" in b["Name"])
     archived = json.loads(s3.get_object(Bucket=bucket, Key=key)["Body"].read())
     assert archived["reason"] == "Twilio inbound needs MessageSid, From and To"

@@ -16,26 +16,15 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-import boto3
 import requests
 
 from tests.integration.conftest import Stack
-from tests.integration.harness import Client, connect, eventually, new_phone, token
-from tests.support import clear_of_a_half_hour_boundary
+from tests.integration.harness import Client, connect, eventually, new_phone, stack_client, token
+from tests.support import clear_of_a_half_hour_boundary, drained
 
 
 def run[T](scenario: Any) -> T:
     return asyncio.run(scenario)  # type: ignore[no-any-return]
-
-
-def _s3(stack: Stack) -> Any:
-    return boto3.client(
-        "s3",
-        endpoint_url=stack.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
 
 
 def _report(stack: Stack, report: str, **params: str) -> dict[str, Any]:
@@ -69,7 +58,7 @@ def test_closed_conversations_reach_the_athena_report_and_the_csv_export_agrees(
         closed = stack.admin("POST", f"/admin/interactions/{interaction['id']}/close", json={"disposition": "done"})
         assert closed.status_code == 200, closed.text
 
-    s3 = _s3(stack)
+    s3 = stack_client(stack, "s3")
     (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if "-reports-" in b["Name"]]
     today = datetime.now(UTC).date().isoformat()
 
@@ -107,20 +96,10 @@ def test_closed_conversations_reach_the_athena_report_and_the_csv_export_agrees(
     assert int(rows[0]["messages_out"]) == report["items"][0]["messagesOut"] == 1
 
 
-def _sqs(stack: Stack) -> Any:
-    return boto3.client(
-        "sqs",
-        endpoint_url=stack.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
-
-
 def subscribed_queue(stack: Stack, name: str) -> str:
     """An SQS queue of the emulator subscribed to the stack's AlertsTopic, as ops would subscribe one."""
     assert stack.alerts_topic_arn, "endpoints.json has no alertsTopicArn"
-    sqs = _sqs(stack)
+    sqs = stack_client(stack, "sqs")
     url = str(sqs.create_queue(QueueName=name)["QueueUrl"])
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     policy = {
@@ -135,13 +114,7 @@ def subscribed_queue(stack: Stack, name: str) -> str:
         ]
     }
     sqs.set_queue_attributes(QueueUrl=url, Attributes={"Policy": json.dumps(policy)})
-    sns = boto3.client(
-        "sns",
-        endpoint_url=stack.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="000000000000",
-        aws_secret_access_key="local",
-    )
+    sns = stack_client(stack, "sns")
     sns.subscribe(
         TopicArn=stack.alerts_topic_arn, Protocol="sqs", Endpoint=arn, Attributes={"RawMessageDelivery": "true"}
     )
@@ -149,13 +122,8 @@ def subscribed_queue(stack: Stack, name: str) -> str:
 
 
 def received(stack: Stack, url: str) -> list[dict[str, Any]]:
-    sqs = _sqs(stack)
-    found = []
-    while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
-        found += [json.loads(message["Body"]) for message in messages]
-        for message in messages:
-            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-    return found
+    sqs = stack_client(stack, "sqs")
+    return drained(sqs, url)
 
 
 def test_the_dashboard_tiles_agree_with_the_report_and_an_alert_reaches_the_ops_queue(stack: Stack) -> None:
@@ -218,7 +186,7 @@ def test_the_dashboard_tiles_agree_with_the_report_and_an_alert_reaches_the_ops_
         "alert.cleared",
     ]
 
-    s3 = _s3(stack)
+    s3 = stack_client(stack, "s3")
     (bucket,) = [b["Name"] for b in s3.list_buckets()["Buckets"] if "-reports-" in b["Name"]]
     today = datetime.now(UTC).date().isoformat()
 
